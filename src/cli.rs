@@ -1,0 +1,187 @@
+//! Command-line definitions. Every flag is documented where it is defined.
+
+use crate::backend::BackendKind;
+use crate::config::{Algorithm, Labels, TrainConfig};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tailgate",
+    version,
+    about = "Measure how heavy-tailed the iterates of SGD-type algorithms become",
+    long_about = "Train a ReLU gate y = max(0, w·x) with SGD or the Karmakar–Mukherjee rule on many \
+                  independent chains at once (burn 0.22), and estimate the tail index α of the \
+                  iterates' stationary law (arXiv 2204.12554)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train chains of ReLU gates and write final.npy, average.npy and run.json to --out.
+    Train(TrainArgs),
+    /// Estimate the tail index of samples in a .npy or .csv file.
+    Estimate(EstimateArgs),
+    /// Draw symmetric α-stable samples (Chambers–Mallows–Stuck) into a .npy file.
+    SampleStable(SampleStableArgs),
+}
+
+/// Flags of `tailgate train`; each one overrides the same field of `--config`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// JSON run config (fields as in run.json's `config`); flags below override it.
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
+    /// Update rule: `sgd` (gradient of ½(y − ReLU(w·x))²) or `km` (Karmakar–Mukherjee).
+    #[arg(long, value_enum)]
+    pub algorithm: Option<Algorithm>,
+    /// Tensor backend: `flex` (CPU, default), `ndarray` (CPU), `wgpu` (GPU; needs --features wgpu).
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// Number of independent chains trained together [default: 1600].
+    #[arg(long, value_name = "R")]
+    pub chains: Option<usize>,
+    /// Input dimension d [default: 10].
+    #[arg(long, value_name = "D")]
+    pub dim: Option<usize>,
+    /// Mini-batch size b [default: 1].
+    #[arg(long, value_name = "B")]
+    pub batch: Option<usize>,
+    /// Step size η > 0 [default: 0.05].
+    #[arg(long, value_name = "ETA", allow_negative_numbers = true)]
+    pub eta: Option<f64>,
+    /// Number of iterations K [default: 2000].
+    #[arg(long, value_name = "K")]
+    pub steps: Option<usize>,
+    /// Seed of every random stream (teacher, initial weights, data) [default: 0].
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Label model: realizable, binary01, binary_pm1 or mixture [default: realizable].
+    #[arg(long, value_enum)]
+    pub labels: Option<Labels>,
+    /// σ ≥ 0: Gaussian noise added to each label [default: 1]. σ = 0 on realizable data
+    /// has no stationary spread (the run reports `converged_to_floor`).
+    #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
+    pub label_noise: Option<f64>,
+    /// Write snapshots to iterates.npy every N steps after `record_from` (0 = none).
+    #[arg(long, value_name = "N")]
+    pub record_every: Option<usize>,
+    /// Output folder (must not exist; written atomically).
+    #[arg(long, value_name = "DIR", default_value = "runs/latest")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// The config file (or the defaults) with every given flag applied, not yet resolved.
+    pub fn apply(&self, mut c: TrainConfig) -> TrainConfig {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
+        }
+        set!(
+            algorithm,
+            backend,
+            chains,
+            dim,
+            batch,
+            eta,
+            steps,
+            seed,
+            labels,
+            label_noise,
+            record_every
+        );
+        c
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EstimatorChoice {
+    Mohammadi,
+    Hill,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CenterChoice {
+    None,
+    Mean,
+    Median,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GridChoice {
+    /// {2, 5, 10, 20, 50, 100, 500, 1000} (GSZ21 networks), sizes above N skipped.
+    Network,
+    /// {2, 5, 10, 20, 50, 100, 40} (GSZ21 synthetic), sizes above N skipped.
+    Synthetic,
+    /// The single block size ⌊√N⌋.
+    Sqrt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// Flags of `tailgate estimate`.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Samples: .npy (float32/float64; 1-D = scalars, 2-D [N, d] = rows) or .csv.
+    pub file: PathBuf,
+    /// Which estimator(s) to report.
+    #[arg(long, value_enum, default_value = "mohammadi")]
+    pub estimator: EstimatorChoice,
+    /// Mohammadi block sizes, comma-separated (each ≥ 2 and ≤ N); overrides --grid.
+    #[arg(long, value_delimiter = ',', value_name = "M,M,…")]
+    pub block_sizes: Option<Vec<usize>>,
+    /// Mohammadi block-size grid when --block-sizes is not given.
+    #[arg(long, value_enum, default_value = "network")]
+    pub grid: GridChoice,
+    /// Hill: number of upper order statistics (1 ≤ k < N); default: double bootstrap.
+    #[arg(long, value_name = "K")]
+    pub k: Option<usize>,
+    /// Centring of the rows before estimation.
+    #[arg(long, value_enum, default_value = "none")]
+    pub center: CenterChoice,
+    /// Treat every coordinate of a 2-D array as its own scalar sample.
+    #[arg(long)]
+    pub pooled: bool,
+    /// Level of the bootstrap confidence interval, in (0, 1).
+    #[arg(long, default_value_t = 0.95, value_name = "LEVEL")]
+    pub ci: f64,
+    /// Bootstrap resamples for the interval (0 = no interval).
+    #[arg(long, default_value_t = 200, value_name = "B")]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap resampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// Flags of `tailgate sample-stable`.
+#[derive(Debug, Args)]
+pub struct SampleStableArgs {
+    /// Stability index α in (0, 2].
+    #[arg(long, allow_negative_numbers = true)]
+    pub alpha: f64,
+    /// Number of samples (rows).
+    #[arg(long, default_value_t = 100_000)]
+    pub n: usize,
+    /// Coordinates per row (iid); 1 writes a 1-D array.
+    #[arg(long, default_value_t = 1)]
+    pub dim: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output file (.npy, float64).
+    #[arg(long, value_name = "FILE.npy")]
+    pub out: PathBuf,
+}

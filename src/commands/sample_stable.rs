@@ -1,0 +1,33 @@
+use crate::cli::SampleStableArgs;
+use crate::error::{Error, Result};
+use crate::io::write_npy;
+use crate::tail::sample_symmetric_stable;
+use std::path::PathBuf;
+
+/// `tailgate sample-stable`: `n × dim` iid symmetric α-stable float64 values.
+pub fn run(args: &SampleStableArgs) -> Result<PathBuf> {
+    if !(args.alpha > 0.0 && args.alpha <= 2.0) {
+        return Err(Error::config(
+            "alpha",
+            format!("must lie in (0, 2], got {}", args.alpha),
+        ));
+    }
+    if args.n == 0 || args.dim == 0 {
+        return Err(Error::config("n", "n and dim must be at least 1"));
+    }
+    let values = sample_symmetric_stable(args.alpha, args.n * args.dim, args.seed);
+    let shape: Vec<usize> = if args.dim == 1 {
+        vec![args.n]
+    } else {
+        vec![args.n, args.dim]
+    };
+    // Written to a sibling first, then renamed: no half-written file on failure.
+    let tmp = args
+        .out
+        .with_extension(format!("npy.tmp-{}", std::process::id()));
+    write_npy(&tmp, &shape, &values).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    std::fs::rename(&tmp, &args.out).map_err(|e| Error::io(&args.out, e))?;
+    Ok(args.out.clone())
+}

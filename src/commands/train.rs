@@ -1,0 +1,132 @@
+use crate::backend::make_device;
+use crate::cli::TrainArgs;
+use crate::config::TrainConfig;
+use crate::error::{Error, Result};
+use crate::io::{StagedDir, write_npy};
+use crate::summary::{EstimateSettings, TailSummary, summarize};
+use crate::train::{Trained, train};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// `run.json`: the resolved config, the teacher, versions and the summary.
+#[derive(Debug, Serialize)]
+pub struct RunRecord<'a> {
+    pub config: &'a TrainConfig,
+    pub teacher: &'a [f32],
+    pub versions: Versions,
+    pub summary: RunSummary,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Versions {
+    pub tailgate: &'static str,
+    pub burn: &'static str,
+    pub backend: &'static str,
+    pub device: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunSummary {
+    pub finite_chains: usize,
+    pub wall_seconds: f64,
+    pub chain_steps_per_second: f64,
+    #[serde(flatten)]
+    pub tail: TailSummary,
+}
+
+/// The burn release this crate is pinned to (`=0.22.1` in Cargo.toml).
+pub const BURN_VERSION: &str = "0.22.1";
+
+/// The config that `args` describe: the file (if any) with the flags on top, resolved.
+pub fn resolve_config(args: &TrainArgs) -> Result<TrainConfig> {
+    let base = match &args.config {
+        Some(path) => TrainConfig::from_json_file(path)?,
+        None => TrainConfig::default(),
+    };
+    args.apply(base).resolve()
+}
+
+/// `tailgate train`: validates everything, trains, writes the outputs atomically.
+pub fn run(args: &TrainArgs) -> Result<PathBuf> {
+    let config = resolve_config(args)?;
+    let device = make_device(config.backend)?;
+    let out = StagedDir::create(&args.out)?;
+    let progress = progress_bar(config.steps as u64, args.quiet);
+    let iterates = out.path("iterates.npy");
+    let trained = train(&config, &device, Some(&iterates), &progress)?;
+    progress.finish_and_clear();
+    write_outputs(&out, &config, &trained, format!("{device:?}"))?;
+    let diverged = trained.diverged.iter().filter(|&&d| d).count();
+    if diverged > 0 {
+        eprintln!(
+            "warning: {diverged} of {} chains diverged; they are excluded from α",
+            config.chains
+        );
+    }
+    out.commit()
+}
+
+fn progress_bar(steps: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} steps, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn write_outputs(
+    out: &StagedDir,
+    config: &TrainConfig,
+    trained: &Trained,
+    device: String,
+) -> Result<()> {
+    let shape = [config.chains, config.dim];
+    write_npy(&out.path("final.npy"), &shape, &trained.final_weights)?;
+    write_npy(&out.path("average.npy"), &shape, &trained.average_weights)?;
+    let settings = EstimateSettings {
+        seed: config.seed,
+        ..EstimateSettings::default()
+    };
+    let tail = summarize(
+        &trained.final_weights,
+        &trained.average_weights,
+        config.dim,
+        &trained.diverged,
+        &settings,
+    );
+    let record = RunRecord {
+        config,
+        teacher: &trained.teacher,
+        versions: Versions {
+            tailgate: env!("CARGO_PKG_VERSION"),
+            burn: BURN_VERSION,
+            backend: config.backend.name(),
+            device,
+        },
+        summary: RunSummary {
+            finite_chains: trained.diverged.iter().filter(|&&d| !d).count(),
+            wall_seconds: trained.wall_seconds,
+            chain_steps_per_second: (config.chains * config.steps) as f64 / trained.wall_seconds,
+            tail,
+        },
+    };
+    write_json(&out.path("run.json"), &record)
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| Error::Json {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}

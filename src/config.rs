@@ -1,0 +1,250 @@
+//! The run configuration: data, defaults in one place, validated before anything runs.
+
+use crate::backend::BackendKind;
+use crate::error::{Error, Result};
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Which update rule trains the gate (science.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// Mini-batch SGD on ½(y − ReLU(w·x))², through autodiff and burn's SGD.
+    #[default]
+    Sgd,
+    /// Karmakar–Mukherjee: w ← w + (η/b) Σ (y − ReLU(w·x)) x (no ReLU′ factor).
+    Km,
+}
+
+/// How labels are made from the teacher `w*` (plus `label_noise`·ξ in every case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Labels {
+    /// y = ReLU(w*·x).
+    #[default]
+    Realizable,
+    /// y = 1{w*·x > 0} ∈ {0, 1}.
+    Binary01,
+    /// y = sign(w*·x) ∈ {−1, +1}.
+    BinaryPm1,
+    /// Two Gaussians: class s = ±1, x ~ N(s·μ·w*, I), y = 1{s > 0}.
+    Mixture,
+}
+
+/// The teacher direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Teacher {
+    /// A seeded uniformly random unit vector.
+    #[default]
+    Random,
+    /// The first basis vector e₁.
+    E1,
+}
+
+/// The initial iterate of every chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// w₀ ~ N(0, init_std² I), independent per chain.
+    #[default]
+    Normal,
+    /// w₀ = 0 (SGD never moves from there: refused for `sgd`).
+    Zeros,
+}
+
+/// Everything that determines a training run. Written, fully resolved, into `run.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub algorithm: Algorithm,
+    pub backend: BackendKind,
+    /// Independent chains trained in lockstep.
+    pub chains: usize,
+    /// Input dimension d.
+    pub dim: usize,
+    /// Mini-batch size b.
+    pub batch: usize,
+    /// Step size η.
+    pub eta: f64,
+    /// Iterations K.
+    pub steps: usize,
+    pub seed: u64,
+    pub labels: Labels,
+    /// σ: standard deviation of the Gaussian noise added to every label.
+    pub label_noise: f64,
+    pub teacher: Teacher,
+    pub init: Init,
+    /// Standard deviation of each coordinate of w₀ (default 1/√d).
+    pub init_std: Option<f64>,
+    /// μ of the `mixture` labels.
+    pub mixture_separation: f64,
+    /// Heavy-ball momentum of burn's SGD (both algorithms); 0 = plain steps.
+    pub momentum: f64,
+    /// L2 weight decay of burn's SGD (both algorithms).
+    pub weight_decay: f64,
+    /// Steps before the running average starts (default K/2).
+    pub burn_in: Option<usize>,
+    /// Write `iterates.npy` every this many steps after `record_from`; 0 = not at all.
+    pub record_every: usize,
+    /// First step of the recording window (default `burn_in`).
+    pub record_from: Option<usize>,
+    /// A chain whose ‖w‖ exceeds this, or turns non-finite, has diverged.
+    pub divergence_norm: f64,
+    /// Steps between divergence checks (each check reads ‖w‖ back from the device).
+    pub check_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            algorithm: Algorithm::Sgd,
+            backend: BackendKind::Flex,
+            chains: 1600,
+            dim: 10,
+            batch: 1,
+            eta: 0.05,
+            steps: 2000,
+            seed: 0,
+            labels: Labels::Realizable,
+            label_noise: 1.0,
+            teacher: Teacher::Random,
+            init: Init::Normal,
+            init_std: None,
+            mixture_separation: 1.0,
+            momentum: 0.0,
+            weight_decay: 0.0,
+            burn_in: None,
+            record_every: 0,
+            record_from: None,
+            divergence_norm: 1e6,
+            check_every: 10,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads a JSON config; unknown fields and malformed JSON are errors naming the file,
+    /// line and column.
+    pub fn from_json_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Json {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Fills the defaults that depend on other fields and checks every value.
+    pub fn resolve(mut self) -> Result<Self> {
+        self.burn_in.get_or_insert(self.steps / 2);
+        let burn_in = self.burn_in.unwrap_or_default();
+        self.record_from.get_or_insert(burn_in);
+        self.init_std
+            .get_or_insert(1.0 / (self.dim.max(1) as f64).sqrt());
+        self.validate()?;
+        Ok(self)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let positive = |field, v: usize| {
+            if v == 0 {
+                Err(Error::config(field, "must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
+        positive("chains", self.chains)?;
+        positive("dim", self.dim)?;
+        positive("batch", self.batch)?;
+        positive("steps", self.steps)?;
+        positive("check_every", self.check_every)?;
+        if !(self.eta.is_finite() && self.eta > 0.0) {
+            return Err(Error::config(
+                "eta",
+                format!("must be a finite number > 0, got {}", self.eta),
+            ));
+        }
+        if !(self.label_noise.is_finite() && self.label_noise >= 0.0) {
+            return Err(Error::config(
+                "label_noise",
+                format!("must be finite and >= 0, got {}", self.label_noise),
+            ));
+        }
+        if !self.mixture_separation.is_finite() {
+            return Err(Error::config("mixture_separation", "must be finite"));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(Error::config(
+                "momentum",
+                format!("must lie in [0, 1), got {}", self.momentum),
+            ));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(Error::config(
+                "weight_decay",
+                format!("must be finite and >= 0, got {}", self.weight_decay),
+            ));
+        }
+        if !(self.divergence_norm.is_finite() && self.divergence_norm > 0.0) {
+            return Err(Error::config(
+                "divergence_norm",
+                "must be a finite number > 0",
+            ));
+        }
+        match self.init_std {
+            Some(s) if !(s.is_finite() && s > 0.0) => {
+                return Err(Error::config(
+                    "init_std",
+                    format!("must be a finite number > 0, got {s}"),
+                ));
+            }
+            _ => {}
+        }
+        if self.burn_in.is_some_and(|b| b >= self.steps) {
+            return Err(Error::config(
+                "burn_in",
+                format!("must be below steps = {}", self.steps),
+            ));
+        }
+        if self.record_from.is_some_and(|r| r >= self.steps) {
+            return Err(Error::config(
+                "record_from",
+                format!("must be below steps = {}", self.steps),
+            ));
+        }
+        if self.init == Init::Zeros && self.algorithm == Algorithm::Sgd {
+            return Err(Error::config(
+                "init",
+                "`zeros` with `sgd` never moves: ReLU′(0) = 0 makes every gradient vanish at w = 0",
+            ));
+        }
+        let elements = self
+            .chains
+            .checked_mul(self.batch)
+            .and_then(|v| v.checked_mul(self.dim));
+        if elements.is_none_or(|e| e > (1usize << 31)) {
+            return Err(Error::config(
+                "chains",
+                "chains × batch × dim is too large (over 2³¹ floats per step)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Steps at which a snapshot is written: multiples of `record_every` in `(record_from, steps]`.
+    pub fn snapshot_steps(&self) -> usize {
+        if self.record_every == 0 {
+            return 0;
+        }
+        let from = self.record_from.unwrap_or(0);
+        self.steps / self.record_every - from / self.record_every
+    }
+
+    pub fn is_snapshot_step(&self, step: usize) -> bool {
+        self.record_every > 0
+            && step > self.record_from.unwrap_or(0)
+            && step % self.record_every == 0
+    }
+}

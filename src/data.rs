@@ -1,0 +1,184 @@
+//! Data setups and label models, generated on the host from seeded streams so the same
+//! seed gives the same x and y on every backend (science.md §2).
+
+use crate::config::{Labels, Teacher, TrainConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::RngExt;
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+
+/// One mini-batch per chain, on the host: `x` is `[chains, b, d]`, `y` is `[chains, b]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub chains: usize,
+    pub batch: usize,
+    pub dim: usize,
+}
+
+impl Batch {
+    /// Uploads the batch to `device` as `(x [chains, b, d], y [chains, b])`.
+    pub fn to_device(&self, device: &Device) -> (Tensor<3>, Tensor<2>) {
+        let x = TensorData::new(self.x.clone(), [self.chains, self.batch, self.dim]);
+        let y = TensorData::new(self.y.clone(), [self.chains, self.batch]);
+        (Tensor::from_data(x, device), Tensor::from_data(y, device))
+    }
+}
+
+/// Independent streams derived from one seed (splitmix64 of seed and stream id).
+fn stream(seed: u64, stream: u64, index: u64) -> Xoshiro256PlusPlus {
+    let mut z = seed
+        ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ index.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
+}
+
+const TEACHER_STREAM: u64 = 1;
+const INIT_STREAM: u64 = 2;
+const DATA_STREAM: u64 = 3;
+
+/// The teacher `w*`: a seeded random unit vector, or `e₁`.
+pub fn teacher(config: &TrainConfig) -> Vec<f32> {
+    let d = config.dim;
+    match config.teacher {
+        Teacher::E1 => (0..d).map(|i| if i == 0 { 1.0 } else { 0.0 }).collect(),
+        Teacher::Random => {
+            let mut rng = stream(config.seed, TEACHER_STREAM, 0);
+            let v: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
+            let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+            v.iter().map(|a| (a / norm) as f32).collect()
+        }
+    }
+}
+
+/// Initial weights `[chains, d]`, row-major; each chain from its own stream.
+pub fn initial_weights(config: &TrainConfig) -> Vec<f32> {
+    let (chains, d) = (config.chains, config.dim);
+    match config.init {
+        crate::config::Init::Zeros => vec![0.0; chains * d],
+        crate::config::Init::Normal => {
+            let std = config.init_std.unwrap_or(1.0 / (d as f64).sqrt());
+            let mut w = vec![0.0f32; chains * d];
+            w.par_chunks_mut(d).enumerate().for_each(|(c, row)| {
+                let mut rng = stream(config.seed, INIT_STREAM, c as u64);
+                for v in row {
+                    *v = (std * rng.sample::<f64, _>(StandardNormal)) as f32;
+                }
+            });
+            w
+        }
+    }
+}
+
+/// The per-chain data streams and the label model: draws fresh batches every step.
+pub struct DataSource {
+    rngs: Vec<Xoshiro256PlusPlus>,
+    teacher: Vec<f32>,
+    labels: Labels,
+    noise: f32,
+    separation: f32,
+    batch: usize,
+    dim: usize,
+}
+
+impl DataSource {
+    pub fn new(config: &TrainConfig, teacher: Vec<f32>) -> Self {
+        DataSource {
+            rngs: (0..config.chains)
+                .map(|c| stream(config.seed, DATA_STREAM, c as u64))
+                .collect(),
+            teacher,
+            labels: config.labels,
+            noise: config.label_noise as f32,
+            separation: config.mixture_separation as f32,
+            batch: config.batch,
+            dim: config.dim,
+        }
+    }
+
+    /// The next batch of every chain. Chains are filled in parallel, each from its own
+    /// stream, so the numbers do not depend on the thread count.
+    pub fn next_batch(&mut self) -> Batch {
+        let (b, d) = (self.batch, self.dim);
+        let chains = self.rngs.len();
+        let mut x = vec![0.0f32; chains * b * d];
+        let mut y = vec![0.0f32; chains * b];
+        let (teacher, labels, noise, sep) =
+            (&self.teacher, self.labels, self.noise, self.separation);
+        self.rngs
+            .par_iter_mut()
+            .zip(x.par_chunks_mut(b * d))
+            .zip(y.par_chunks_mut(b))
+            .for_each(|((rng, xc), yc)| {
+                for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
+                    *yi = draw_sample(rng, teacher, labels, noise, sep, xi);
+                }
+            });
+        Batch {
+            x,
+            y,
+            chains,
+            batch: b,
+            dim: d,
+        }
+    }
+}
+
+/// Fills `x` with one input and returns its label.
+fn draw_sample(
+    rng: &mut Xoshiro256PlusPlus,
+    teacher: &[f32],
+    labels: Labels,
+    noise: f32,
+    separation: f32,
+    x: &mut [f32],
+) -> f32 {
+    for v in x.iter_mut() {
+        *v = rng.sample(StandardNormal);
+    }
+    let clean = match labels {
+        Labels::Mixture => {
+            let positive = rng.random_bool(0.5);
+            let shift = if positive { separation } else { -separation };
+            for (v, t) in x.iter_mut().zip(teacher) {
+                *v += shift * t;
+            }
+            if positive { 1.0 } else { 0.0 }
+        }
+        _ => {
+            let z: f32 = x.iter().zip(teacher).map(|(a, b)| a * b).sum();
+            label(labels, z)
+        }
+    };
+    if noise > 0.0 {
+        clean + noise * rng.sample::<f32, _>(StandardNormal)
+    } else {
+        clean
+    }
+}
+
+/// The clean label of a sample whose teacher pre-activation is `z = w*·x`.
+pub fn label(labels: Labels, z: f32) -> f32 {
+    match labels {
+        Labels::Realizable => z.max(0.0),
+        Labels::Binary01 | Labels::Mixture => {
+            if z > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Labels::BinaryPm1 => {
+            if z > 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        }
+    }
+}

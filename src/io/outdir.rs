@@ -1,0 +1,66 @@
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// An output folder built under a temporary sibling and renamed into place by
+/// [`StagedDir::commit`]; dropped uncommitted (an error, a panic), it is removed, so a
+/// failed run leaves nothing at the destination.
+pub struct StagedDir {
+    staging: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl StagedDir {
+    /// Refuses a destination that already exists.
+    pub fn create(target: &Path) -> Result<Self> {
+        if target.exists() {
+            return Err(Error::OutputExists(target.to_path_buf()));
+        }
+        let name = target
+            .file_name()
+            .ok_or_else(|| Error::Input {
+                path: target.to_path_buf(),
+                message: "not a folder name".into(),
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+        }
+        std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        Ok(StagedDir {
+            staging,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Where files go before the commit.
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.staging.join(file)
+    }
+
+    /// Moves the finished folder to its destination in one rename.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        if self.target.exists() {
+            return Err(Error::OutputExists(self.target.clone()));
+        }
+        std::fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
+        self.committed = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}

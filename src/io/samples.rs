@@ -1,0 +1,137 @@
+use crate::error::{Error, Result};
+use npyz::{DType, TypeChar};
+use std::path::Path;
+
+/// An array read from disk: row-major f64 values and their shape (1-D or 2-D).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    pub values: Vec<f64>,
+    pub shape: Vec<usize>,
+}
+
+fn input_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads samples from a `.npy` (float32/float64, 1-D or 2-D, C order) or a CSV file
+/// (numbers only; a first line that is not numeric is taken as a header).
+pub fn read_samples(path: &Path) -> Result<Array> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("npy") => read_npy_f64(path),
+        Some("csv") | Some("txt") => read_csv(path),
+        _ => Err(input_err(
+            path,
+            "unknown file type: expected a .npy or .csv file",
+        )),
+    }
+}
+
+/// A float32/float64 `.npy`, widened to f64. Rejects other dtypes, Fortran order,
+/// 3-D and higher arrays, and truncated data.
+pub fn read_npy_f64(path: &Path) -> Result<Array> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| input_err(path, format!("not a readable .npy file: {e}")))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    if shape.is_empty() || shape.len() > 2 {
+        return Err(input_err(
+            path,
+            format!(
+                "array has {} dimensions (shape {shape:?}); expected 1-D scalars or 2-D [N, d] rows",
+                shape.len()
+            ),
+        ));
+    }
+    if npy.order() != npyz::Order::C {
+        return Err(input_err(
+            path,
+            "Fortran-ordered arrays are not supported; save with C order",
+        ));
+    }
+    let (char, size) = match npy.dtype() {
+        DType::Plain(ts) => (ts.type_char(), ts.size_field()),
+        other => {
+            return Err(input_err(
+                path,
+                format!("unsupported dtype {}", other.descr()),
+            ));
+        }
+    };
+    let values: Vec<f64> = match (char, size) {
+        (TypeChar::Float, 4) => npy
+            .into_vec::<f32>()
+            .map_err(|e| input_err(path, format!("truncated or unreadable data: {e}")))?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (TypeChar::Float, 8) => npy
+            .into_vec::<f64>()
+            .map_err(|e| input_err(path, format!("truncated or unreadable data: {e}")))?,
+        _ => {
+            return Err(input_err(
+                path,
+                format!(
+                    "unsupported dtype (type '{char:?}', {size} bytes): expected float32 or float64"
+                ),
+            ));
+        }
+    };
+    let expected: usize = shape.iter().product();
+    if values.len() != expected {
+        return Err(input_err(
+            path,
+            format!(
+                "truncated data: shape {shape:?} needs {expected} values, found {}",
+                values.len()
+            ),
+        ));
+    }
+    Ok(Array { values, shape })
+}
+
+fn read_csv(path: &Path) -> Result<Array> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| input_err(path, e.to_string()))?;
+    let mut values = Vec::new();
+    let mut width = None;
+    let mut rows = 0;
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| input_err(path, e.to_string()))?;
+        let parsed: std::result::Result<Vec<f64>, _> =
+            record.iter().map(|f| f.parse::<f64>()).collect();
+        let row = match parsed {
+            Ok(row) => row,
+            Err(_) if line == 0 => continue, // header
+            Err(e) => return Err(input_err(path, format!("line {}: {e}", line + 1))),
+        };
+        match width {
+            None => width = Some(row.len()),
+            Some(w) if w != row.len() => {
+                return Err(input_err(
+                    path,
+                    format!(
+                        "line {}: {} columns, earlier lines have {w}",
+                        line + 1,
+                        row.len()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        values.extend(row);
+        rows += 1;
+    }
+    let width = width.ok_or_else(|| input_err(path, "no numeric rows"))?;
+    let shape = if width == 1 {
+        vec![rows]
+    } else {
+        vec![rows, width]
+    };
+    Ok(Array { values, shape })
+}

@@ -1,0 +1,19 @@
+//! tailgate: how heavy-tailed do the iterates of SGD-type algorithms become?
+//!
+//! A ReLU gate trained by SGD and by the Karmakar–Mukherjee rule on many chains at once
+//! (burn 0.22), and the tail-index estimators that measure the stationary law.
+
+pub mod backend;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod io;
+pub mod model;
+pub mod optim;
+pub mod summary;
+pub mod tail;
+pub mod train;
+
+pub use error::{Error, Result};

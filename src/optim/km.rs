@@ -1,0 +1,39 @@
+use super::GateOptimizer;
+use crate::data::Batch;
+use crate::model::ReluGate;
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::tensor::Tensor;
+
+/// The Karmakar–Mukherjee non-gradient rule (a mini-batch GLM-Tron, arXiv 2005.04211):
+/// `w ← w + (η/b) Σ_i (y_i − ReLU(w·x_i)) x_i`. Not the gradient of any loss, so no
+/// autodiff tape: the pseudo-gradient is computed on the plain device and stepped by
+/// burn's optimizer like a gradient.
+pub struct KarmakarMukherjee {
+    optim: ModuleOptimizer,
+}
+
+impl KarmakarMukherjee {
+    pub fn new(optim: ModuleOptimizer) -> Self {
+        KarmakarMukherjee { optim }
+    }
+}
+
+impl GateOptimizer for KarmakarMukherjee {
+    /// `g = (1/b) Σ_i (ReLU(w·x_i) − y_i) x_i`, batched over chains.
+    fn direction(&self, model: &ReluGate, batch: &Batch) -> Tensor<2> {
+        let plain = model.valid();
+        let device = plain.weight.val().device();
+        let (x, y) = batch.to_device(&device);
+        let residual = plain.forward(x.clone()) - y; // [chains, b]
+        residual
+            .unsqueeze_dim::<3>(1) // [chains, 1, b]
+            .matmul(x) // [chains, 1, d]
+            .squeeze_dim::<2>(1)
+            .div_scalar(batch.batch as f64)
+    }
+
+    fn optimizer(&mut self) -> &mut ModuleOptimizer {
+        &mut self.optim
+    }
+}

@@ -1,0 +1,64 @@
+//! The two update rules behind one interface, so the training loop never branches on the
+//! algorithm. Both end in burn's `ModuleOptimizer` (SGD with optional momentum and weight
+//! decay): SGD feeds it the autodiff gradient, Karmakar–Mukherjee a pseudo-gradient.
+
+mod km;
+mod sgd;
+
+pub use km::KarmakarMukherjee;
+pub use sgd::Sgd;
+
+use crate::config::{Algorithm, TrainConfig};
+use crate::data::Batch;
+use crate::model::ReluGate;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Bool, Tensor};
+
+/// One step of a training algorithm on the gate.
+pub trait GateOptimizer {
+    /// The direction `g` with `w ← w − η g` for plain steps, `[chains, d]`, on the
+    /// non-autodiff device.
+    fn direction(&self, model: &ReluGate, batch: &Batch) -> Tensor<2>;
+
+    /// burn's optimizer that turns directions into steps.
+    fn optimizer(&mut self) -> &mut ModuleOptimizer;
+
+    /// `w ← optimizer(w, g)` with the rows of `frozen` chains left exactly where they are.
+    fn step(
+        &mut self,
+        model: ReluGate,
+        batch: &Batch,
+        eta: f64,
+        frozen: Option<&Tensor<2, Bool>>,
+    ) -> ReluGate {
+        let mut g = self.direction(&model, batch);
+        if let Some(mask) = frozen {
+            g = g.mask_fill(mask.clone(), 0.0);
+        }
+        let mut grads = GradientsParams::new();
+        grads.register(model.weight.id, g);
+        self.optimizer().step(eta, model, grads)
+    }
+}
+
+/// burn's SGD configured from the run config (momentum and weight decay when set).
+pub fn burn_sgd(config: &TrainConfig) -> ModuleOptimizer {
+    let mut sgd = SgdConfig::new();
+    if config.momentum > 0.0 {
+        sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(config.momentum)));
+    }
+    if config.weight_decay > 0.0 {
+        sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
+    }
+    sgd.init()
+}
+
+/// The optimizer that `config.algorithm` names.
+pub fn for_config(config: &TrainConfig) -> Box<dyn GateOptimizer> {
+    match config.algorithm {
+        Algorithm::Sgd => Box::new(Sgd::new(burn_sgd(config))),
+        Algorithm::Km => Box::new(KarmakarMukherjee::new(burn_sgd(config))),
+    }
+}

@@ -1,0 +1,40 @@
+use super::GateOptimizer;
+use crate::data::Batch;
+use crate::model::ReluGate;
+use burn::optim::ModuleOptimizer;
+use burn::tensor::Tensor;
+
+/// Mini-batch SGD on `½ (y − ReLU(w·x))²`, gradient by autodiff.
+pub struct Sgd {
+    optim: ModuleOptimizer,
+}
+
+impl Sgd {
+    pub fn new(optim: ModuleOptimizer) -> Self {
+        Sgd { optim }
+    }
+}
+
+impl GateOptimizer for Sgd {
+    /// `∇ Σ_chains ½·mean_i (ReLU(w·x_i) − y_i)²`: summing over chains gives each chain
+    /// exactly its own gradient `(1/b) Σ_i (ReLU(w·x_i) − y_i) 1{w·x_i > 0} x_i`.
+    fn direction(&self, model: &ReluGate, batch: &Batch) -> Tensor<2> {
+        let device = model.weight.val().device();
+        let (x, y) = batch.to_device(&device);
+        let loss = (model.forward(x) - y)
+            .powi_scalar(2)
+            .mean_dim(1)
+            .sum()
+            .mul_scalar(0.5);
+        let grads = loss.backward();
+        model
+            .weight
+            .val()
+            .grad(&grads)
+            .expect("the gate weight is a tracked autodiff parameter")
+    }
+
+    fn optimizer(&mut self) -> &mut ModuleOptimizer {
+        &mut self.optim
+    }
+}

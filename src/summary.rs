@@ -1,0 +1,162 @@
+//! The tail index of a finished run (science.md §4, across-chains protocol): estimators
+//! applied to the final and averaged rows, with diverged and collapsed runs reported as
+//! such instead of as an α.
+
+use crate::tail::{
+    self, BlockGrid, Center, KChoice, Rows, bootstrap_ci, center_rows, mohammadi_median,
+    quantile_sorted,
+};
+use serde::Serialize;
+
+/// Estimation settings used on training runs.
+#[derive(Debug, Clone)]
+pub struct EstimateSettings {
+    pub center: Center,
+    pub grid: BlockGrid,
+    pub ci_level: f64,
+    pub resamples: usize,
+    pub seed: u64,
+}
+
+impl Default for EstimateSettings {
+    fn default() -> Self {
+        EstimateSettings {
+            center: Center::Mean,
+            grid: BlockGrid::Network,
+            ci_level: 0.95,
+            resamples: 200,
+            seed: 0,
+        }
+    }
+}
+
+/// Spread below this fraction of max(1, ‖centre‖) means the chains collapsed onto one
+/// point: float32 rounding, not a stationary law (science.md trap 1, trap 5).
+const FLOOR_RELATIVE_SPREAD: f64 = 1e-5;
+
+/// The tail-index part of `run.json`'s `summary`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TailSummary {
+    /// Mohammadi median on the centred final rows; `null` when not estimable (see `alpha_reason`).
+    pub alpha: Option<f64>,
+    pub alpha_reason: Option<String>,
+    pub alpha_ci: Option<[f64; 2]>,
+    pub alpha_ci_level: f64,
+    pub alpha_per_block_size: Vec<tail::BlockAlpha>,
+    /// The same estimator on the running-average rows.
+    pub alpha_average: Option<f64>,
+    pub hill_alpha: Option<f64>,
+    pub hill_k: Option<usize>,
+    pub protocol: &'static str,
+    pub center: &'static str,
+    pub estimator: &'static str,
+    pub block_grid: &'static str,
+    /// Chains the estimate used (finite, not diverged).
+    pub estimated_chains: usize,
+    pub diverged_chains: usize,
+    pub converged_to_floor: bool,
+    /// Quantiles 5/25/50/75/95/100 % of ‖w − centre‖ over the estimated chains.
+    pub norm_quantiles: Option<[f64; 6]>,
+}
+
+/// Estimates the tail index of the final rows (and of the averaged rows).
+pub fn summarize(
+    final_rows: &[f32],
+    average_rows: &[f32],
+    dim: usize,
+    diverged: &[bool],
+    settings: &EstimateSettings,
+) -> TailSummary {
+    let keep = |data: &[f32]| -> Vec<f64> {
+        data.chunks_exact(dim)
+            .zip(diverged)
+            .filter(|(row, d)| !**d && row.iter().all(|v| v.is_finite()))
+            .flat_map(|(row, _)| row.iter().map(|&v| f64::from(v)))
+            .collect()
+    };
+    let mut s = TailSummary {
+        alpha: None,
+        alpha_reason: None,
+        alpha_ci: None,
+        alpha_ci_level: settings.ci_level,
+        alpha_per_block_size: vec![],
+        alpha_average: None,
+        hill_alpha: None,
+        hill_k: None,
+        protocol: "across_chains_final_iterate",
+        center: settings.center.name(),
+        estimator: "mohammadi_median",
+        block_grid: settings.grid.name(),
+        estimated_chains: 0,
+        diverged_chains: diverged.iter().filter(|&&d| d).count(),
+        converged_to_floor: false,
+        norm_quantiles: None,
+    };
+    let rows = match Rows::new(keep(final_rows), dim) {
+        Ok(r) if r.n() >= 2 => r,
+        _ => {
+            s.alpha_reason = Some("every chain diverged".into());
+            return s;
+        }
+    };
+    s.estimated_chains = rows.n();
+    let centered = match center_rows(&rows, &settings.center) {
+        Ok(c) => c,
+        Err(e) => {
+            s.alpha_reason = Some(e.to_string());
+            return s;
+        }
+    };
+    let mut norms = centered.norms();
+    norms.sort_by(f64::total_cmp);
+    s.norm_quantiles = Some([0.05, 0.25, 0.5, 0.75, 0.95, 1.0].map(|q| quantile_sorted(&norms, q)));
+    let centre_norm = tail::center_vector(&rows, &settings.center)
+        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .unwrap_or(0.0);
+    if quantile_sorted(&norms, 0.5) <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
+        s.converged_to_floor = true;
+        s.alpha_reason = Some(
+            "converged: the chains collapsed onto one point (no label noise?); no stationary spread to measure"
+                .into(),
+        );
+        return s;
+    }
+    match mohammadi_median(&centered, &settings.grid) {
+        Ok(est) => {
+            s.alpha = Some(est.alpha);
+            s.alpha_per_block_size = est.per_block_size;
+        }
+        Err(e) => {
+            s.alpha_reason = Some(e.to_string());
+            return s;
+        }
+    }
+    let grid = settings.grid.clone();
+    let center = settings.center.clone();
+    s.alpha_ci = bootstrap_ci(
+        &rows,
+        settings.resamples,
+        settings.ci_level,
+        settings.seed,
+        |r| Ok(mohammadi_median(&center_rows(r, &center)?, &grid)?.alpha),
+    )
+    .ok()
+    .map(|ci| [ci.lo, ci.hi]);
+    s.alpha_average = Rows::new(keep(average_rows), dim)
+        .and_then(|r| center_rows(&r, &settings.center))
+        .and_then(|r| mohammadi_median(&r, &settings.grid))
+        .ok()
+        .map(|e| e.alpha);
+    let hill = tail::hill(
+        &centered.norms(),
+        KChoice::DoubleBootstrap {
+            resamples: 50,
+            seed: settings.seed,
+        },
+    );
+    if let Ok(h) = hill {
+        s.hill_alpha = Some(h.alpha);
+        s.hill_k = Some(h.k);
+    }
+    s
+}

@@ -1,0 +1,69 @@
+use super::{Rows, TailError, median};
+use serde::{Deserialize, Serialize};
+
+/// What the rows are centred on before estimation (science.md §4, trap 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Center {
+    /// Use the rows as they are.
+    None,
+    /// Subtract the across-row mean (the stationary mean's estimate).
+    Mean,
+    /// Subtract the coordinate-wise median (robust to a few huge rows).
+    Median,
+    /// Subtract an explicit vector, e.g. a known minimiser.
+    Vector(Vec<f64>),
+}
+
+impl Center {
+    /// A short name for reports: `none`, `mean`, `median` or `vector`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Center::None => "none",
+            Center::Mean => "mean",
+            Center::Median => "median",
+            Center::Vector(_) => "vector",
+        }
+    }
+}
+
+/// The centre vector that [`Center`] designates for these rows.
+pub fn center_vector(rows: &Rows, center: &Center) -> Result<Vec<f64>, TailError> {
+    let (n, dim) = (rows.n(), rows.dim());
+    match center {
+        Center::None => Ok(vec![0.0; dim]),
+        Center::Mean => {
+            let mut c = vec![0.0; dim];
+            for i in 0..n {
+                for (cj, v) in c.iter_mut().zip(rows.row(i)) {
+                    *cj += v;
+                }
+            }
+            c.iter_mut().for_each(|v| *v /= n.max(1) as f64);
+            Ok(c)
+        }
+        Center::Median => Ok((0..dim)
+            .map(|j| {
+                let col: Vec<f64> = (0..n).map(|i| rows.row(i)[j]).collect();
+                if col.is_empty() { 0.0 } else { median(&col) }
+            })
+            .collect()),
+        Center::Vector(v) if v.len() != dim => Err(TailError::ShapeMismatch {
+            what: "centre vector".into(),
+            got: v.len(),
+            expected: dim,
+        }),
+        Center::Vector(v) => Ok(v.clone()),
+    }
+}
+
+/// The rows minus their centre.
+pub fn center_rows(rows: &Rows, center: &Center) -> Result<Rows, TailError> {
+    let c = center_vector(rows, center)?;
+    let mut out = rows.clone();
+    let dim = rows.dim();
+    for (i, v) in out.data_mut().iter_mut().enumerate() {
+        *v -= c[i % dim];
+    }
+    Ok(out)
+}

@@ -1,0 +1,36 @@
+//! Tail-index estimators on plain slices: no burn, no I/O (science.md §3–4).
+//!
+//! Every routine works in f64 whatever the caller's storage type, and takes its
+//! samples as [`Rows`]: `n` rows of `dim` values (scalars are rows of length 1).
+
+mod bootstrap;
+mod center;
+mod error;
+mod hill;
+mod mohammadi;
+mod rows;
+mod stable;
+
+pub use bootstrap::{BootstrapCi, bootstrap_ci, quantile_sorted};
+pub use center::{Center, center_rows, center_vector};
+pub use error::TailError;
+pub use hill::{HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_plot};
+pub use mohammadi::{BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median};
+pub use rows::Rows;
+pub use stable::{sample_symmetric_stable, symmetric_stable};
+
+/// Inside the logarithms of the Mohammadi estimator, as in the GSZ21 code (`np.finfo(float).eps`).
+pub const LOG_EPS: f64 = 2.220446049250313e-16;
+
+/// The median of a non-empty slice (the mean of the two middle values for an even length),
+/// as `numpy.median` computes it.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}

@@ -1,0 +1,179 @@
+//! The one training loop: every algorithm, every backend.
+
+use crate::config::TrainConfig;
+use crate::data::{self, DataSource};
+use crate::error::Result;
+use crate::io::NpyStream;
+use crate::model::ReluGate;
+use crate::optim;
+use burn::module::Module;
+use burn::tensor::{Bool, Device, Tensor, TensorData};
+use indicatif::ProgressBar;
+use std::path::Path;
+use std::time::Instant;
+
+/// What a run leaves behind, on the host.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// Final iterates `[chains, d]`, row-major.
+    pub final_weights: Vec<f32>,
+    /// Running mean of the iterates after the burn-in, `[chains, d]`.
+    pub average_weights: Vec<f32>,
+    /// Chains that diverged (frozen at their last value when found).
+    pub diverged: Vec<bool>,
+    pub teacher: Vec<f32>,
+    pub wall_seconds: f64,
+}
+
+/// Trains `config.chains` gates for `config.steps` steps on `device`; with `iterates`,
+/// streams snapshots `[snapshots, chains, d]` there.
+pub fn train(
+    config: &TrainConfig,
+    device: &Device,
+    iterates: Option<&Path>,
+    progress: &ProgressBar,
+) -> Result<Trained> {
+    let start = Instant::now();
+    let (chains, dim) = (config.chains, config.dim);
+    let teacher = data::teacher(config);
+    // Parameters live on an autodiff device: burn's optimizer requires it (burn-0.22.md §2.3).
+    let mut model = ReluGate::from_weights(
+        data::initial_weights(config),
+        chains,
+        dim,
+        &device.clone().autodiff(),
+    );
+    let mut optimizer = optim::for_config(config);
+    let mut source = DataSource::new(config, teacher.clone());
+    let mut monitor = DivergenceMonitor::new(config, device);
+    let mut average = RunningAverage::new(chains, dim, device);
+    let mut recorder = match iterates {
+        Some(path) if config.record_every > 0 => Some(NpyStream::create(
+            path,
+            &[config.snapshot_steps(), chains, dim],
+        )?),
+        _ => None,
+    };
+    let burn_in = config.burn_in.unwrap_or(config.steps / 2);
+
+    for step in 1..=config.steps {
+        let batch = source.next_batch();
+        model = optimizer.step(model, &batch, config.eta, monitor.frozen());
+        if step % config.check_every == 0 || step == config.steps {
+            monitor.check(&model, step);
+        }
+        if step > burn_in {
+            average.add(&model);
+        }
+        if let Some(rec) = recorder.as_mut().filter(|_| config.is_snapshot_step(step)) {
+            rec.push(&weights(&model))?;
+        }
+        progress.inc(1);
+    }
+    if let Some(rec) = recorder {
+        rec.finish()?;
+    }
+    Ok(Trained {
+        final_weights: weights(&model),
+        average_weights: average.mean(),
+        diverged: monitor.diverged,
+        teacher,
+        wall_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The weights on the host, `[chains, d]` row-major.
+pub fn weights(model: &ReluGate) -> Vec<f32> {
+    to_host(model.valid().weight.val())
+}
+
+fn to_host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .expect("float32 weights")
+}
+
+/// Finds chains whose norm left the bound or turned non-finite, reports them on stderr,
+/// and keeps them frozen so they cannot feed NaNs into anything shared.
+struct DivergenceMonitor {
+    bound: f32,
+    dim: usize,
+    device: Device,
+    diverged: Vec<bool>,
+    mask: Option<Tensor<2, Bool>>,
+}
+
+impl DivergenceMonitor {
+    fn new(config: &TrainConfig, device: &Device) -> Self {
+        DivergenceMonitor {
+            bound: config.divergence_norm as f32,
+            dim: config.dim,
+            device: device.clone(),
+            diverged: vec![false; config.chains],
+            mask: None,
+        }
+    }
+
+    fn frozen(&self) -> Option<&Tensor<2, Bool>> {
+        self.mask.as_ref()
+    }
+
+    fn check(&mut self, model: &ReluGate, step: usize) {
+        let sq = to_host(model.valid().weight.val().powi_scalar(2).sum_dim(1));
+        let fresh: Vec<usize> = sq
+            .iter()
+            .enumerate()
+            .filter(|&(c, &s)| !self.diverged[c] && !(s.is_finite() && s.sqrt() <= self.bound))
+            .map(|(c, _)| c)
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        for &c in &fresh {
+            self.diverged[c] = true;
+        }
+        let total = self.diverged.iter().filter(|&&d| d).count();
+        let shown: Vec<String> = fresh.iter().take(8).map(|c| c.to_string()).collect();
+        eprintln!(
+            "warning: step {step}: {} chain(s) diverged (‖w‖ > {} or non-finite): {}{}; {total} of {} diverged so far, now frozen",
+            fresh.len(),
+            self.bound,
+            shown.join(", "),
+            if fresh.len() > 8 { ", …" } else { "" },
+            self.diverged.len()
+        );
+        let mask: Vec<bool> = self
+            .diverged
+            .iter()
+            .flat_map(|&d| std::iter::repeat_n(d, self.dim))
+            .collect();
+        self.mask = Some(Tensor::from_data(
+            TensorData::new(mask, [self.diverged.len(), self.dim]),
+            &self.device,
+        ));
+    }
+}
+
+/// The running mean of the iterates, accumulated on the device.
+struct RunningAverage {
+    sum: Tensor<2>,
+    count: usize,
+}
+
+impl RunningAverage {
+    fn new(chains: usize, dim: usize, device: &Device) -> Self {
+        RunningAverage {
+            sum: Tensor::zeros([chains, dim], device),
+            count: 0,
+        }
+    }
+
+    fn add(&mut self, model: &ReluGate) {
+        self.sum = self.sum.clone() + model.valid().weight.val();
+        self.count += 1;
+    }
+
+    fn mean(self) -> Vec<f32> {
+        to_host(self.sum.div_scalar(self.count.max(1) as f64))
+    }
+}
