@@ -1,25 +1,28 @@
 use clap::Parser;
+use std::io::Write;
 use tailgate::cli::{Cli, Command};
 use tailgate::commands;
 
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Train(args) => commands::train::run(args).map(|dir| {
-            println!("wrote {}", dir.display());
-        }),
-        Command::Estimate(args) => commands::estimate::run(args).map(|reports| {
-            println!(
-                "{}",
-                commands::estimate::render(&reports, args.format).trim_end()
-            );
-        }),
-        Command::SampleStable(args) => commands::sample_stable::run(args).map(|path| {
-            println!("wrote {}", path.display());
-        }),
+        Command::Train(args) => {
+            commands::train::run(args).map(|dir| format!("wrote {}", dir.display()))
+        }
+        Command::Estimate(args) => commands::estimate::run(args)
+            .map(|reports| commands::estimate::render(&reports, args.format)),
+        Command::SampleStable(args) => {
+            commands::sample_stable::run(args).map(|path| format!("wrote {}", path.display()))
+        }
     };
-    if let Err(e) = result {
-        eprintln!("error: {e}");
-        std::process::exit(2);
+    match result {
+        // A closed pipe (`| head`) is not an error worth a panic.
+        Ok(text) => {
+            let _ = writeln!(std::io::stdout(), "{}", text.trim_end());
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
     }
 }

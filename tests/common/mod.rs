@@ -1,0 +1,24 @@
+#![allow(dead_code)]
+//! Helpers shared by the integration tests.
+
+use indicatif::ProgressBar;
+use tailgate::backend::make_device;
+use tailgate::config::TrainConfig;
+use tailgate::train::{Trained, train};
+
+/// A small resolved config.
+pub fn small(chains: usize, dim: usize, steps: usize) -> TrainConfig {
+    TrainConfig {
+        chains,
+        dim,
+        steps,
+        ..TrainConfig::default()
+    }
+    .resolve()
+    .unwrap()
+}
+
+pub fn run(config: &TrainConfig) -> Trained {
+    let device = make_device(config.backend).unwrap();
+    train(config, &device, None, &ProgressBar::hidden()).unwrap()
+}

@@ -1,0 +1,178 @@
+//! Known-answer and error-path tests of the estimators (science.md §3).
+
+use tailgate::tail::{
+    BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, center_rows,
+    double_bootstrap_k, hill, hill_alpha, hill_plot, median, mohammadi, mohammadi_median,
+    sample_symmetric_stable,
+};
+
+fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
+    Rows::scalars(sample_symmetric_stable(alpha, n, seed)).unwrap()
+}
+
+#[test]
+fn mohammadi_recovers_stable_alpha_at_1e5() {
+    // science.md §3: about ±0.01 at N = 1e5; the bound leaves room for one seed's luck.
+    for (i, alpha) in [0.8, 1.2, 1.5, 1.8].into_iter().enumerate() {
+        let est = mohammadi_median(&stable_rows(alpha, 100_000, 11 + i as u64), &BlockGrid::Network).unwrap();
+        assert!((est.alpha - alpha).abs() < 0.03, "alpha {alpha}: estimated {}", est.alpha);
+    }
+}
+
+#[test]
+fn mohammadi_recovers_stable_alpha_at_1e4() {
+    for (i, alpha) in [0.8, 1.2, 1.5, 1.8].into_iter().enumerate() {
+        let est = mohammadi_median(&stable_rows(alpha, 10_000, 21 + i as u64), &BlockGrid::Network).unwrap();
+        assert!((est.alpha - alpha).abs() < 0.08, "alpha {alpha}: estimated {}", est.alpha);
+    }
+}
+
+#[test]
+fn gaussian_rows_give_two() {
+    // α = 2 stable is N(0, 2): Gaussian vectors of dimension 5, Euclidean norms.
+    let rows = Rows::new(sample_symmetric_stable(2.0, 5 * 20_000, 3), 5).unwrap();
+    let est = mohammadi_median(&rows, &BlockGrid::Network).unwrap();
+    assert!((est.alpha - 2.0).abs() < 0.05, "estimated {}", est.alpha);
+}
+
+#[test]
+fn stable_sampler_matches_known_laws() {
+    // α = 2: N(0, 2), variance 2. α = 1: standard Cauchy, median |X| = 1.
+    let g = sample_symmetric_stable(2.0, 200_000, 5);
+    let var = g.iter().map(|v| v * v).sum::<f64>() / g.len() as f64;
+    assert!((var - 2.0).abs() < 0.03, "variance {var}");
+    let c: Vec<f64> = sample_symmetric_stable(1.0, 200_000, 6).iter().map(|v| v.abs()).collect();
+    assert!((median(&c) - 1.0).abs() < 0.02, "median |X| {}", median(&c));
+    // Same seed, same samples.
+    assert_eq!(sample_symmetric_stable(1.3, 100, 9), sample_symmetric_stable(1.3, 100, 9));
+}
+
+#[test]
+fn mohammadi_hand_computed_odd_n() {
+    // N = 5, m = 2: blocks 1+2 and 3+4; row 5 is dropped from both means.
+    let rows = Rows::scalars(vec![1.0, -2.0, 3.0, 4.0, 5.0]).unwrap();
+    let l = |v: f64| (v + LOG_EPS).ln();
+    let blocks = (l(1.0) + l(7.0)) / 2.0;
+    let singles = (l(1.0) + l(2.0) + l(3.0) + l(4.0)) / 4.0;
+    let expected = (2f64).ln() / (blocks - singles);
+    assert!((mohammadi(&rows, 2).unwrap() - expected).abs() < 1e-12);
+    // N = 5, m = 3: one block 1−2+3 = 2, rows 4 and 5 dropped.
+    let expected3 = (3f64).ln() / (l(2.0) - (l(1.0) + l(2.0) + l(3.0)) / 3.0);
+    assert!((mohammadi(&rows, 3).unwrap() - expected3).abs() < 1e-12);
+}
+
+#[test]
+fn mohammadi_hand_computed_vectors() {
+    // Rows (3,4), (0,1), (1,0); m = 2: one block (3,5), norm √34; the last row dropped.
+    let rows = Rows::new(vec![3.0, 4.0, 0.0, 1.0, 1.0, 0.0], 2).unwrap();
+    let l = |v: f64| (v + LOG_EPS).ln();
+    let expected = (2f64).ln() / (l(34f64.sqrt()) - (l(5.0) + l(1.0)) / 2.0);
+    assert!((mohammadi(&rows, 2).unwrap() - expected).abs() < 1e-12);
+}
+
+#[test]
+fn grid_median_and_skipping() {
+    let rows = stable_rows(1.5, 300, 1);
+    let est = mohammadi_median(&rows, &BlockGrid::Network).unwrap();
+    let ms: Vec<usize> = est.per_block_size.iter().map(|b| b.m).collect();
+    assert_eq!(ms, vec![2, 5, 10, 20, 50, 100]);
+    let alphas: Vec<f64> = est.per_block_size.iter().map(|b| b.alpha).collect();
+    assert_eq!(est.alpha, median(&alphas));
+    let sqrt = mohammadi_median(&rows, &BlockGrid::Sqrt).unwrap();
+    assert_eq!(sqrt.per_block_size[0].m, 17);
+}
+
+#[test]
+fn hill_hand_computed() {
+    // X = 8, 4, 2, 1; k = 2: mean(ln 8, ln 4) − ln 2 = 1.5 ln 2.
+    let a = hill_alpha(&[2.0, 8.0, 1.0, 4.0], 2).unwrap();
+    assert!((a - 1.0 / (1.5 * 2f64.ln())).abs() < 1e-12);
+    let plot = hill_plot(&[2.0, 8.0, 1.0, 4.0], 10);
+    assert_eq!(plot.len(), 3);
+    assert!((plot[1].1 - a).abs() < 1e-12);
+    assert!((plot[0].1 - 1.0 / 2f64.ln()).abs() < 1e-12);
+}
+
+fn pareto(alpha: f64, n: usize, seed: u64) -> Vec<f64> {
+    // |Cauchy|-free Pareto(α) from uniforms: X = U^{−1/α} (≥ 1).
+    let u = sample_symmetric_stable(1.0, n, seed); // tan V, V uniform
+    u.iter()
+        .map(|t| {
+            let v = t.atan() / std::f64::consts::PI + 0.5; // uniform(0, 1)
+            v.max(1e-300).powf(-1.0 / alpha)
+        })
+        .collect()
+}
+
+#[test]
+fn hill_recovers_pareto_index() {
+    for alpha in [0.7, 1.5, 3.0] {
+        let x = pareto(alpha, 100_000, 4);
+        let a = hill_alpha(&x, 2_000).unwrap();
+        assert!((a - alpha).abs() / alpha < 0.06, "alpha {alpha}: Hill {a}");
+        let est = hill(&x, KChoice::DoubleBootstrap { resamples: 30, seed: 1 }).unwrap();
+        assert!((est.alpha - alpha).abs() / alpha < 0.1, "alpha {alpha}: double bootstrap k {} gives {}", est.k, est.alpha);
+        assert_eq!(est.k_rule, "double_bootstrap");
+    }
+}
+
+#[test]
+fn double_bootstrap_is_seeded() {
+    let x = pareto(1.2, 5_000, 8);
+    assert_eq!(double_bootstrap_k(&x, 20, 3).unwrap(), double_bootstrap_k(&x, 20, 3).unwrap());
+}
+
+#[test]
+fn bootstrap_interval_covers_true_alpha_in_most_repeats() {
+    let alpha = 1.5;
+    let mut covered = 0;
+    for seed in 0..50 {
+        let rows = stable_rows(alpha, 2_000, 1000 + seed);
+        let ci = bootstrap_ci(&rows, 100, 0.95, seed, |r| {
+            Ok(mohammadi_median(r, &BlockGrid::Network)?.alpha)
+        })
+        .unwrap();
+        assert!(ci.lo <= ci.hi);
+        if ci.lo <= alpha && alpha <= ci.hi {
+            covered += 1;
+        }
+    }
+    assert!(covered >= 40, "covered {covered} of 50");
+}
+
+#[test]
+fn centring() {
+    let rows = Rows::new(vec![1.0, 10.0, 3.0, 20.0, 5.0, 90.0], 2).unwrap();
+    let mean = center_rows(&rows, &Center::Mean).unwrap();
+    assert_eq!(mean.as_slice(), &[-2.0, -30.0, 0.0, -20.0, 2.0, 50.0]);
+    let med = center_rows(&rows, &Center::Median).unwrap();
+    assert_eq!(med.as_slice(), &[-2.0, -10.0, 0.0, 0.0, 2.0, 70.0]);
+    let v = center_rows(&rows, &Center::Vector(vec![1.0, 1.0])).unwrap();
+    assert_eq!(v.row(2), &[4.0, 89.0]);
+    assert!(matches!(
+        center_rows(&rows, &Center::Vector(vec![1.0])),
+        Err(TailError::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+fn error_paths() {
+    let rows = Rows::scalars(vec![1.0, 2.0, 3.0]).unwrap();
+    assert_eq!(mohammadi(&rows, 1), Err(TailError::BlockTooSmall { m: 1 }));
+    assert_eq!(mohammadi(&rows, 4), Err(TailError::BlockLargerThanData { m: 4, n: 3 }));
+    assert!(matches!(
+        mohammadi_median(&rows, &BlockGrid::Explicit(vec![2, 10])),
+        Err(TailError::BlockLargerThanData { m: 10, n: 3 })
+    ));
+    let one = Rows::scalars(vec![1.0]).unwrap();
+    assert!(matches!(mohammadi_median(&one, &BlockGrid::Network), Err(TailError::EmptyGrid { .. })));
+    assert_eq!(hill_alpha(&[1.0, 2.0, 3.0], 3), Err(TailError::KOutOfRange { k: 3, n: 3 }));
+    assert_eq!(hill_alpha(&[1.0, 2.0, 3.0], 0), Err(TailError::KOutOfRange { k: 0, n: 3 }));
+    assert_eq!(hill_alpha(&[0.0, 0.0, 3.0], 1), Err(TailError::ZeroThreshold { k: 1 }));
+    assert_eq!(
+        Rows::scalars(vec![1.0, f64::NAN]),
+        Err(TailError::NonFinite { row: 1, col: 0 })
+    );
+    assert!(Rows::new(vec![1.0, 2.0, 3.0], 2).is_err());
+    assert!(double_bootstrap_k(&[1.0; 10], 10, 0).is_err());
+}

@@ -1,0 +1,201 @@
+//! The trainer against hand computations and exact facts (science.md §2).
+
+mod common;
+
+use burn::tensor::Device;
+use tailgate::backend::BackendKind;
+use tailgate::config::{Algorithm, Labels, TrainConfig};
+use tailgate::data::Batch;
+use tailgate::model::ReluGate;
+use tailgate::optim::{GateOptimizer, KarmakarMukherjee, Sgd, burn_sgd};
+use tailgate::train::weights;
+
+/// Two chains, d = 3, b = 3, a fixed batch with positive, negative and mixed-sign
+/// pre-activations.
+fn fixture() -> (Vec<f32>, Batch) {
+    let w = vec![0.5, -0.25, 1.0, /* chain 1 */ -1.0, 0.5, 0.25];
+    let x = vec![
+        // chain 0
+        1.0, 2.0, 0.5, /**/ -1.0, 0.0, -2.0, /**/ 0.5, 1.0, -0.5,
+        // chain 1
+        -1.0, 1.0, 0.0, /**/ 2.0, 1.0, 1.0, /**/ 0.0, -1.0, 2.0,
+    ];
+    let y = vec![1.5, 0.0, 0.25, /**/ 2.0, 0.75, -0.5];
+    (w, Batch { x, y, chains: 2, batch: 3, dim: 3 })
+}
+
+/// `w + (η/b) Σ_i r_i g_i x_i` with `g_i = 1{w·x_i > 0}` for SGD and 1 for KM, in f64.
+fn by_hand(w: &[f32], batch: &Batch, eta: f64, sgd: bool) -> Vec<f64> {
+    let (b, d) = (batch.batch, batch.dim);
+    let mut out: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+    for c in 0..batch.chains {
+        for i in 0..b {
+            let x = &batch.x[(c * b + i) * d..(c * b + i + 1) * d];
+            let z: f64 = (0..d).map(|j| w[c * d + j] as f64 * x[j] as f64).sum();
+            let r = batch.y[c * b + i] as f64 - z.max(0.0);
+            let gate = if sgd && z <= 0.0 { 0.0 } else { 1.0 };
+            for j in 0..d {
+                out[c * d + j] += eta / b as f64 * r * gate * x[j] as f64;
+            }
+        }
+    }
+    out
+}
+
+fn one_step(opt: &mut dyn GateOptimizer, w: &[f32], batch: &Batch, eta: f64) -> Vec<f32> {
+    let device = Device::flex().autodiff();
+    let model = ReluGate::from_weights(w.to_vec(), batch.chains, batch.dim, &device);
+    weights(&opt.step(model, batch, eta, None))
+}
+
+fn assert_close(got: &[f32], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!((*g as f64 - w).abs() < tol, "got {got:?}, want {want:?}");
+    }
+}
+
+#[test]
+fn one_sgd_step_matches_hand_computation() {
+    let (w, batch) = fixture();
+    let cfg = TrainConfig::default();
+    let got = one_step(&mut Sgd::new(burn_sgd(&cfg)), &w, &batch, 0.1);
+    assert_close(&got, &by_hand(&w, &batch, 0.1, true), 1e-6);
+}
+
+#[test]
+fn one_km_step_matches_hand_computation() {
+    let (w, batch) = fixture();
+    let cfg = TrainConfig::default();
+    let got = one_step(&mut KarmakarMukherjee::new(burn_sgd(&cfg)), &w, &batch, 0.1);
+    assert_close(&got, &by_hand(&w, &batch, 0.1, false), 1e-6);
+}
+
+#[test]
+fn sgd_and_km_differ_exactly_on_inactive_samples_with_positive_teacher() {
+    // Realizable labels y = ReLU(w*·x), σ = 0: the two updates differ by
+    // (η/b) Σ_{w·x ≤ 0 < w*·x} y_i x_i and nowhere else.
+    let teacher = [1.0f32, -0.5, 0.25];
+    let (w, mut batch) = fixture();
+    for c in 0..2 {
+        for i in 0..3 {
+            let x = &batch.x[(c * 3 + i) * 3..(c * 3 + i + 1) * 3];
+            batch.y[c * 3 + i] = x.iter().zip(&teacher).map(|(a, b)| a * b).sum::<f32>().max(0.0);
+        }
+    }
+    let cfg = TrainConfig::default();
+    let eta = 0.2;
+    let sgd = one_step(&mut Sgd::new(burn_sgd(&cfg)), &w, &batch, eta);
+    let km = one_step(&mut KarmakarMukherjee::new(burn_sgd(&cfg)), &w, &batch, eta);
+    let mut expected = vec![0.0f64; 6];
+    let mut differing = 0;
+    for c in 0..2 {
+        for i in 0..3 {
+            let x = &batch.x[(c * 3 + i) * 3..(c * 3 + i + 1) * 3];
+            let z: f32 = (0..3).map(|j| w[c * 3 + j] * x[j]).sum();
+            let zt: f32 = (0..3).map(|j| teacher[j] * x[j]).sum();
+            if z <= 0.0 && zt > 0.0 {
+                differing += 1;
+                for j in 0..3 {
+                    expected[c * 3 + j] += eta / 3.0 * batch.y[c * 3 + i] as f64 * x[j] as f64;
+                }
+            }
+        }
+    }
+    assert!(differing >= 2, "the fixture must exercise the difference");
+    let diff: Vec<f32> = km.iter().zip(&sgd).map(|(a, b)| a - b).collect();
+    assert_close(&diff, &expected, 1e-6);
+}
+
+#[test]
+fn same_seed_same_bytes_and_different_seed_different() {
+    let mut cfg = common::small(64, 5, 200);
+    let a = common::run(&cfg);
+    let b = common::run(&cfg);
+    assert_eq!(a.final_weights, b.final_weights);
+    assert_eq!(a.average_weights, b.average_weights);
+    cfg.seed = 1;
+    assert_ne!(common::run(&cfg).final_weights, a.final_weights);
+}
+
+#[test]
+fn ndarray_and_flex_agree() {
+    for algorithm in [Algorithm::Sgd, Algorithm::Km] {
+        let mut cfg = common::small(32, 6, 150);
+        cfg.algorithm = algorithm;
+        cfg.eta = 0.1;
+        let flex = common::run(&cfg);
+        cfg.backend = BackendKind::Ndarray;
+        let nd = common::run(&cfg);
+        for (a, b) in flex.final_weights.iter().zip(&nd.final_weights) {
+            assert!((a - b).abs() < 1e-4 * (1.0 + a.abs()), "{algorithm:?}: flex {a} ndarray {b}");
+        }
+    }
+}
+
+#[test]
+fn km_stationary_mean_is_the_teacher() {
+    // science.md §2: for symmetric x and zero-mean noise, KM's stationary mean is exactly w*.
+    let mut cfg = common::small(2000, 4, 1500);
+    cfg.algorithm = Algorithm::Km;
+    cfg.eta = 0.1;
+    cfg.label_noise = 1.0;
+    let run = common::run(&cfg);
+    let d = cfg.dim;
+    let n = cfg.chains as f64;
+    for j in 0..d {
+        let col: Vec<f64> = run.final_weights.iter().skip(j).step_by(d).map(|&v| v as f64).collect();
+        let mean = col.iter().sum::<f64>() / n;
+        let sd = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let se = sd / n.sqrt();
+        let target = run.teacher[j] as f64;
+        assert!((mean - target).abs() < 4.0 * se + 1e-3, "coordinate {j}: mean {mean} vs w* {target} (se {se})");
+    }
+}
+
+#[test]
+fn diverging_step_size_is_reported_and_frozen() {
+    let mut cfg = common::small(50, 10, 300);
+    cfg.eta = 1.5; // far above η₂ = 2b/(d+b+1) = 1/6
+    let run = common::run(&cfg);
+    let diverged = run.diverged.iter().filter(|&&d| d).count();
+    assert_eq!(diverged, 50, "every chain diverges at η = 1.5, d = 10");
+    let summary = tailgate::summary::summarize(
+        &run.final_weights,
+        &run.average_weights,
+        cfg.dim,
+        &run.diverged,
+        &Default::default(),
+    );
+    assert_eq!(summary.alpha, None);
+    assert_eq!(summary.diverged_chains, 50);
+    assert!(summary.alpha_reason.unwrap().contains("diverged"));
+}
+
+#[test]
+fn noiseless_realizable_run_is_reported_converged() {
+    let mut cfg = common::small(100, 5, 3000);
+    cfg.label_noise = 0.0;
+    cfg.eta = 0.3;
+    cfg.labels = Labels::Realizable;
+    let run = common::run(&cfg);
+    let summary = tailgate::summary::summarize(
+        &run.final_weights,
+        &run.average_weights,
+        cfg.dim,
+        &run.diverged,
+        &Default::default(),
+    );
+    assert!(summary.converged_to_floor, "{summary:?}");
+    assert_eq!(summary.alpha, None);
+}
+
+#[test]
+fn every_label_model_trains() {
+    for labels in [Labels::Realizable, Labels::Binary01, Labels::BinaryPm1, Labels::Mixture] {
+        let mut cfg = common::small(16, 4, 50);
+        cfg.labels = labels;
+        let run = common::run(&cfg);
+        assert!(run.final_weights.iter().all(|v| v.is_finite()), "{labels:?}");
+    }
+}
