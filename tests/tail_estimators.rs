@@ -14,16 +14,32 @@ fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
 fn mohammadi_recovers_stable_alpha_at_1e5() {
     // science.md §3: about ±0.01 at N = 1e5; the bound leaves room for one seed's luck.
     for (i, alpha) in [0.8, 1.2, 1.5, 1.8].into_iter().enumerate() {
-        let est = mohammadi_median(&stable_rows(alpha, 100_000, 11 + i as u64), &BlockGrid::Network).unwrap();
-        assert!((est.alpha - alpha).abs() < 0.03, "alpha {alpha}: estimated {}", est.alpha);
+        let est = mohammadi_median(
+            &stable_rows(alpha, 100_000, 11 + i as u64),
+            &BlockGrid::Network,
+        )
+        .unwrap();
+        assert!(
+            (est.alpha - alpha).abs() < 0.03,
+            "alpha {alpha}: estimated {}",
+            est.alpha
+        );
     }
 }
 
 #[test]
 fn mohammadi_recovers_stable_alpha_at_1e4() {
     for (i, alpha) in [0.8, 1.2, 1.5, 1.8].into_iter().enumerate() {
-        let est = mohammadi_median(&stable_rows(alpha, 10_000, 21 + i as u64), &BlockGrid::Network).unwrap();
-        assert!((est.alpha - alpha).abs() < 0.08, "alpha {alpha}: estimated {}", est.alpha);
+        let est = mohammadi_median(
+            &stable_rows(alpha, 10_000, 21 + i as u64),
+            &BlockGrid::Network,
+        )
+        .unwrap();
+        assert!(
+            (est.alpha - alpha).abs() < 0.08,
+            "alpha {alpha}: estimated {}",
+            est.alpha
+        );
     }
 }
 
@@ -41,10 +57,16 @@ fn stable_sampler_matches_known_laws() {
     let g = sample_symmetric_stable(2.0, 200_000, 5);
     let var = g.iter().map(|v| v * v).sum::<f64>() / g.len() as f64;
     assert!((var - 2.0).abs() < 0.03, "variance {var}");
-    let c: Vec<f64> = sample_symmetric_stable(1.0, 200_000, 6).iter().map(|v| v.abs()).collect();
+    let c: Vec<f64> = sample_symmetric_stable(1.0, 200_000, 6)
+        .iter()
+        .map(|v| v.abs())
+        .collect();
     assert!((median(&c) - 1.0).abs() < 0.02, "median |X| {}", median(&c));
     // Same seed, same samples.
-    assert_eq!(sample_symmetric_stable(1.3, 100, 9), sample_symmetric_stable(1.3, 100, 9));
+    assert_eq!(
+        sample_symmetric_stable(1.3, 100, 9),
+        sample_symmetric_stable(1.3, 100, 9)
+    );
 }
 
 #[test]
@@ -110,8 +132,20 @@ fn hill_recovers_pareto_index() {
         let x = pareto(alpha, 100_000, 4);
         let a = hill_alpha(&x, 2_000).unwrap();
         assert!((a - alpha).abs() / alpha < 0.06, "alpha {alpha}: Hill {a}");
-        let est = hill(&x, KChoice::DoubleBootstrap { resamples: 30, seed: 1 }).unwrap();
-        assert!((est.alpha - alpha).abs() / alpha < 0.1, "alpha {alpha}: double bootstrap k {} gives {}", est.k, est.alpha);
+        let est = hill(
+            &x,
+            KChoice::DoubleBootstrap {
+                resamples: 30,
+                seed: 1,
+            },
+        )
+        .unwrap();
+        assert!(
+            (est.alpha - alpha).abs() / alpha < 0.1,
+            "alpha {alpha}: double bootstrap k {} gives {}",
+            est.k,
+            est.alpha
+        );
         assert_eq!(est.k_rule, "double_bootstrap");
     }
 }
@@ -119,7 +153,10 @@ fn hill_recovers_pareto_index() {
 #[test]
 fn double_bootstrap_is_seeded() {
     let x = pareto(1.2, 5_000, 8);
-    assert_eq!(double_bootstrap_k(&x, 20, 3).unwrap(), double_bootstrap_k(&x, 20, 3).unwrap());
+    assert_eq!(
+        double_bootstrap_k(&x, 20, 3).unwrap(),
+        double_bootstrap_k(&x, 20, 3).unwrap()
+    );
 }
 
 #[test]
@@ -159,16 +196,31 @@ fn centring() {
 fn error_paths() {
     let rows = Rows::scalars(vec![1.0, 2.0, 3.0]).unwrap();
     assert_eq!(mohammadi(&rows, 1), Err(TailError::BlockTooSmall { m: 1 }));
-    assert_eq!(mohammadi(&rows, 4), Err(TailError::BlockLargerThanData { m: 4, n: 3 }));
+    assert_eq!(
+        mohammadi(&rows, 4),
+        Err(TailError::BlockLargerThanData { m: 4, n: 3 })
+    );
     assert!(matches!(
         mohammadi_median(&rows, &BlockGrid::Explicit(vec![2, 10])),
         Err(TailError::BlockLargerThanData { m: 10, n: 3 })
     ));
     let one = Rows::scalars(vec![1.0]).unwrap();
-    assert!(matches!(mohammadi_median(&one, &BlockGrid::Network), Err(TailError::EmptyGrid { .. })));
-    assert_eq!(hill_alpha(&[1.0, 2.0, 3.0], 3), Err(TailError::KOutOfRange { k: 3, n: 3 }));
-    assert_eq!(hill_alpha(&[1.0, 2.0, 3.0], 0), Err(TailError::KOutOfRange { k: 0, n: 3 }));
-    assert_eq!(hill_alpha(&[0.0, 0.0, 3.0], 1), Err(TailError::ZeroThreshold { k: 1 }));
+    assert!(matches!(
+        mohammadi_median(&one, &BlockGrid::Network),
+        Err(TailError::EmptyGrid { .. })
+    ));
+    assert_eq!(
+        hill_alpha(&[1.0, 2.0, 3.0], 3),
+        Err(TailError::KOutOfRange { k: 3, n: 3 })
+    );
+    assert_eq!(
+        hill_alpha(&[1.0, 2.0, 3.0], 0),
+        Err(TailError::KOutOfRange { k: 0, n: 3 })
+    );
+    assert_eq!(
+        hill_alpha(&[0.0, 0.0, 3.0], 1),
+        Err(TailError::ZeroThreshold { k: 1 })
+    );
     assert_eq!(
         Rows::scalars(vec![1.0, f64::NAN]),
         Err(TailError::NonFinite { row: 1, col: 0 })

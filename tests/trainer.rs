@@ -16,12 +16,20 @@ fn fixture() -> (Vec<f32>, Batch) {
     let w = vec![0.5, -0.25, 1.0, /* chain 1 */ -1.0, 0.5, 0.25];
     let x = vec![
         // chain 0
-        1.0, 2.0, 0.5, /**/ -1.0, 0.0, -2.0, /**/ 0.5, 1.0, -0.5,
-        // chain 1
+        1.0, 2.0, 0.5, /**/ -1.0, 0.0, -2.0, /**/ 0.5, 1.0, -0.5, // chain 1
         -1.0, 1.0, 0.0, /**/ 2.0, 1.0, 1.0, /**/ 0.0, -1.0, 2.0,
     ];
     let y = vec![1.5, 0.0, 0.25, /**/ 2.0, 0.75, -0.5];
-    (w, Batch { x, y, chains: 2, batch: 3, dim: 3 })
+    (
+        w,
+        Batch {
+            x,
+            y,
+            chains: 2,
+            batch: 3,
+            dim: 3,
+        },
+    )
 }
 
 /// `w + (η/b) Σ_i r_i g_i x_i` with `g_i = 1{w·x_i > 0}` for SGD and 1 for KM, in f64.
@@ -80,7 +88,12 @@ fn sgd_and_km_differ_exactly_on_inactive_samples_with_positive_teacher() {
     for c in 0..2 {
         for i in 0..3 {
             let x = &batch.x[(c * 3 + i) * 3..(c * 3 + i + 1) * 3];
-            batch.y[c * 3 + i] = x.iter().zip(&teacher).map(|(a, b)| a * b).sum::<f32>().max(0.0);
+            batch.y[c * 3 + i] = x
+                .iter()
+                .zip(&teacher)
+                .map(|(a, b)| a * b)
+                .sum::<f32>()
+                .max(0.0);
         }
     }
     let cfg = TrainConfig::default();
@@ -128,7 +141,10 @@ fn ndarray_and_flex_agree() {
         cfg.backend = BackendKind::Ndarray;
         let nd = common::run(&cfg);
         for (a, b) in flex.final_weights.iter().zip(&nd.final_weights) {
-            assert!((a - b).abs() < 1e-4 * (1.0 + a.abs()), "{algorithm:?}: flex {a} ndarray {b}");
+            assert!(
+                (a - b).abs() < 1e-4 * (1.0 + a.abs()),
+                "{algorithm:?}: flex {a} ndarray {b}"
+            );
         }
     }
 }
@@ -144,12 +160,21 @@ fn km_stationary_mean_is_the_teacher() {
     let d = cfg.dim;
     let n = cfg.chains as f64;
     for j in 0..d {
-        let col: Vec<f64> = run.final_weights.iter().skip(j).step_by(d).map(|&v| v as f64).collect();
+        let col: Vec<f64> = run
+            .final_weights
+            .iter()
+            .skip(j)
+            .step_by(d)
+            .map(|&v| v as f64)
+            .collect();
         let mean = col.iter().sum::<f64>() / n;
         let sd = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
         let se = sd / n.sqrt();
         let target = run.teacher[j] as f64;
-        assert!((mean - target).abs() < 4.0 * se + 1e-3, "coordinate {j}: mean {mean} vs w* {target} (se {se})");
+        assert!(
+            (mean - target).abs() < 4.0 * se + 1e-3,
+            "coordinate {j}: mean {mean} vs w* {target} (se {se})"
+        );
     }
 }
 
@@ -192,10 +217,18 @@ fn noiseless_realizable_run_is_reported_converged() {
 
 #[test]
 fn every_label_model_trains() {
-    for labels in [Labels::Realizable, Labels::Binary01, Labels::BinaryPm1, Labels::Mixture] {
+    for labels in [
+        Labels::Realizable,
+        Labels::Binary01,
+        Labels::BinaryPm1,
+        Labels::Mixture,
+    ] {
         let mut cfg = common::small(16, 4, 50);
         cfg.labels = labels;
         let run = common::run(&cfg);
-        assert!(run.final_weights.iter().all(|v| v.is_finite()), "{labels:?}");
+        assert!(
+            run.final_weights.iter().all(|v| v.is_finite()),
+            "{labels:?}"
+        );
     }
 }

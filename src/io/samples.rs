@@ -20,7 +20,20 @@ fn input_err(path: &Path, message: impl Into<String>) -> Error {
 /// (numbers only; a first line that is not numeric is taken as a header).
 pub fn read_samples(path: &Path) -> Result<Array> {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("npy") => read_npy_f64(path),
+        Some("npy") => {
+            let array = read_npy_f64(path)?;
+            if array.shape.is_empty() || array.shape.len() > 2 {
+                return Err(input_err(
+                    path,
+                    format!(
+                        "array has {} dimensions (shape {:?}); expected 1-D scalars or 2-D [N, d] rows",
+                        array.shape.len(),
+                        array.shape
+                    ),
+                ));
+            }
+            Ok(array)
+        }
         Some("csv") | Some("txt") => read_csv(path),
         _ => Err(input_err(
             path,
@@ -29,22 +42,13 @@ pub fn read_samples(path: &Path) -> Result<Array> {
     }
 }
 
-/// A float32/float64 `.npy`, widened to f64. Rejects other dtypes, Fortran order,
-/// 3-D and higher arrays, and truncated data.
+/// A float32/float64 `.npy` of any shape, widened to f64. Rejects other dtypes,
+/// Fortran order and truncated data.
 pub fn read_npy_f64(path: &Path) -> Result<Array> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let npy = npyz::NpyFile::new(&bytes[..])
         .map_err(|e| input_err(path, format!("not a readable .npy file: {e}")))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    if shape.is_empty() || shape.len() > 2 {
-        return Err(input_err(
-            path,
-            format!(
-                "array has {} dimensions (shape {shape:?}); expected 1-D scalars or 2-D [N, d] rows",
-                shape.len()
-            ),
-        ));
-    }
     if npy.order() != npyz::Order::C {
         return Err(input_err(
             path,

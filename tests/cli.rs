@@ -1,0 +1,298 @@
+//! The binary end to end: outputs, reproducibility, and every bad-input path
+//! (a one-line error naming the problem, exit code 2, nothing left behind).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tailgate::io::{read_npy_f64, write_npy};
+
+fn tailgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tailgate"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Runs `train` with a bad input and checks: exit 2, `needle` in stderr, no output left.
+fn rejects(dir: &Path, args: &[&str], needle: &str) {
+    let out = dir.join("out");
+    let mut all = vec!["train", "--quiet", "--out", p(&out)];
+    all.extend_from_slice(args);
+    let o = tailgate(&all);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(needle),
+        "{args:?}: stderr {:?} lacks {needle:?}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "{args:?} left {out:?} behind");
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn train_writes_outputs_and_same_seed_gives_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        let out = dir.path().join(name);
+        let o = tailgate(&[
+            "train",
+            "--quiet",
+            "--chains",
+            "40",
+            "--dim",
+            "3",
+            "--steps",
+            "100",
+            "--record-every",
+            "10",
+            "--algorithm",
+            "km",
+            "--seed",
+            "7",
+            "--out",
+            p(&out),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        out
+    };
+    let (a, b) = (run("a"), run("b"));
+    for f in ["final.npy", "average.npy", "iterates.npy"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(
+        read_npy_f64(&a.join("final.npy")).unwrap().shape,
+        vec![40, 3]
+    );
+    // Snapshots at steps 60, 70, …, 100 (after record_from = burn_in = 50).
+    assert_eq!(
+        read_npy_f64(&a.join("iterates.npy")).unwrap().shape,
+        vec![5, 40, 3]
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["config"]["algorithm"], "km");
+    assert_eq!(json["config"]["burn_in"], 50);
+    assert_eq!(json["teacher"].as_array().unwrap().len(), 3);
+    assert_eq!(json["versions"]["burn"], "0.22.1");
+    for key in [
+        "diverged_chains",
+        "finite_chains",
+        "wall_seconds",
+        "chain_steps_per_second",
+        "alpha",
+        "alpha_ci",
+        "hill_alpha",
+        "hill_k",
+        "converged_to_floor",
+        "protocol",
+        "center",
+    ] {
+        assert!(json["summary"].get(key).is_some(), "summary lacks {key}");
+    }
+    // The last snapshot is the final iterate.
+    let it = read_npy_f64(&a.join("iterates.npy")).unwrap().values;
+    let fin = read_npy_f64(&a.join("final.npy")).unwrap().values;
+    assert_eq!(&it[it.len() - fin.len()..], &fin[..]);
+}
+
+#[test]
+fn config_file_and_flags_combine() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.json");
+    std::fs::write(&cfg, r#"{"chains": 8, "dim": 2, "steps": 20, "eta": 0.01}"#).unwrap();
+    let out = dir.path().join("o");
+    let o = tailgate(&[
+        "train",
+        "--quiet",
+        "--config",
+        p(&cfg),
+        "--eta",
+        "0.02",
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["config"]["chains"], 8);
+    assert_eq!(json["config"]["eta"], 0.02);
+}
+
+#[test]
+fn bad_train_inputs_exit_2_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let malformed = write("malformed.json", "{\"chains\": 4,, }");
+    let truncated = write("truncated.json", "{\"chains\": 4, \"dim\":");
+    let unknown = write("unknown.json", "{\"chains\": 4, \"stepz\": 3}");
+    let eta = write("eta.json", "{\"eta\": -0.1}");
+    let d = dir.path();
+    rejects(d, &["--config", p(&malformed)], "malformed.json: ");
+    rejects(d, &["--config", p(&malformed)], "line 1 column");
+    rejects(d, &["--config", p(&truncated)], "EOF");
+    rejects(d, &["--config", p(&unknown)], "unknown field `stepz`");
+    rejects(d, &["--config", p(&eta)], "`eta`");
+    rejects(d, &["--config", p(&d.join("missing.json"))], "missing.json");
+    rejects(d, &["--eta", "0"], "`eta`");
+    rejects(d, &["--eta", "-1"], "`eta`");
+    rejects(d, &["--batch", "0"], "`batch`");
+    rejects(d, &["--dim", "0"], "`dim`");
+    rejects(d, &["--chains", "0"], "`chains`");
+    rejects(d, &["--backend", "tpu"], "invalid value 'tpu'");
+    rejects(d, &["--algorithm", "adam"], "invalid value 'adam'");
+    if !cfg!(feature = "wgpu") {
+        rejects(d, &["--backend", "wgpu"], "--features wgpu");
+    }
+}
+
+#[test]
+fn existing_output_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("taken");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "x").unwrap();
+    let o = tailgate(&[
+        "train",
+        "--quiet",
+        "--chains",
+        "2",
+        "--steps",
+        "4",
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "x");
+}
+
+#[test]
+fn estimate_default_recovers_stable_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.npy");
+    let o = tailgate(&[
+        "sample-stable",
+        "--alpha",
+        "1.5",
+        "--n",
+        "100000",
+        "--seed",
+        "3",
+        "--out",
+        p(&file),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tailgate(&["estimate", p(&file), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let alpha = json["alpha"].as_f64().unwrap();
+    assert!((alpha - 1.5).abs() < 0.05, "alpha {alpha}");
+    assert_eq!(json["estimator"], "mohammadi");
+    assert_eq!(json["n"], 100000);
+    assert_eq!(json["dim"], 1);
+    assert_eq!(json["center"], "none");
+    let ci = &json["ci"];
+    assert!(ci["lo"].as_f64().unwrap() <= alpha && alpha <= ci["hi"].as_f64().unwrap());
+    assert!(json["per_block_size"].as_array().unwrap().len() == 8);
+    // All estimators, pooled rows, CSV input.
+    let o = tailgate(&[
+        "estimate",
+        p(&file),
+        "--estimator",
+        "all",
+        "--format",
+        "json",
+        "--bootstrap",
+        "0",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json[1]["estimator"], "hill");
+    assert!(json[1]["k"].as_u64().unwrap() > 0);
+    let csv = dir.path().join("s.csv");
+    std::fs::write(&csv, "a,b\n1,2\n-3,4\n5,-6\n7,8.5\n").unwrap();
+    let o = tailgate(&[
+        "estimate",
+        p(&csv),
+        "--block-sizes",
+        "2",
+        "--pooled",
+        "--format",
+        "json",
+        "--bootstrap",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["n"], 8);
+}
+
+#[test]
+fn bad_estimate_inputs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let f64s = d.join("ok.npy");
+    write_npy(&f64s, &[6], &[1.0f64, -2.0, 3.0, 0.5, 4.0, 2.0]).unwrap();
+    let truncated = d.join("truncated.npy");
+    let bytes = std::fs::read(&f64s).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() - 5]).unwrap();
+    let ints = d.join("ints.npy");
+    write_npy(&ints, &[3], &[1i64, 2, 3]).unwrap();
+    let cube = d.join("cube.npy");
+    write_npy(&cube, &[2, 2, 2], &[1.0f32; 8]).unwrap();
+    let nan = d.join("nan.npy");
+    write_npy(&nan, &[3], &[1.0f32, f32::NAN, 2.0]).unwrap();
+    let text = d.join("notnpy.npy");
+    std::fs::write(&text, "hello").unwrap();
+    let (missing, unknown_type) = (d.join("missing.npy"), d.join("x.txt.gz"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![p(&missing)], "missing.npy"),
+        (vec![p(&text)], "not a readable .npy"),
+        (vec![p(&truncated)], "truncated"),
+        (vec![p(&ints)], "unsupported dtype"),
+        (vec![p(&cube)], "3 dimensions"),
+        (vec![p(&nan)], "non-finite"),
+        (vec![p(&f64s), "--block-sizes", "1"], "at least 2"),
+        (
+            vec![p(&f64s), "--block-sizes", "2,10"],
+            "fewer rows (6) than the block size 10",
+        ),
+        (
+            vec![p(&f64s), "--estimator", "hill", "--k", "6"],
+            "k = 6 is out of range",
+        ),
+        (vec![p(&f64s), "--ci", "1.5"], "confidence level"),
+        (vec![p(&unknown_type)], "unknown file type"),
+    ];
+    for (args, needle) in cases {
+        let mut all = vec!["estimate"];
+        all.extend(args.iter());
+        let o = tailgate(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(needle),
+            "{args:?}: {:?} lacks {needle:?}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{args:?}");
+    }
+}
