@@ -67,7 +67,7 @@ fn probe(device: &Device, kind: BackendKind) -> Result<()> {
     });
     std::panic::set_hook(hook);
     match result {
-        Ok(v) if v == 3.0 => Ok(()),
+        Ok(3.0) => Ok(()),
         Ok(v) => Err(Error::Backend(format!(
             "{} backend computed 1 + 2 = {v}",
             kind.name()

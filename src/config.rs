@@ -245,6 +245,6 @@ impl TrainConfig {
     pub fn is_snapshot_step(&self, step: usize) -> bool {
         self.record_every > 0
             && step > self.record_from.unwrap_or(0)
-            && step % self.record_every == 0
+            && step.is_multiple_of(self.record_every)
     }
 }

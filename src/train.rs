@@ -120,10 +120,11 @@ impl DivergenceMonitor {
 
     fn check(&mut self, model: &ReluGate, step: usize) {
         let sq = to_host(model.valid().weight.val().powi_scalar(2).sum_dim(1));
+        let within = |s: f32| s.is_finite() && s.sqrt() <= self.bound;
         let fresh: Vec<usize> = sq
             .iter()
             .enumerate()
-            .filter(|&(c, &s)| !self.diverged[c] && !(s.is_finite() && s.sqrt() <= self.bound))
+            .filter(|&(c, &s)| !self.diverged[c] && !within(s))
             .map(|(c, _)| c)
             .collect();
         if fresh.is_empty() {

@@ -3,7 +3,6 @@
 mod common;
 
 use burn::tensor::Device;
-use tailgate::backend::BackendKind;
 use tailgate::config::{Algorithm, Labels, TrainConfig};
 use tailgate::data::Batch;
 use tailgate::model::ReluGate;
@@ -129,24 +128,6 @@ fn same_seed_same_bytes_and_different_seed_different() {
     assert_eq!(a.average_weights, b.average_weights);
     cfg.seed = 1;
     assert_ne!(common::run(&cfg).final_weights, a.final_weights);
-}
-
-#[test]
-fn ndarray_and_flex_agree() {
-    for algorithm in [Algorithm::Sgd, Algorithm::Km] {
-        let mut cfg = common::small(32, 6, 150);
-        cfg.algorithm = algorithm;
-        cfg.eta = 0.1;
-        let flex = common::run(&cfg);
-        cfg.backend = BackendKind::Ndarray;
-        let nd = common::run(&cfg);
-        for (a, b) in flex.final_weights.iter().zip(&nd.final_weights) {
-            assert!(
-                (a - b).abs() < 1e-4 * (1.0 + a.abs()),
-                "{algorithm:?}: flex {a} ndarray {b}"
-            );
-        }
-    }
 }
 
 #[test]

@@ -15,7 +15,7 @@ impl Rows {
                 "row dimension must be at least 1".into(),
             ));
         }
-        if data.len() % dim != 0 {
+        if !data.len().is_multiple_of(dim) {
             return Err(TailError::ShapeMismatch {
                 what: "row-major buffer".into(),
                 got: data.len(),
