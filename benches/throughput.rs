@@ -1,0 +1,137 @@
+//! Throughput of the trainer (workload W of the performance issue, shortened), the
+//! one-chain step latency, a hand-fused Rust loop as the CPU ceiling, and the estimators
+//! on 10⁷ samples. `cargo bench --bench throughput [-- FILTER]`.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use indicatif::ProgressBar;
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+use std::hint::black_box;
+use tailgate::backend::{BackendKind, make_device};
+use tailgate::config::{Algorithm, Teacher, TrainConfig};
+use tailgate::tail::{BlockGrid, Rows, hill_alpha, mohammadi_median, sample_symmetric_stable};
+use tailgate::train::train;
+
+const CHAINS: usize = 1600;
+const DIM: usize = 100;
+const STEPS: usize = 50;
+
+fn w_config(algorithm: Algorithm, backend: BackendKind, chains: usize, steps: usize) -> TrainConfig {
+    TrainConfig {
+        algorithm,
+        backend,
+        chains,
+        dim: DIM,
+        batch: 1,
+        eta: 0.01,
+        steps,
+        teacher: Teacher::E1,
+        label_noise: 1.0,
+        ..TrainConfig::default()
+    }
+    .resolve()
+    .unwrap()
+}
+
+fn backends() -> Vec<BackendKind> {
+    let mut b = vec![BackendKind::Flex, BackendKind::Ndarray];
+    if cfg!(feature = "wgpu") {
+        b.push(BackendKind::Wgpu);
+    }
+    b
+}
+
+/// Workload W shortened to 50 steps: d = 100, b = 1, 1600 chains, σ = 1.
+fn workload_w(c: &mut Criterion) {
+    let mut group = c.benchmark_group("train_d100_b1_1600chains");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((CHAINS * STEPS) as u64));
+    for backend in backends() {
+        let device = make_device(backend).unwrap();
+        for algorithm in [Algorithm::Sgd, Algorithm::Km] {
+            let cfg = w_config(algorithm, backend, CHAINS, STEPS);
+            let id = BenchmarkId::new(format!("{algorithm:?}").to_lowercase(), backend.name());
+            group.bench_function(id, |b| {
+                b.iter(|| train(&cfg, &device, None, &ProgressBar::hidden()).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The fixed cost of one step at one chain.
+fn one_chain_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("step_1chain_d100_b1");
+    group.sample_size(10);
+    let steps = 200;
+    group.throughput(Throughput::Elements(steps as u64));
+    for backend in [BackendKind::Flex, BackendKind::Ndarray] {
+        let device = make_device(backend).unwrap();
+        for algorithm in [Algorithm::Sgd, Algorithm::Km] {
+            let cfg = w_config(algorithm, backend, 1, steps);
+            let id = BenchmarkId::new(format!("{algorithm:?}").to_lowercase(), backend.name());
+            group.bench_function(id, |b| {
+                b.iter(|| train(&cfg, &device, None, &ProgressBar::hidden()).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The ceiling: the same arithmetic (fresh Gaussian x per chain and step, realizable
+/// labels with σ = 1, KM or SGD update) fused in one loop per chain, chains on threads.
+fn fused_loop(chains: usize, steps: usize, sgd: bool) -> f32 {
+    let eta = 0.01f32;
+    let mut w = vec![0.1f32; chains * DIM];
+    w.par_chunks_mut(DIM).enumerate().for_each(|(c, w)| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(c as u64);
+        let mut x = [0f32; DIM];
+        for _ in 0..steps {
+            let (mut z, mut zt) = (0f32, 0f32);
+            for (j, xj) in x.iter_mut().enumerate() {
+                *xj = rng.sample(StandardNormal);
+                z += w[j] * *xj;
+                if j == 0 {
+                    zt = *xj; // teacher e₁
+                }
+            }
+            let y = zt.max(0.0) + rng.sample::<f32, _>(StandardNormal);
+            let r = y - z.max(0.0);
+            if sgd && z <= 0.0 {
+                continue;
+            }
+            for (wj, xj) in w.iter_mut().zip(&x) {
+                *wj += eta * r * xj;
+            }
+        }
+    });
+    w.iter().sum()
+}
+
+fn ceiling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ceiling_fused_rust_d100_b1_1600chains");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((CHAINS * STEPS) as u64));
+    for (name, sgd) in [("sgd", true), ("km", false)] {
+        group.bench_function(name, |b| b.iter(|| black_box(fused_loop(CHAINS, STEPS, sgd))));
+    }
+    group.finish();
+}
+
+/// The estimators on 10⁷ scalars: Mohammadi over the default grid, and Hill at fixed k.
+fn estimators(c: &mut Criterion) {
+    let rows = Rows::scalars(sample_symmetric_stable(1.5, 10_000_000, 1)).unwrap();
+    let mut group = c.benchmark_group("estimate_1e7_scalars");
+    group.sample_size(10);
+    group.bench_function("mohammadi_network_grid", |b| {
+        b.iter(|| mohammadi_median(&rows, &BlockGrid::Network).unwrap().alpha)
+    });
+    group.bench_function("hill_k_10000", |b| b.iter(|| hill_alpha(&rows.norms(), 10_000).unwrap()));
+    group.finish();
+}
+
+criterion_group!(benches, workload_w, one_chain_step, ceiling, estimators);
+criterion_main!(benches);
