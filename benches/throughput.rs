@@ -4,9 +4,9 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use indicatif::ProgressBar;
+use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::RngExt;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -19,7 +19,12 @@ const CHAINS: usize = 1600;
 const DIM: usize = 100;
 const STEPS: usize = 50;
 
-fn w_config(algorithm: Algorithm, backend: BackendKind, chains: usize, steps: usize) -> TrainConfig {
+fn w_config(
+    algorithm: Algorithm,
+    backend: BackendKind,
+    chains: usize,
+    steps: usize,
+) -> TrainConfig {
     TrainConfig {
         algorithm,
         backend,
@@ -116,7 +121,9 @@ fn ceiling(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements((CHAINS * STEPS) as u64));
     for (name, sgd) in [("sgd", true), ("km", false)] {
-        group.bench_function(name, |b| b.iter(|| black_box(fused_loop(CHAINS, STEPS, sgd))));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(fused_loop(CHAINS, STEPS, sgd)))
+        });
     }
     group.finish();
 }
@@ -129,7 +136,9 @@ fn estimators(c: &mut Criterion) {
     group.bench_function("mohammadi_network_grid", |b| {
         b.iter(|| mohammadi_median(&rows, &BlockGrid::Network).unwrap().alpha)
     });
-    group.bench_function("hill_k_10000", |b| b.iter(|| hill_alpha(&rows.norms(), 10_000).unwrap()));
+    group.bench_function("hill_k_10000", |b| {
+        b.iter(|| hill_alpha(&rows.norms(), 10_000).unwrap())
+    });
     group.finish();
 }
 

@@ -165,6 +165,9 @@ pub struct EstimateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Also write the Hill plot (columns `k,alpha` for k = 1 … min(N − 1, 100000)) to this CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    pub hill_plot: Option<PathBuf>,
 }
 
 /// Flags of `tailgate sample-stable`.

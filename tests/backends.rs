@@ -9,7 +9,10 @@ use tailgate::config::{Algorithm, TrainConfig};
 fn agree(a: &[f32], b: &[f32], what: &str) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() < 1e-4 * (1.0 + x.abs()), "{what}[{i}]: {x} vs {y}");
+        assert!(
+            (x - y).abs() < 1e-4 * (1.0 + x.abs()),
+            "{what}[{i}]: {x} vs {y}"
+        );
     }
 }
 
@@ -26,8 +29,16 @@ fn check_against_flex(backend: BackendKind) {
         let flex = common::run(&config(algorithm, BackendKind::Flex));
         let other = common::run(&config(algorithm, backend));
         let what = format!("{algorithm:?} on {}", backend.name());
-        agree(&flex.final_weights, &other.final_weights, &format!("{what} final"));
-        agree(&flex.average_weights, &other.average_weights, &format!("{what} average"));
+        agree(
+            &flex.final_weights,
+            &other.final_weights,
+            &format!("{what} final"),
+        );
+        agree(
+            &flex.average_weights,
+            &other.average_weights,
+            &format!("{what} average"),
+        );
         assert_eq!(flex.diverged, other.diverged);
     }
 }

@@ -98,6 +98,9 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
             resamples: ci.resamples,
         }))
     };
+    if let Some(path) = &args.hill_plot {
+        write_hill_plot(path, &centered.norms())?;
+    }
     let mut reports = Vec::new();
     if matches!(
         args.estimator,
@@ -133,6 +136,17 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         });
     }
     Ok(reports)
+}
+
+/// `k,alpha` rows of the Hill plot, written to a sibling and renamed into place.
+fn write_hill_plot(path: &std::path::Path, magnitudes: &[f64]) -> Result<()> {
+    let mut text = String::from("k,alpha\n");
+    for (k, alpha) in tail::hill_plot(magnitudes, 100_000) {
+        text += &format!("{k},{alpha}\n");
+    }
+    let tmp = path.with_extension(format!("csv.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
 /// The reports as text: a table, or JSON (one object, or an array for `--estimator all`).
