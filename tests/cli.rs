@@ -215,6 +215,7 @@ fn estimate_default_recovers_stable_alpha() {
     assert!(ci["lo"].as_f64().unwrap() <= alpha && alpha <= ci["hi"].as_f64().unwrap());
     assert!(json["per_block_size"].as_array().unwrap().len() == 8);
     // All estimators, pooled rows, CSV input.
+    let plot = dir.path().join("hill.csv");
     let o = tailgate(&[
         "estimate",
         p(&file),
@@ -224,10 +225,15 @@ fn estimate_default_recovers_stable_alpha() {
         "json",
         "--bootstrap",
         "0",
+        "--hill-plot",
+        p(&plot),
     ]);
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json[1]["estimator"], "hill");
     assert!(json[1]["k"].as_u64().unwrap() > 0);
+    let plot = std::fs::read_to_string(&plot).unwrap();
+    assert!(plot.starts_with("k,alpha\n1,"));
+    assert_eq!(plot.lines().count(), 100_000);
     let csv = dir.path().join("s.csv");
     std::fs::write(&csv, "a,b\n1,2\n-3,4\n5,-6\n7,8.5\n").unwrap();
     let o = tailgate(&[
