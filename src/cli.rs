@@ -69,9 +69,9 @@ pub struct TrainArgs {
     /// Write snapshots to iterates.npy every N steps after `record_from` (0 = none).
     #[arg(long, value_name = "N")]
     pub record_every: Option<usize>,
-    /// Output folder (must not exist; written atomically).
-    #[arg(long, value_name = "DIR", default_value = "runs/latest")]
-    pub out: PathBuf,
+    /// Output folder (must not exist; written atomically) [default: runs/run-<unix time>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,

@@ -51,7 +51,8 @@ pub fn resolve_config(args: &TrainArgs) -> Result<TrainConfig> {
 pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     let config = resolve_config(args)?;
     let device = make_device(config.backend)?;
-    let out = StagedDir::create(&args.out)?;
+    let target = args.out.clone().unwrap_or_else(default_out);
+    let out = StagedDir::create(&target)?;
     let progress = progress_bar(config.steps as u64, args.quiet);
     let iterates = out.path("iterates.npy");
     let trained = train(&config, &device, Some(&iterates), &progress)?;
@@ -65,6 +66,15 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf> {
         );
     }
     out.commit()
+}
+
+/// `runs/run-<unix seconds>`: a fresh folder per run when `--out` is not given.
+fn default_out() -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    PathBuf::from(format!("runs/run-{secs}"))
 }
 
 fn progress_bar(steps: u64, quiet: bool) -> ProgressBar {
