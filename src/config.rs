@@ -81,7 +81,8 @@ pub struct TrainConfig {
     pub init_std: Option<f64>,
     /// μ of the `mixture` labels.
     pub mixture_separation: f64,
-    /// Heavy-ball momentum of burn's SGD (both algorithms); 0 = plain steps.
+    /// Heavy-ball momentum μ of burn's SGD (both algorithms): v ← μ v + g, w ← w − η v;
+    /// 0 = plain steps.
     pub momentum: f64,
     /// L2 weight decay of burn's SGD (both algorithms).
     pub weight_decay: f64,

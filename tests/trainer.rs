@@ -55,6 +55,14 @@ fn one_step(opt: &mut dyn GateOptimizer, w: &[f32], batch: &Batch, eta: f64) -> 
     weights(&opt.step(model, batch, eta, None))
 }
 
+fn sgd() -> Sgd {
+    Sgd::new(burn_sgd(&TrainConfig::default()))
+}
+
+fn km() -> KarmakarMukherjee {
+    KarmakarMukherjee::new(burn_sgd(&TrainConfig::default()))
+}
+
 fn assert_close(got: &[f32], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len());
     for (g, w) in got.iter().zip(want) {
@@ -65,17 +73,46 @@ fn assert_close(got: &[f32], want: &[f64], tol: f64) {
 #[test]
 fn one_sgd_step_matches_hand_computation() {
     let (w, batch) = fixture();
-    let cfg = TrainConfig::default();
-    let got = one_step(&mut Sgd::new(burn_sgd(&cfg)), &w, &batch, 0.1);
+    let got = one_step(&mut sgd(), &w, &batch, 0.1);
     assert_close(&got, &by_hand(&w, &batch, 0.1, true), 1e-6);
 }
 
 #[test]
 fn one_km_step_matches_hand_computation() {
     let (w, batch) = fixture();
-    let cfg = TrainConfig::default();
-    let got = one_step(&mut KarmakarMukherjee::new(burn_sgd(&cfg)), &w, &batch, 0.1);
+    let got = one_step(&mut km(), &w, &batch, 0.1);
     assert_close(&got, &by_hand(&w, &batch, 0.1, false), 1e-6);
+}
+
+#[test]
+fn km_with_momentum_is_heavy_ball() {
+    // v₁ = g(w₀), w₁ = w₀ − η v₁; v₂ = μ v₁ + g(w₁), w₂ = w₁ − η v₂ (same batch twice).
+    let (w0, batch) = fixture();
+    let (eta, mu) = (0.1, 0.5);
+    let g = |w: &[f64]| -> Vec<f64> {
+        let w32: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+        let stepped = by_hand(&w32, &batch, 1.0, false);
+        w.iter().zip(&stepped).map(|(a, b)| a - b).collect()
+    };
+    let w0f: Vec<f64> = w0.iter().map(|&v| v as f64).collect();
+    let v1 = g(&w0f);
+    let w1: Vec<f64> = w0f.iter().zip(&v1).map(|(w, v)| w - eta * v).collect();
+    let g1 = g(&w1);
+    let w2: Vec<f64> = w1
+        .iter()
+        .zip(v1.iter().zip(&g1))
+        .map(|(w, (v, g))| w - eta * (mu * v + g))
+        .collect();
+    let cfg = TrainConfig {
+        momentum: mu,
+        ..TrainConfig::default()
+    };
+    let mut opt = KarmakarMukherjee::new(burn_sgd(&cfg));
+    let device = Device::flex().autodiff();
+    let model = ReluGate::from_weights(w0.clone(), 2, 3, &device);
+    let model = opt.step(model, &batch, eta, None);
+    let model = opt.step(model, &batch, eta, None);
+    assert_close(&weights(&model), &w2, 1e-5);
 }
 
 #[test]
@@ -95,10 +132,9 @@ fn sgd_and_km_differ_exactly_on_inactive_samples_with_positive_teacher() {
                 .max(0.0);
         }
     }
-    let cfg = TrainConfig::default();
     let eta = 0.2;
-    let sgd = one_step(&mut Sgd::new(burn_sgd(&cfg)), &w, &batch, eta);
-    let km = one_step(&mut KarmakarMukherjee::new(burn_sgd(&cfg)), &w, &batch, eta);
+    let sgd = one_step(&mut sgd(), &w, &batch, eta);
+    let km = one_step(&mut km(), &w, &batch, eta);
     let mut expected = vec![0.0f64; 6];
     let mut differing = 0;
     for c in 0..2 {

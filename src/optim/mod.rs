@@ -47,7 +47,11 @@ pub trait GateOptimizer {
 pub fn burn_sgd(config: &TrainConfig) -> ModuleOptimizer {
     let mut sgd = SgdConfig::new();
     if config.momentum > 0.0 {
-        sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(config.momentum)));
+        // Plain heavy ball, v ← μ v + g: burn's default dampening (0.1) would scale g.
+        let momentum = MomentumConfig::new()
+            .with_momentum(config.momentum)
+            .with_dampening(0.0);
+        sgd = sgd.with_momentum(Some(momentum));
     }
     if config.weight_decay > 0.0 {
         sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
