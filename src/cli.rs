@@ -1,7 +1,7 @@
 //! Command-line definitions. Every flag is documented where it is defined.
 
 use crate::backend::BackendKind;
-use crate::config::{Algorithm, Labels, TrainConfig};
+use crate::config::{Algorithm, Labels, Teacher, TrainConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -66,6 +66,18 @@ pub struct TrainArgs {
     /// has no stationary spread (the run reports `converged_to_floor`).
     #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
     pub label_noise: Option<f64>,
+    /// Teacher w*: `random` (seeded unit vector) or `e1` [default: random].
+    #[arg(long, value_enum)]
+    pub teacher: Option<Teacher>,
+    /// Heavy-ball momentum μ ∈ [0, 1) of burn's SGD, for either algorithm [default: 0].
+    #[arg(long, value_name = "MU")]
+    pub momentum: Option<f64>,
+    /// L2 weight decay of burn's SGD, for either algorithm [default: 0].
+    #[arg(long, value_name = "LAMBDA")]
+    pub weight_decay: Option<f64>,
+    /// Steps before the running average (average.npy) starts [default: steps/2].
+    #[arg(long, value_name = "K0")]
+    pub burn_in: Option<usize>,
     /// Write snapshots to iterates.npy every N steps after `record_from` (0 = none).
     #[arg(long, value_name = "N")]
     pub record_every: Option<usize>,
@@ -94,8 +106,14 @@ impl TrainArgs {
             seed,
             labels,
             label_noise,
+            teacher,
+            momentum,
+            weight_decay,
             record_every
         );
+        if self.burn_in.is_some() {
+            c.burn_in = self.burn_in;
+        }
         c
     }
 }
