@@ -20,10 +20,11 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Uploads the batch to `device` as `(x [chains, b, d], y [chains, b])`.
-    pub fn to_device(&self, device: &Device) -> (Tensor<3>, Tensor<2>) {
-        let x = TensorData::new(self.x.clone(), [self.chains, self.batch, self.dim]);
-        let y = TensorData::new(self.y.clone(), [self.chains, self.batch]);
+    /// Uploads the batch to `device` as `(x [chains, b, d], y [chains, b])`; the host
+    /// buffers move into the tensors uncopied where the backend allows.
+    pub fn into_device(self, device: &Device) -> (Tensor<3>, Tensor<2>) {
+        let x = TensorData::new(self.x, [self.chains, self.batch, self.dim]);
+        let y = TensorData::new(self.y, [self.chains, self.batch]);
         (Tensor::from_data(x, device), Tensor::from_data(y, device))
     }
 }

@@ -1,4 +1,7 @@
 use clap::Parser;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::Write;
 use tailgate::cli::{Cli, Command};
 use tailgate::commands;

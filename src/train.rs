@@ -58,7 +58,7 @@ pub fn train(
 
     for step in 1..=config.steps {
         let batch = source.next_batch();
-        model = optimizer.step(model, &batch, config.eta, monitor.frozen());
+        model = optimizer.step(model, batch, config.eta, monitor.frozen());
         if step % config.check_every == 0 || step == config.steps {
             monitor.check(&model, step);
         }

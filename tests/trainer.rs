@@ -52,7 +52,7 @@ fn by_hand(w: &[f32], batch: &Batch, eta: f64, sgd: bool) -> Vec<f64> {
 fn one_step(opt: &mut dyn GateOptimizer, w: &[f32], batch: &Batch, eta: f64) -> Vec<f32> {
     let device = Device::flex().autodiff();
     let model = ReluGate::from_weights(w.to_vec(), batch.chains, batch.dim, &device);
-    weights(&opt.step(model, batch, eta, None))
+    weights(&opt.step(model, batch.clone(), eta, None))
 }
 
 fn sgd() -> Sgd {
@@ -110,8 +110,8 @@ fn km_with_momentum_is_heavy_ball() {
     let mut opt = KarmakarMukherjee::new(burn_sgd(&cfg));
     let device = Device::flex().autodiff();
     let model = ReluGate::from_weights(w0.clone(), 2, 3, &device);
-    let model = opt.step(model, &batch, eta, None);
-    let model = opt.step(model, &batch, eta, None);
+    let model = opt.step(model, batch.clone(), eta, None);
+    let model = opt.step(model, batch.clone(), eta, None);
     assert_close(&weights(&model), &w2, 1e-5);
 }
 

@@ -21,16 +21,17 @@ impl KarmakarMukherjee {
 
 impl GateOptimizer for KarmakarMukherjee {
     /// `g = (1/b) Σ_i (ReLU(w·x_i) − y_i) x_i`, batched over chains.
-    fn direction(&self, model: &ReluGate, batch: &Batch) -> Tensor<2> {
+    fn direction(&self, model: &ReluGate, batch: Batch) -> Tensor<2> {
         let plain = model.valid();
         let device = plain.weight.val().device();
-        let (x, y) = batch.to_device(&device);
+        let b = batch.batch;
+        let (x, y) = batch.into_device(&device);
         let residual = plain.forward(x.clone()) - y; // [chains, b]
         residual
             .unsqueeze_dim::<3>(1) // [chains, 1, b]
             .matmul(x) // [chains, 1, d]
             .squeeze_dim::<2>(1)
-            .div_scalar(batch.batch as f64)
+            .div_scalar(b as f64)
     }
 
     fn optimizer(&mut self) -> &mut ModuleOptimizer {

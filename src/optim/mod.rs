@@ -20,7 +20,7 @@ use burn::tensor::{Bool, Tensor};
 pub trait GateOptimizer {
     /// The direction `g` with `w ← w − η g` for plain steps, `[chains, d]`, on the
     /// non-autodiff device.
-    fn direction(&self, model: &ReluGate, batch: &Batch) -> Tensor<2>;
+    fn direction(&self, model: &ReluGate, batch: Batch) -> Tensor<2>;
 
     /// burn's optimizer that turns directions into steps.
     fn optimizer(&mut self) -> &mut ModuleOptimizer;
@@ -29,7 +29,7 @@ pub trait GateOptimizer {
     fn step(
         &mut self,
         model: ReluGate,
-        batch: &Batch,
+        batch: Batch,
         eta: f64,
         frozen: Option<&Tensor<2, Bool>>,
     ) -> ReluGate {

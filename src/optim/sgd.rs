@@ -18,9 +18,9 @@ impl Sgd {
 impl GateOptimizer for Sgd {
     /// `∇ Σ_chains ½·mean_i (ReLU(w·x_i) − y_i)²`: summing over chains gives each chain
     /// exactly its own gradient `(1/b) Σ_i (ReLU(w·x_i) − y_i) 1{w·x_i > 0} x_i`.
-    fn direction(&self, model: &ReluGate, batch: &Batch) -> Tensor<2> {
+    fn direction(&self, model: &ReluGate, batch: Batch) -> Tensor<2> {
         let device = model.weight.val().device();
-        let (x, y) = batch.to_device(&device);
+        let (x, y) = batch.into_device(&device);
         let loss = (model.forward(x) - y)
             .powi_scalar(2)
             .mean_dim(1)
