@@ -15,6 +15,10 @@ use tailgate::config::{Algorithm, Teacher, TrainConfig};
 use tailgate::tail::{BlockGrid, Rows, hill_alpha, mohammadi_median, sample_symmetric_stable};
 use tailgate::train::train;
 
+// The same allocator as the binary, so figures match `tailgate train`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CHAINS: usize = 1600;
 const DIM: usize = 100;
 const STEPS: usize = 50;
