@@ -34,9 +34,25 @@ impl Default for EstimateSettings {
 /// point: float32 rounding, not a stationary law (science.md trap 1, trap 5).
 const FLOOR_RELATIVE_SPREAD: f64 = 1e-5;
 
+/// What a run's chains did, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Every chain finite and spread out: `alpha` describes the stationary law.
+    Ok,
+    /// Some chains diverged: `alpha` is of the survivors only; near the divergence step
+    /// size it is biased (science.md trap 3).
+    PartiallyDiverged,
+    /// Every chain diverged: no `alpha`.
+    Diverged,
+    /// The chains collapsed onto one point: no `alpha`.
+    ConvergedToFloor,
+}
+
 /// The tail-index part of `run.json`'s `summary`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TailSummary {
+    pub status: RunStatus,
     /// Mohammadi median on the centred final rows; `null` when not estimable (see `alpha_reason`).
     pub alpha: Option<f64>,
     pub alpha_reason: Option<String>,
@@ -74,7 +90,13 @@ pub fn summarize(
             .flat_map(|(row, _)| row.iter().map(|&v| f64::from(v)))
             .collect()
     };
+    let diverged_chains = diverged.iter().filter(|&&d| d).count();
     let mut s = TailSummary {
+        status: if diverged_chains > 0 {
+            RunStatus::PartiallyDiverged
+        } else {
+            RunStatus::Ok
+        },
         alpha: None,
         alpha_reason: None,
         alpha_ci: None,
@@ -88,13 +110,14 @@ pub fn summarize(
         estimator: "mohammadi_median",
         block_grid: settings.grid.name(),
         estimated_chains: 0,
-        diverged_chains: diverged.iter().filter(|&&d| d).count(),
+        diverged_chains,
         converged_to_floor: false,
         norm_quantiles: None,
     };
     let rows = match Rows::new(keep(final_rows), dim) {
         Ok(r) if r.n() >= 2 => r,
         _ => {
+            s.status = RunStatus::Diverged;
             s.alpha_reason = Some("every chain diverged".into());
             return s;
         }
@@ -115,6 +138,7 @@ pub fn summarize(
         .unwrap_or(0.0);
     if quantile_sorted(&norms, 0.5) <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
         s.converged_to_floor = true;
+        s.status = RunStatus::ConvergedToFloor;
         s.alpha_reason = Some(
             "converged: the chains collapsed onto one point (no label noise?); no stationary spread to measure"
                 .into(),

@@ -101,6 +101,7 @@ fn train_writes_outputs_and_same_seed_gives_same_bytes() {
         "hill_k",
         "converged_to_floor",
         "protocol",
+        "status",
         "center",
     ] {
         assert!(json["summary"].get(key).is_some(), "summary lacks {key}");

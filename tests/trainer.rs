@@ -211,6 +211,7 @@ fn diverging_step_size_is_reported_and_frozen() {
     );
     assert_eq!(summary.alpha, None);
     assert_eq!(summary.diverged_chains, 50);
+    assert_eq!(summary.status, tailgate::summary::RunStatus::Diverged);
     assert!(summary.alpha_reason.unwrap().contains("diverged"));
 }
 
@@ -229,6 +230,10 @@ fn noiseless_realizable_run_is_reported_converged() {
         &Default::default(),
     );
     assert!(summary.converged_to_floor, "{summary:?}");
+    assert_eq!(
+        summary.status,
+        tailgate::summary::RunStatus::ConvergedToFloor
+    );
     assert_eq!(summary.alpha, None);
 }
 
@@ -248,4 +253,27 @@ fn every_label_model_trains() {
             "{labels:?}"
         );
     }
+}
+
+#[test]
+fn partial_divergence_is_flagged_and_excluded() {
+    // Just above the divergence step size some chains blow up and some survive.
+    let mut cfg = common::small(400, 10, 2000);
+    cfg.eta = 0.19;
+    cfg.init_std = Some(1.0);
+    cfg.teacher = tailgate::config::Teacher::E1;
+    let run = common::run(&cfg);
+    let diverged = run.diverged.iter().filter(|&&d| d).count();
+    assert!(diverged > 0 && diverged < 400, "{diverged} diverged");
+    let summary = tailgate::summary::summarize(
+        &run.final_weights,
+        &run.average_weights,
+        cfg.dim,
+        &run.diverged,
+        &Default::default(),
+    );
+    assert_eq!(summary.status, tailgate::summary::RunStatus::PartiallyDiverged);
+    assert_eq!(summary.diverged_chains, diverged);
+    assert_eq!(summary.estimated_chains, 400 - diverged);
+    assert!(summary.alpha.is_some());
 }
