@@ -272,7 +272,10 @@ fn partial_divergence_is_flagged_and_excluded() {
         &run.diverged,
         &Default::default(),
     );
-    assert_eq!(summary.status, tailgate::summary::RunStatus::PartiallyDiverged);
+    assert_eq!(
+        summary.status,
+        tailgate::summary::RunStatus::PartiallyDiverged
+    );
     assert_eq!(summary.diverged_chains, diverged);
     assert_eq!(summary.estimated_chains, 400 - diverged);
     assert!(summary.alpha.is_some());
