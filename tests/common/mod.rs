@@ -22,3 +22,14 @@ pub fn run(config: &TrainConfig) -> Trained {
     let device = make_device(config.backend).unwrap();
     train(config, &device, None, &ProgressBar::hidden()).unwrap()
 }
+
+/// The tail summary of a run with default estimation settings.
+pub fn summary(run: &Trained, config: &TrainConfig) -> tailgate::summary::TailSummary {
+    tailgate::summary::summarize(
+        &run.final_weights,
+        &run.average_weights,
+        config.dim,
+        &run.diverged,
+        &Default::default(),
+    )
+}

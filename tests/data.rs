@@ -1,0 +1,116 @@
+//! The data setups: labels follow the teacher exactly, streams are seeded per chain.
+
+use tailgate::config::{Labels, Teacher, TrainConfig};
+use tailgate::data::{DataSource, initial_weights, teacher};
+
+fn config(labels: Labels) -> TrainConfig {
+    TrainConfig {
+        chains: 50,
+        dim: 4,
+        batch: 8,
+        labels,
+        label_noise: 0.0,
+        mixture_separation: 2.0,
+        ..TrainConfig::default()
+    }
+    .resolve()
+    .unwrap()
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn labels_follow_the_teacher() {
+    for labels in [Labels::Realizable, Labels::Binary01, Labels::BinaryPm1] {
+        let cfg = config(labels);
+        let w_star = teacher(&cfg);
+        let batch = DataSource::new(&cfg, w_star.clone()).next_batch();
+        for (x, &y) in batch.x.chunks_exact(cfg.dim).zip(&batch.y) {
+            let z = dot(x, &w_star);
+            let want = match labels {
+                Labels::Realizable => z.max(0.0),
+                Labels::Binary01 => f32::from(z > 0.0),
+                _ => {
+                    if z > 0.0 {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                }
+            };
+            assert_eq!(y, want, "{labels:?}");
+        }
+    }
+}
+
+#[test]
+fn mixture_classes_are_shifted_along_the_teacher() {
+    let cfg = TrainConfig {
+        chains: 400,
+        ..config(Labels::Mixture)
+    };
+    let w_star = teacher(&cfg);
+    let batch = DataSource::new(&cfg, w_star.clone()).next_batch();
+    let (mut pos, mut neg) = ((0.0, 0), (0.0, 0));
+    for (x, &y) in batch.x.chunks_exact(cfg.dim).zip(&batch.y) {
+        assert!(y == 0.0 || y == 1.0);
+        let z = dot(x, &w_star) as f64;
+        if y == 1.0 {
+            pos = (pos.0 + z, pos.1 + 1)
+        } else {
+            neg = (neg.0 + z, neg.1 + 1)
+        }
+    }
+    // w*·x ~ N(±μ, 1) with μ = 2, 3200 samples.
+    assert!((pos.0 / pos.1 as f64 - 2.0).abs() < 0.1);
+    assert!((neg.0 / neg.1 as f64 + 2.0).abs() < 0.1);
+}
+
+#[test]
+fn label_noise_has_the_configured_spread() {
+    let cfg = TrainConfig {
+        label_noise: 0.5,
+        chains: 500,
+        ..config(Labels::Realizable)
+    };
+    let w_star = teacher(&cfg);
+    let batch = DataSource::new(&cfg, w_star.clone()).next_batch();
+    let resid: Vec<f64> = batch
+        .x
+        .chunks_exact(cfg.dim)
+        .zip(&batch.y)
+        .map(|(x, &y)| (y - dot(x, &w_star).max(0.0)) as f64)
+        .collect();
+    let var = resid.iter().map(|r| r * r).sum::<f64>() / resid.len() as f64;
+    assert!((var.sqrt() - 0.5).abs() < 0.02, "sd {}", var.sqrt());
+}
+
+#[test]
+fn teacher_and_init_are_seeded() {
+    let cfg = config(Labels::Realizable);
+    let t = teacher(&cfg);
+    assert!((dot(&t, &t) - 1.0).abs() < 1e-6);
+    assert_eq!(t, teacher(&cfg));
+    assert_ne!(
+        t,
+        teacher(&TrainConfig {
+            seed: 1,
+            ..cfg.clone()
+        })
+    );
+    assert_eq!(
+        teacher(&TrainConfig {
+            teacher: Teacher::E1,
+            ..cfg.clone()
+        }),
+        vec![1.0, 0.0, 0.0, 0.0]
+    );
+    let w = initial_weights(&cfg);
+    assert_eq!(w.len(), 200);
+    // w₀ ~ N(0, I/d): mean square 1/d = 0.25.
+    let ms = w.iter().map(|v| (v * v) as f64).sum::<f64>() / 200.0;
+    assert!((ms - 0.25).abs() < 0.06, "{ms}");
+    assert_eq!(w, initial_weights(&cfg));
+}
