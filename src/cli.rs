@@ -120,15 +120,21 @@ impl TrainArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EstimatorChoice {
+    /// Mohammadi–Mohammadpour–Ogata block estimator, median over the block sizes.
     Mohammadi,
+    /// Hill on |x| or row norms, at --k or the double-bootstrap k.
     Hill,
+    /// Both, in that order.
     All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CenterChoice {
+    /// Use the rows as they are.
     None,
+    /// Subtract the mean row (the stationary mean of across-chain samples).
     Mean,
+    /// Subtract the coordinate-wise median.
     Median,
 }
 
@@ -144,7 +150,9 @@ pub enum GridChoice {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Human-readable lines.
     Table,
+    /// One JSON object per estimator (an array for --estimator all).
     Json,
 }
 
