@@ -2,6 +2,7 @@
 
 use crate::backend::BackendKind;
 use crate::error::{Error, Result};
+use crate::tail::Center;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -96,6 +97,9 @@ pub struct TrainConfig {
     pub divergence_norm: f64,
     /// Steps between divergence checks (each check reads ‖w‖ back from the device).
     pub check_every: usize,
+    /// Centre of the final rows for the run's α: `mean` (the across-chain mean), `median`
+    /// (robust where α < 1 and the mean does not exist), `none`, or `{"vector": [...]}`.
+    pub center: Center,
 }
 
 impl Default for TrainConfig {
@@ -122,6 +126,7 @@ impl Default for TrainConfig {
             record_from: None,
             divergence_norm: 1e6,
             check_every: 10,
+            center: Center::Mean,
         }
     }
 }
@@ -213,6 +218,14 @@ impl TrainConfig {
             return Err(Error::config(
                 "record_from",
                 format!("must be below steps = {}", self.steps),
+            ));
+        }
+        if let Center::Vector(v) = &self.center
+            && v.len() != self.dim
+        {
+            return Err(Error::config(
+                "center",
+                format!("vector has {} entries, dim is {}", v.len(), self.dim),
             ));
         }
         if self.init == Init::Zeros && self.algorithm == Algorithm::Sgd {

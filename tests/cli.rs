@@ -133,6 +133,20 @@ fn config_file_and_flags_combine() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["config"]["chains"], 8);
     assert_eq!(json["config"]["eta"], 0.02);
+    assert_eq!(json["config"]["center"], "mean");
+    assert_eq!(json["summary"]["center"], "mean");
+
+    std::fs::write(
+        &cfg,
+        r#"{"chains": 8, "dim": 2, "steps": 20, "center": "median"}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("median");
+    let o = tailgate(&["train", "--quiet", "--config", p(&cfg), "--out", p(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["summary"]["center"], "median");
 }
 
 #[test]
@@ -147,12 +161,21 @@ fn bad_train_inputs_exit_2_and_leave_nothing() {
     let truncated = write("truncated.json", "{\"chains\": 4, \"dim\":");
     let unknown = write("unknown.json", "{\"chains\": 4, \"stepz\": 3}");
     let eta = write("eta.json", "{\"eta\": -0.1}");
+    let center = write(
+        "center.json",
+        "{\"dim\": 3, \"center\": {\"vector\": [1.0]}}",
+    );
     let d = dir.path();
     rejects(d, &["--config", p(&malformed)], "malformed.json: ");
     rejects(d, &["--config", p(&malformed)], "line 1 column");
     rejects(d, &["--config", p(&truncated)], "EOF");
     rejects(d, &["--config", p(&unknown)], "unknown field `stepz`");
     rejects(d, &["--config", p(&eta)], "`eta`");
+    rejects(
+        d,
+        &["--config", p(&center)],
+        "`center` vector has 1 entries, dim is 3",
+    );
     rejects(d, &["--config", p(&d.join("missing.json"))], "missing.json");
     rejects(d, &["--eta", "0"], "`eta`");
     rejects(d, &["--eta", "-1"], "`eta`");

@@ -103,6 +103,7 @@ fn write_outputs(
     write_npy(&out.path("average.npy"), &shape, &trained.average_weights)?;
     let settings = EstimateSettings {
         seed: config.seed,
+        center: config.center.clone(),
         ..EstimateSettings::default()
     };
     let tail = summarize(
