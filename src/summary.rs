@@ -123,20 +123,22 @@ pub fn summarize(
         }
     };
     s.estimated_chains = rows.n();
-    let centered = match center_rows(&rows, &settings.center) {
+    let centre = match tail::center_vector(&rows, &settings.center) {
         Ok(c) => c,
         Err(e) => {
             s.alpha_reason = Some(e.to_string());
             return s;
         }
     };
-    let mut norms = centered.norms();
-    norms.sort_by(f64::total_cmp);
-    s.norm_quantiles = Some([0.05, 0.25, 0.5, 0.75, 0.95, 1.0].map(|q| quantile_sorted(&norms, q)));
-    let centre_norm = tail::center_vector(&rows, &settings.center)
-        .map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt())
-        .unwrap_or(0.0);
-    if quantile_sorted(&norms, 0.5) <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
+    let centre_norm = centre.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let centered = center_rows(&rows, &Center::Vector(centre))
+        .expect("the centre vector has the rows' dimension");
+    let norms = centered.norms();
+    let mut sorted = norms.clone();
+    sorted.sort_by(f64::total_cmp);
+    s.norm_quantiles =
+        Some([0.05, 0.25, 0.5, 0.75, 0.95, 1.0].map(|q| quantile_sorted(&sorted, q)));
+    if quantile_sorted(&sorted, 0.5) <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
         s.converged_to_floor = true;
         s.status = RunStatus::ConvergedToFloor;
         s.alpha_reason = Some(
@@ -171,8 +173,9 @@ pub fn summarize(
         .and_then(|r| mohammadi_median(&r, &settings.grid))
         .ok()
         .map(|e| e.alpha);
+    // Unsorted: the double bootstrap resamples by index, so order fixes its draws.
     let hill = tail::hill(
-        &centered.norms(),
+        &norms,
         KChoice::DoubleBootstrap {
             resamples: 50,
             seed: settings.seed,

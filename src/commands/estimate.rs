@@ -1,6 +1,6 @@
 use crate::cli::{CenterChoice, EstimateArgs, EstimatorChoice, Format, GridChoice};
 use crate::error::{Error, Result};
-use crate::io::read_samples;
+use crate::io::{read_samples, write_atomically};
 use crate::tail::{
     self, BlockAlpha, BlockGrid, Center, KChoice, Rows, TailError, bootstrap_ci, center_rows,
     mohammadi_median,
@@ -98,8 +98,9 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
             resamples: ci.resamples,
         }))
     };
+    let norms = centered.norms();
     if let Some(path) = &args.hill_plot {
-        write_hill_plot(path, &centered.norms())?;
+        write_hill_plot(path, &norms)?;
     }
     let mut reports = Vec::new();
     if matches!(
@@ -124,7 +125,7 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
                 seed: args.seed,
             },
         };
-        let est = tail::hill(&centered.norms(), choice).map_err(with_file)?;
+        let est = tail::hill(&norms, choice).map_err(with_file)?;
         let k = est.k;
         let stat = |r: &Rows| tail::hill_alpha(&r.norms(), k);
         reports.push(EstimateReport {
@@ -144,9 +145,9 @@ fn write_hill_plot(path: &std::path::Path, magnitudes: &[f64]) -> Result<()> {
     for (k, alpha) in tail::hill_plot(magnitudes, 100_000) {
         text += &format!("{k},{alpha}\n");
     }
-    let tmp = path.with_extension(format!("csv.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    write_atomically(path, |tmp| {
+        std::fs::write(tmp, text).map_err(|e| Error::io(tmp, e))
+    })
 }
 
 /// The reports as text: a table, or JSON (one object, or an array for `--estimator all`).

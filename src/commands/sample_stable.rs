@@ -1,6 +1,6 @@
 use crate::cli::SampleStableArgs;
 use crate::error::{Error, Result};
-use crate::io::write_npy;
+use crate::io::{write_atomically, write_npy};
 use crate::tail::sample_symmetric_stable;
 use std::path::PathBuf;
 
@@ -21,13 +21,6 @@ pub fn run(args: &SampleStableArgs) -> Result<PathBuf> {
     } else {
         vec![args.n, args.dim]
     };
-    // Written to a sibling first, then renamed: no half-written file on failure.
-    let tmp = args
-        .out
-        .with_extension(format!("npy.tmp-{}", std::process::id()));
-    write_npy(&tmp, &shape, &values).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })?;
-    std::fs::rename(&tmp, &args.out).map_err(|e| Error::io(&args.out, e))?;
+    write_atomically(&args.out, |tmp| write_npy(tmp, &shape, &values))?;
     Ok(args.out.clone())
 }

@@ -5,5 +5,5 @@ mod outdir;
 mod samples;
 
 pub use npy::{NpyStream, write_npy};
-pub use outdir::StagedDir;
+pub use outdir::{StagedDir, write_atomically};
 pub use samples::{Array, read_npy_f64, read_samples};
