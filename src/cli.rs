@@ -27,6 +27,91 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Draw symmetric α-stable samples (Chambers–Mallows–Stuck) into a .npy file.
     SampleStable(SampleStableArgs),
+    /// Run every cell of a study (a grid of runs) into one folder; resumable, shardable.
+    Sweep(SweepArgs),
+    /// Write a Slurm job-array script that runs a study's sweep as shards.
+    Slurm(SlurmArgs),
+    /// Merge a sweep folder into summary.csv, plots (PNG + SVG) and report.md.
+    Report(ReportArgs),
+}
+
+/// Flags of `tailgate sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Study file: `name`, `base` (run config keys) and `grid` (lists of algorithm, labels,
+    /// label_noise, dim, batch, eta or kappa, seed; or an array of such grids).
+    #[arg(long, value_name = "STUDY.json")]
+    pub config: PathBuf,
+    /// Sweep folder: created, or resumed when it holds this study (cells/<id>/ per run).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Cells trained in parallel.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub jobs: usize,
+    /// Run only shard I of N (cells whose index mod N is I, 0 ≤ I < N). Default: from
+    /// SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set, else every cell.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Backend for every cell, overriding the study's `base.backend` (changes cell ids).
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendKind>,
+    /// No progress bar and no per-cell lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Flags of `tailgate slurm`.
+#[derive(Debug, Args)]
+pub struct SlurmArgs {
+    /// Study file, as for `sweep --config`.
+    pub study: PathBuf,
+    /// Sweep folder on storage every node shares (created and bound to the study now).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Array tasks (shards) [default: min(cells, 100)].
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    /// Cells each task trains in parallel (`sweep --jobs`); also sets --cpus-per-task.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub jobs: usize,
+    /// CPU cores per task.
+    #[arg(long, default_value_t = 2, value_name = "C")]
+    pub cpus_per_task: usize,
+    /// Wall-time limit per task, as Slurm reads it.
+    #[arg(long, default_value = "04:00:00", value_name = "HH:MM:SS")]
+    pub time: String,
+    /// Memory per task, as Slurm reads it.
+    #[arg(long, default_value = "4G")]
+    pub mem: String,
+    /// Partition to submit to (none: the cluster's default).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// The tailgate binary the tasks run [default: this binary's absolute path].
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
+    /// Where to write the script [default: DIR/sweep.sbatch].
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+}
+
+/// Flags of `tailgate report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Sweep folder (all shards write into the same folder).
+    pub dir: PathBuf,
+    /// Report folder [default: DIR/report]; an earlier report there is replaced.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Cells (ids, comma-separated) whose survival function and Hill plot are drawn
+    /// [default: per setup and algorithm, the cell with the smallest α̂].
+    #[arg(long, value_delimiter = ',', value_name = "ID,ID,…")]
+    pub cells: Vec<String>,
+    /// Bootstrap resamples for the SGD − KM difference intervals (0 = none).
+    #[arg(long, default_value_t = 200, value_name = "B")]
+    pub bootstrap: usize,
+    /// Seed of those resamples.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Flags of `tailgate train`; each one overrides the same field of `--config`.

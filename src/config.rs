@@ -56,6 +56,28 @@ pub enum Init {
     Zeros,
 }
 
+impl Algorithm {
+    /// The name used in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sgd => "sgd",
+            Algorithm::Km => "km",
+        }
+    }
+}
+
+impl Labels {
+    /// The name used in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Labels::Realizable => "realizable",
+            Labels::Binary01 => "binary01",
+            Labels::BinaryPm1 => "binary_pm1",
+            Labels::Mixture => "mixture",
+        }
+    }
+}
+
 /// Everything that determines a training run. Written, fully resolved, into `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -27,6 +27,9 @@ pub enum Error {
     Backend(String),
     #[error("output folder {0} already exists; choose another --out or remove it")]
     OutputExists(PathBuf),
+    /// Some cells of a sweep failed (the others are kept; a rerun retries the failed ones).
+    #[error("sweep: {0}")]
+    Sweep(String),
     #[error(transparent)]
     Tail(#[from] crate::tail::TailError),
 }

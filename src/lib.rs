@@ -12,8 +12,12 @@ pub mod error;
 pub mod io;
 pub mod model;
 pub mod optim;
+pub mod report;
+pub mod study;
 pub mod summary;
+pub mod sweep;
 pub mod tail;
+pub mod theory;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -17,6 +17,15 @@ fn main() {
         Command::SampleStable(args) => {
             commands::sample_stable::run(args).map(|path| format!("wrote {}", path.display()))
         }
+        Command::Sweep(args) => commands::sweep::run(args),
+        Command::Slurm(args) => commands::slurm::run(args).map(|path| {
+            format!(
+                "wrote {}; submit with: sbatch {}",
+                path.display(),
+                path.display()
+            )
+        }),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         // A closed pipe (`| head`) is not an error worth a panic.

@@ -60,7 +60,7 @@ pub fn train(
         let batch = source.next_batch();
         model = optimizer.step(model, batch, config.eta, monitor.frozen());
         if step % config.check_every == 0 || step == config.steps {
-            monitor.check(&model, step);
+            monitor.check(&model, step, progress);
         }
         if step > burn_in {
             average.add(&model);
@@ -118,7 +118,7 @@ impl DivergenceMonitor {
         self.mask.as_ref()
     }
 
-    fn check(&mut self, model: &ReluGate, step: usize) {
+    fn check(&mut self, model: &ReluGate, step: usize, progress: &ProgressBar) {
         let sq = to_host(model.valid().weight.val().powi_scalar(2).sum_dim(1));
         let within = |s: f32| s.is_finite() && s.sqrt() <= self.bound;
         let fresh: Vec<usize> = sq
@@ -133,16 +133,26 @@ impl DivergenceMonitor {
         for &c in &fresh {
             self.diverged[c] = true;
         }
-        let total = self.diverged.iter().filter(|&&d| d).count();
-        let shown: Vec<String> = fresh.iter().take(8).map(|c| c.to_string()).collect();
-        eprintln!(
-            "warning: step {step}: {} chain(s) diverged (‖w‖ > {} or non-finite): {}{}; {total} of {} diverged so far, now frozen",
-            fresh.len(),
-            self.bound,
-            shown.join(", "),
-            if fresh.len() > 8 { ", …" } else { "" },
-            self.diverged.len()
-        );
+        // Only beside a visible bar: sweeps and --quiet report the final count instead.
+        if !progress.is_hidden() {
+            let total = self.diverged.iter().filter(|&&d| d).count();
+            let shown: Vec<String> = fresh.iter().take(8).map(|c| c.to_string()).collect();
+            progress.suspend(|| {
+                eprintln!(
+                    "warning: step {step}: {} chain(s) diverged (‖w‖ > {} or non-finite): {}{}; \
+                     {total} of {} diverged so far, now frozen",
+                    fresh.len(),
+                    self.bound,
+                    shown.join(", "),
+                    if fresh.len() > 8 { ", …" } else { "" },
+                    self.diverged.len()
+                )
+            });
+        }
+        self.refresh_mask();
+    }
+
+    fn refresh_mask(&mut self) {
         let mask: Vec<bool> = self
             .diverged
             .iter()

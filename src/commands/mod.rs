@@ -1,5 +1,8 @@
 //! What each subcommand does, as library functions the tests can call.
 
 pub mod estimate;
+pub mod report;
 pub mod sample_stable;
+pub mod slurm;
+pub mod sweep;
 pub mod train;

@@ -50,22 +50,38 @@ pub fn resolve_config(args: &TrainArgs) -> Result<TrainConfig> {
 /// `tailgate train`: validates everything, trains, writes the outputs atomically.
 pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     let config = resolve_config(args)?;
-    let device = make_device(config.backend)?;
     let target = args.out.clone().unwrap_or_else(default_out);
-    let out = StagedDir::create(&target)?;
     let progress = progress_bar(config.steps as u64, args.quiet);
-    let iterates = out.path("iterates.npy");
-    let trained = train(&config, &device, Some(&iterates), &progress)?;
+    let done = train_into(&config, &target, &progress)?;
     progress.finish_and_clear();
-    write_outputs(&out, &config, &trained, format!("{device:?}"))?;
-    let diverged = trained.diverged.iter().filter(|&&d| d).count();
-    if diverged > 0 {
+    if done.diverged_chains > 0 {
         eprintln!(
-            "warning: {diverged} of {} chains diverged; they are excluded from α",
-            config.chains
+            "warning: {} of {} chains diverged; they are excluded from α",
+            done.diverged_chains, config.chains
         );
     }
-    out.commit()
+    Ok(done.dir)
+}
+
+/// A finished run folder.
+#[derive(Debug)]
+pub struct Finished {
+    pub dir: PathBuf,
+    pub diverged_chains: usize,
+}
+
+/// Trains a resolved `config` into the new folder `target` (built aside, renamed at the
+/// end): the one path from a config to a run folder, for `train` and for sweep cells.
+pub fn train_into(config: &TrainConfig, target: &Path, progress: &ProgressBar) -> Result<Finished> {
+    let device = make_device(config.backend)?;
+    let out = StagedDir::create(target)?;
+    let iterates = out.path("iterates.npy");
+    let trained = train(config, &device, Some(&iterates), progress)?;
+    write_outputs(&out, config, &trained, format!("{device:?}"))?;
+    Ok(Finished {
+        dir: out.commit()?,
+        diverged_chains: trained.diverged.iter().filter(|&&d| d).count(),
+    })
 }
 
 /// `runs/run-<unix seconds>`: a fresh folder per run when `--out` is not given.

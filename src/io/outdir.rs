@@ -8,6 +8,8 @@ pub struct StagedDir {
     staging: PathBuf,
     target: PathBuf,
     committed: bool,
+    /// Marker file whose presence in an existing target allows replacing it.
+    replaces: Option<&'static str>,
 }
 
 impl StagedDir {
@@ -16,6 +18,20 @@ impl StagedDir {
         if target.exists() {
             return Err(Error::OutputExists(target.to_path_buf()));
         }
+        Self::stage(target, None)
+    }
+
+    /// Like [`StagedDir::create`], but an existing `target` that holds `marker` (an
+    /// earlier output of the same command) is replaced at the commit; any other existing
+    /// `target` is refused.
+    pub fn create_replacing(target: &Path, marker: &'static str) -> Result<Self> {
+        if target.exists() && !target.join(marker).exists() {
+            return Err(Error::OutputExists(target.to_path_buf()));
+        }
+        Self::stage(target, Some(marker))
+    }
+
+    fn stage(target: &Path, replaces: Option<&'static str>) -> Result<Self> {
         let name = target
             .file_name()
             .ok_or_else(|| Error::Input {
@@ -38,6 +54,7 @@ impl StagedDir {
             staging,
             target: target.to_path_buf(),
             committed: false,
+            replaces,
         })
     }
 
@@ -48,6 +65,11 @@ impl StagedDir {
 
     /// Moves the finished folder to its destination in one rename.
     pub fn commit(mut self) -> Result<PathBuf> {
+        if let Some(marker) = self.replaces
+            && self.target.join(marker).exists()
+        {
+            std::fs::remove_dir_all(&self.target).map_err(|e| Error::io(&self.target, e))?;
+        }
         if self.target.exists() {
             return Err(Error::OutputExists(self.target.clone()));
         }

@@ -31,6 +31,49 @@ pub fn bootstrap_ci<F>(
 where
     F: Fn(&Rows) -> Result<f64, TailError> + Sync,
 {
+    check(resamples, level)?;
+    let values: Vec<Option<f64>> = (0..resamples)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
+            statistic(&resample(rows, &mut rng))
+                .ok()
+                .filter(|v| v.is_finite())
+        })
+        .collect();
+    interval(values, level, resamples, seed)
+}
+
+/// Percentile interval of `statistic(a) − statistic(b)` for two independent samples, each
+/// resampled with replacement on its own seeded stream.
+pub fn bootstrap_diff_ci<F>(
+    a: &Rows,
+    b: &Rows,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+    statistic: F,
+) -> Result<BootstrapCi, TailError>
+where
+    F: Fn(&Rows) -> Result<f64, TailError> + Sync,
+{
+    check(resamples, level)?;
+    let values: Vec<Option<f64>> = (0..resamples)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
+            let mut rng_b = Xoshiro256PlusPlus::seed_from_u64(
+                seed.wrapping_add(r as u64) ^ 0x9e37_79b9_7f4a_7c15,
+            );
+            let x = statistic(&resample(a, &mut rng)).ok()?;
+            let y = statistic(&resample(b, &mut rng_b)).ok()?;
+            Some(x - y).filter(|v| v.is_finite())
+        })
+        .collect();
+    interval(values, level, resamples, seed)
+}
+
+fn check(resamples: usize, level: f64) -> Result<(), TailError> {
     if !(level > 0.0 && level < 1.0) {
         return Err(TailError::Invalid(format!(
             "confidence level must lie in (0, 1), got {level}"
@@ -41,15 +84,21 @@ where
             "a bootstrap interval needs at least 2 resamples, got {resamples}"
         )));
     }
+    Ok(())
+}
+
+fn resample(rows: &Rows, rng: &mut Xoshiro256PlusPlus) -> Rows {
     let n = rows.n();
-    let values: Vec<Option<f64>> = (0..resamples)
-        .into_par_iter()
-        .map(|r| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
-            let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-            statistic(&rows.select(&idx)).ok().filter(|v| v.is_finite())
-        })
-        .collect();
+    let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+    rows.select(&idx)
+}
+
+fn interval(
+    values: Vec<Option<f64>>,
+    level: f64,
+    resamples: usize,
+    seed: u64,
+) -> Result<BootstrapCi, TailError> {
     let mut ok: Vec<f64> = values.iter().flatten().copied().collect();
     if ok.len() < 2 {
         return Err(TailError::Invalid(

@@ -1,0 +1,179 @@
+//! Line and scatter charts with error bars, drawn once per backend: PNG (bitmap, text
+//! rendered with the embedded DejaVu Sans, so no system fonts are needed) and SVG.
+
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// `(x, y, optional interval around y)`.
+pub type Point = (f64, f64, Option<(f64, f64)>);
+
+/// One curve or point cloud.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    /// `(x, y, optional interval)`.
+    pub points: Vec<Point>,
+    /// Join the points with a line (sorted by x).
+    pub line: bool,
+    /// Index into the palette; series of one algorithm share a hue family.
+    pub color: usize,
+    /// Filled or hollow markers.
+    pub filled: bool,
+}
+
+/// A chart to draw.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    /// Horizontal reference line (α = 2) when inside the range.
+    pub h_line: Option<f64>,
+}
+
+const SIZE: (u32, u32) = (960, 640);
+
+/// Writes `<stem>.png` and `<stem>.svg`; returns the two paths.
+pub fn draw(chart: &Chart, stem: &Path) -> Result<[PathBuf; 2]> {
+    register_font();
+    let png = stem.with_extension("png");
+    let svg = stem.with_extension("svg");
+    {
+        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        render(chart, &root).map_err(|e| plot_error(&png, e))?;
+        root.present().map_err(|e| plot_error(&png, e))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+        render(chart, &root).map_err(|e| plot_error(&svg, e))?;
+        root.present().map_err(|e| plot_error(&svg, e))?;
+    }
+    Ok([png, svg])
+}
+
+fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        message: format!("cannot draw the plot: {e}"),
+    }
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is valid TrueType; a failure would only lose the text.
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
+    });
+}
+
+/// Colours that stay distinct in print: SGD in blues, KM in reds/oranges, others after.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for s in &chart.series {
+        for &(x, y, ci) in &s.points {
+            xs.push(x);
+            ys.push(y);
+            if let Some((lo, hi)) = ci {
+                ys.push(lo);
+                ys.push(hi);
+            }
+        }
+    }
+    let range = |v: &[f64]| {
+        let finite = v.iter().copied().filter(|x| x.is_finite());
+        let lo = finite.clone().fold(f64::INFINITY, f64::min);
+        let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+        if !lo.is_finite() {
+            return (0.0, 1.0);
+        }
+        let pad = ((hi - lo) * 0.06).max(1e-3 * hi.abs().max(1.0));
+        (lo - pad, hi + pad)
+    };
+    (range(&xs), range(&ys))
+}
+
+fn render<DB: DrawingBackend>(
+    chart: &Chart,
+    root: &DrawingArea<DB, Shift>,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let ((x0, x1), (y0, y1)) = bounds(chart);
+    let mut ctx = ChartBuilder::on(root)
+        .caption(&chart.title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    ctx.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 17))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    if let Some(h) = chart.h_line.filter(|h| (y0..=y1).contains(h)) {
+        ctx.draw_series(LineSeries::new(
+            [(x0, h), (x1, h)],
+            BLACK.mix(0.35).stroke_width(1),
+        ))?;
+    }
+    for s in &chart.series {
+        let color = PALETTE[s.color % PALETTE.len()];
+        let mut pts = s.points.clone();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let bars = pts.iter().filter_map(|&(x, y, ci)| {
+            ci.map(|(lo, hi)| ErrorBar::new_vertical(x, lo, y, hi, color.mix(0.6), 6))
+        });
+        ctx.draw_series(bars)?;
+        if s.line {
+            ctx.draw_series(LineSeries::new(
+                pts.iter().map(|&(x, y, _)| (x, y)),
+                color.stroke_width(2),
+            ))?;
+        }
+        let style = if s.filled {
+            color.filled()
+        } else {
+            color.stroke_width(2)
+        };
+        // Dense curves (survival, Hill) read better without markers.
+        let radius = if s.line && pts.len() > 60 { 0 } else { 4 };
+        ctx.draw_series(
+            pts.iter()
+                .map(|&(x, y, _)| Circle::new((x, y), radius, style)),
+        )?
+        .label(s.label.as_str())
+        .legend(move |(x, y)| Circle::new((x + 10, y), 5, color.filled()));
+    }
+    if chart.series.iter().any(|s| !s.label.is_empty()) {
+        ctx.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(("sans-serif", 15))
+            .position(SeriesLabelPosition::LowerLeft)
+            .draw()?;
+    }
+    Ok(())
+}

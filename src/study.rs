@@ -1,0 +1,262 @@
+//! A study: a grid of runs over `algorithm × labels × label_noise × d × b × η × seed`,
+//! expanded into cells, each an ordinary [`TrainConfig`] with a content-hash id.
+
+use crate::config::{Algorithm, Labels, TrainConfig};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// A study file (`configs/paper/*.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Study {
+    /// A short name for reports and Slurm job names.
+    pub name: String,
+    /// Values of every run field the grid does not vary (defaults as in `train`).
+    #[serde(default)]
+    pub base: TrainConfig,
+    /// One grid, or a list of grids whose cells are joined (duplicates counted once).
+    pub grid: Grids,
+}
+
+/// `grid` is one object or an array of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Grids {
+    One(Grid),
+    Many(Vec<Grid>),
+}
+
+/// The axes of one grid; an axis left out takes the `base` value.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grid {
+    pub algorithm: Option<Vec<Algorithm>>,
+    pub labels: Option<Vec<Labels>>,
+    pub label_noise: Option<Vec<f64>>,
+    pub dim: Option<Vec<usize>>,
+    pub batch: Option<Vec<usize>>,
+    /// Absolute step sizes η.
+    pub eta: Option<Vec<f64>>,
+    /// Step sizes on the scale of the divergence step: η = κ·b/(d + b + 1) (science.md §2).
+    pub kappa: Option<Vec<f64>>,
+    pub seed: Option<Vec<u64>>,
+}
+
+/// One run of a study.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// First 16 hex digits of the SHA-256 of the resolved config's JSON: the folder name.
+    pub id: String,
+    pub config: TrainConfig,
+}
+
+/// κ = η(d + b + 1)/b: where a step size sits relative to the divergence scale.
+pub fn kappa(config: &TrainConfig) -> f64 {
+    config.eta * (config.dim + config.batch + 1) as f64 / config.batch as f64
+}
+
+/// η = κ·b/(d + b + 1).
+pub fn eta_from_kappa(kappa: f64, dim: usize, batch: usize) -> f64 {
+    kappa * batch as f64 / (dim + batch + 1) as f64
+}
+
+/// The id of a resolved config: equal configs, equal ids, on every machine.
+pub fn cell_id(config: &TrainConfig) -> String {
+    let json = serde_json::to_string(config).expect("a config serialises");
+    let digest = Sha256::digest(json.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Study {
+    /// Reads a study; malformed JSON and unknown keys name the file, line and column.
+    pub fn from_json_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::Json {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn grids(&self) -> &[Grid] {
+        match &self.grid {
+            Grids::One(g) => std::slice::from_ref(g),
+            Grids::Many(v) => v,
+        }
+    }
+
+    /// Every cell, in a fixed order (grid by grid, axes nested as declared in [`Grid`],
+    /// seed innermost), each resolved and validated.
+    pub fn cells(&self) -> Result<Vec<Cell>> {
+        if self.name.trim().is_empty() {
+            return Err(Error::config("name", "must not be empty"));
+        }
+        if self.grids().is_empty() {
+            return Err(Error::config(
+                "grid",
+                "is an empty list: a study needs a grid",
+            ));
+        }
+        let mut cells = Vec::new();
+        let mut seen = HashSet::new();
+        for grid in self.grids() {
+            for config in grid.expand(&self.base)? {
+                let config = config.resolve()?;
+                let id = cell_id(&config);
+                if seen.insert(id.clone()) {
+                    cells.push(Cell { id, config });
+                }
+            }
+        }
+        Ok(cells)
+    }
+}
+
+/// The values of one axis: the grid's list (refused when empty) or the base value.
+fn axis<T: Clone>(field: &'static str, values: &Option<Vec<T>>, base: T) -> Result<Vec<T>> {
+    match values {
+        Some(v) if v.is_empty() => Err(Error::config(field, "is an empty list in `grid`")),
+        Some(v) => Ok(v.clone()),
+        None => Ok(vec![base]),
+    }
+}
+
+/// A step size on one of the two scales.
+#[derive(Clone, Copy)]
+enum Step {
+    Eta(f64),
+    Kappa(f64),
+}
+
+impl Grid {
+    fn expand(&self, base: &TrainConfig) -> Result<Vec<TrainConfig>> {
+        let steps = match (&self.eta, &self.kappa) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "kappa",
+                    "and `eta` are both given in one grid; give one step-size scale",
+                ));
+            }
+            (_, Some(k)) => axis("kappa", &Some(k.clone()), 0.0)?
+                .into_iter()
+                .map(Step::Kappa)
+                .collect(),
+            _ => axis("eta", &self.eta, base.eta)?
+                .into_iter()
+                .map(Step::Eta)
+                .collect::<Vec<_>>(),
+        };
+        let algorithms = axis("algorithm", &self.algorithm, base.algorithm)?;
+        let labels = axis("labels", &self.labels, base.labels)?;
+        let noises = axis("label_noise", &self.label_noise, base.label_noise)?;
+        let dims = axis("dim", &self.dim, base.dim)?;
+        let batches = axis("batch", &self.batch, base.batch)?;
+        let seeds = axis("seed", &self.seed, base.seed)?;
+        let mut out = Vec::new();
+        for &algorithm in &algorithms {
+            for &label in &labels {
+                for &noise in &noises {
+                    for &dim in &dims {
+                        for &batch in &batches {
+                            for &step in &steps {
+                                for &seed in &seeds {
+                                    let eta = match step {
+                                        Step::Eta(e) => e,
+                                        Step::Kappa(k) => eta_from_kappa(k, dim, batch),
+                                    };
+                                    out.push(TrainConfig {
+                                        algorithm,
+                                        labels: label,
+                                        label_noise: noise,
+                                        dim,
+                                        batch,
+                                        eta,
+                                        seed,
+                                        // `base` is unresolved, so defaults that depend
+                                        // on d or K (init_std, burn_in) follow each cell.
+                                        ..base.clone()
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A deterministic slice of the cells: shard `index` of `count` takes every cell whose
+/// position modulo `count` is `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Parses `I/N` with 0 ≤ I < N.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || {
+            Error::config(
+                "shard",
+                format!("`{text}` is not I/N with 0 ≤ I < N (e.g. 0/4)"),
+            )
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let index = i.trim().parse().map_err(|_| bad())?;
+        let count = n.trim().parse().map_err(|_| bad())?;
+        Shard::new(index, count).map_err(|_| bad())
+    }
+
+    pub fn new(index: usize, count: usize) -> Result<Self> {
+        if count == 0 || index >= count {
+            return Err(Error::config(
+                "shard",
+                format!("index {index} is out of range for {count} shards (0 ≤ I < N)"),
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The shard of a Slurm array task (`SLURM_ARRAY_TASK_ID` counted from
+    /// `SLURM_ARRAY_TASK_MIN`, out of `SLURM_ARRAY_TASK_COUNT`), if those are set.
+    pub fn from_slurm_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
+        let (Some(id), Some(count)) = (get("SLURM_ARRAY_TASK_ID"), get("SLURM_ARRAY_TASK_COUNT"))
+        else {
+            return Ok(None);
+        };
+        let num = |name: &'static str, v: &str| {
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| Error::config("shard", format!("{name}={v} is not a number")))
+        };
+        let id = num("SLURM_ARRAY_TASK_ID", &id)?;
+        let min = match get("SLURM_ARRAY_TASK_MIN") {
+            Some(m) => num("SLURM_ARRAY_TASK_MIN", &m)?,
+            None => 0,
+        };
+        let count = num("SLURM_ARRAY_TASK_COUNT", &count)?;
+        Shard::new(id.saturating_sub(min), count).map(Some)
+    }
+
+    pub fn select<'a>(&self, cells: &'a [Cell]) -> Vec<&'a Cell> {
+        cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % self.count == self.index)
+            .map(|(_, c)| c)
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}

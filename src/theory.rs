@@ -1,0 +1,250 @@
+//! The tail index that Gürbüzbalaban, Simsekli & Zhu (2021) predict for SGD on linear
+//! regression with isotropic Gaussian inputs (science.md §2): α solves
+//! `h(α) = log E‖M e₁‖^α = 0`, `M = I − (η/B) Σᵢ xᵢxᵢᵀ`.
+//!
+//! The expectation is a two-dimensional integral for every B: with v = (x_{i1})ᵢ,
+//! Q = ‖v‖² ~ χ²_B and, given v, the other coordinates of Σᵢ xᵢ x_{i1} are iid N(0, Q), so
+//! `‖M e₁‖² = (1 − cQ)² + c²·Q·R` with c = η/B and R ~ χ²_{d−1} independent of Q.
+//! It is computed by tensor-product Gauss–Legendre quadrature over the chi variables
+//! t = √Q, s = √R (smooth densities), with a panel edge at the kink t = 1/√c.
+
+use serde::Serialize;
+
+/// The theory's answer for one (d, B, η).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinearTheory {
+    pub model: &'static str,
+    pub dim: usize,
+    pub batch: usize,
+    pub eta: f64,
+    /// `E log‖M e₁‖`: the chain diverges when it is ≥ 0.
+    pub lyapunov: f64,
+    pub diverges: bool,
+    /// The root of h; `None` when the chain diverges.
+    pub alpha: Option<f64>,
+    /// `E‖M e₁‖² = 1 − 2η + (η²/B)(d + B + 1)` (exact), a check on the quadrature.
+    pub second_moment: f64,
+    /// The step size where α = 2 exactly: `2B/(d + B + 1)`.
+    pub eta_alpha_2: f64,
+    pub method: &'static str,
+}
+
+/// 8-point Gauss–Legendre nodes and weights on [−1, 1].
+const GL_X: [f64; 4] = [
+    0.183_434_642_495_649_8,
+    0.525_532_409_916_329,
+    0.796_666_477_413_626_7,
+    0.960_289_856_497_536_3,
+];
+const GL_W: [f64; 4] = [
+    0.362_683_783_378_362,
+    0.313_706_645_877_887_3,
+    0.222_381_034_453_374_5,
+    0.101_228_536_290_376_3,
+];
+
+/// Nodes and weights of composite Gauss–Legendre on the panels between `edges`.
+fn composite(edges: &[f64]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(edges.len() * 8);
+    for w in edges.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let (mid, half) = ((a + b) / 2.0, (b - a) / 2.0);
+        for (x, wt) in GL_X.iter().zip(GL_W) {
+            out.push((mid - half * x, half * wt));
+            out.push((mid + half * x, half * wt));
+        }
+    }
+    out
+}
+
+fn linspace(a: f64, b: f64, panels: usize) -> Vec<f64> {
+    (0..=panels)
+        .map(|i| a + (b - a) * i as f64 / panels as f64)
+        .collect()
+}
+
+/// Quadrature for E f(Q) with Q = t², t ~ chi_k, as (t, weight) with weights summing to 1;
+/// the panel edges include `kink` when it lies inside the range.
+fn chi_rule(k: usize, kink: Option<f64>, panels: usize) -> Vec<(f64, f64)> {
+    if k == 0 {
+        return vec![(0.0, 1.0)];
+    }
+    let top = (k as f64).sqrt() + 12.0;
+    let edges = match kink.filter(|&t| t > 0.0 && t < top) {
+        Some(t) => {
+            let left = ((panels as f64) * t / top).ceil().max(4.0) as usize;
+            let mut e = linspace(0.0, t, left);
+            e.extend(
+                linspace(t, top, panels.max(left + 4) - left)
+                    .into_iter()
+                    .skip(1),
+            );
+            e
+        }
+        None => linspace(0.0, top, panels),
+    };
+    let mut rule: Vec<(f64, f64)> = composite(&edges)
+        .into_iter()
+        .map(|(t, w)| {
+            // chi_k density up to its constant: t^{k−1} e^{−t²/2}, in logs to avoid overflow.
+            let log_density = (k as f64 - 1.0) * t.ln() - t * t / 2.0;
+            (t, w * log_density.exp())
+        })
+        .collect();
+    let total: f64 = rule.iter().map(|r| r.1).sum();
+    for r in &mut rule {
+        r.1 /= total;
+    }
+    rule
+}
+
+/// `log ‖M e₁‖²` on the quadrature grid with its weights: enough to evaluate h at any α.
+struct Grid {
+    log_norm_sq: Vec<f64>,
+    weight: Vec<f64>,
+}
+
+impl Grid {
+    fn new(dim: usize, batch: usize, eta: f64, panels: (usize, usize)) -> Self {
+        let c = eta / batch as f64;
+        let tq = chi_rule(batch, Some(1.0 / c.sqrt()), panels.0);
+        let sr = chi_rule(dim - 1, None, panels.1);
+        let mut log_norm_sq = Vec::with_capacity(tq.len() * sr.len());
+        let mut weight = Vec::with_capacity(tq.len() * sr.len());
+        for &(t, wt) in &tq {
+            let q = t * t;
+            let a = (1.0 - c * q).powi(2);
+            for &(s, ws) in &sr {
+                let g = a + c * c * q * s * s;
+                log_norm_sq.push(g.ln());
+                weight.push(wt * ws);
+            }
+        }
+        Grid {
+            log_norm_sq,
+            weight,
+        }
+    }
+
+    /// `E‖M e₁‖^α`.
+    fn moment(&self, alpha: f64) -> f64 {
+        self.log_norm_sq
+            .iter()
+            .zip(&self.weight)
+            .map(|(l, w)| w * (0.5 * alpha * l).exp())
+            .sum()
+    }
+
+    /// `E log‖M e₁‖`.
+    fn lyapunov(&self) -> f64 {
+        self.log_norm_sq
+            .iter()
+            .zip(&self.weight)
+            .map(|(l, w)| w * 0.5 * l)
+            .sum()
+    }
+}
+
+/// `h(α) = log E‖M e₁‖^α` by quadrature.
+pub fn log_moment(dim: usize, batch: usize, eta: f64, alpha: f64) -> f64 {
+    Grid::new(dim, batch, eta, PANELS).moment(alpha).ln()
+}
+
+/// Panels of the quadrature in t = √Q and s = √R (8 nodes each); 4× finer moves the
+/// root by under 1e-6 (tests/theory.rs).
+const PANELS: (usize, usize) = (240, 96);
+
+/// Checks the inputs of the theory.
+fn check(dim: usize, batch: usize, eta: f64) -> crate::Result<()> {
+    if dim == 0 {
+        return Err(crate::Error::config("dim", "must be at least 1"));
+    }
+    if batch == 0 {
+        return Err(crate::Error::config("batch", "must be at least 1"));
+    }
+    if !(eta.is_finite() && eta > 0.0) {
+        return Err(crate::Error::config(
+            "eta",
+            format!("must be a finite number > 0, got {eta}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The stationary tail index of linear-regression SGD for (d, B, η), or divergence.
+pub fn linear_tail_index(dim: usize, batch: usize, eta: f64) -> crate::Result<LinearTheory> {
+    linear_tail_index_with_panels(dim, batch, eta, PANELS.0, PANELS.1)
+}
+
+/// [`linear_tail_index`] with a chosen quadrature resolution (for convergence checks).
+pub fn linear_tail_index_with_panels(
+    dim: usize,
+    batch: usize,
+    eta: f64,
+    t_panels: usize,
+    s_panels: usize,
+) -> crate::Result<LinearTheory> {
+    check(dim, batch, eta)?;
+    let grid = Grid::new(dim, batch, eta, (t_panels, s_panels));
+    let lyapunov = grid.lyapunov();
+    let b = batch as f64;
+    let mut out = LinearTheory {
+        model: "linear",
+        dim,
+        batch,
+        eta,
+        lyapunov,
+        diverges: lyapunov >= 0.0,
+        alpha: None,
+        second_moment: 1.0 - 2.0 * eta + eta * eta / b * (dim as f64 + b + 1.0),
+        eta_alpha_2: 2.0 * b / (dim as f64 + b + 1.0),
+        method: "gauss_legendre_2d",
+    };
+    if out.diverges {
+        return Ok(out);
+    }
+    let h = |a: f64| grid.moment(a).ln();
+    // h(0) = 0, h′(0) = λ < 0 and h is convex: one positive root; bracket it.
+    let mut hi = 1.0;
+    while h(hi) < 0.0 {
+        hi *= 2.0;
+        if hi > 4096.0 {
+            return Ok(out);
+        }
+    }
+    let mut lo = hi / 2.0;
+    while h(lo) >= 0.0 {
+        lo /= 2.0; // h < 0 just above 0 because h′(0) = λ < 0
+        if lo < 1e-9 {
+            return Ok(out);
+        }
+    }
+    // Illinois regula falsi on [lo, hi], h(lo) < 0 ≤ h(hi).
+    let (mut flo, mut fhi) = (h(lo), h(hi));
+    let mut side = 0;
+    let mut x = (lo + hi) / 2.0;
+    for _ in 0..200 {
+        x = (lo * fhi - hi * flo) / (fhi - flo);
+        let fx = h(x);
+        if fx < 0.0 {
+            lo = x;
+            flo = fx;
+            if side == -1 {
+                fhi /= 2.0;
+            }
+            side = -1;
+        } else {
+            hi = x;
+            fhi = fx;
+            if side == 1 {
+                flo /= 2.0;
+            }
+            side = 1;
+        }
+        if hi - lo < 1e-10 || fx == 0.0 {
+            break;
+        }
+    }
+    out.alpha = Some(x);
+    Ok(out)
+}

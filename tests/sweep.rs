@@ -1,0 +1,439 @@
+//! Studies, sweeps (resume, shards, Slurm) and reports.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use tailgate::report::{ReportOptions, write_report};
+use tailgate::study::{Shard, Study, eta_from_kappa, kappa};
+use tailgate::sweep::{cell_dir, run_sweep};
+
+fn study(json: &str) -> Study {
+    serde_json::from_str(json).unwrap()
+}
+
+/// 8 small cells: 2 algorithms × 2 κ × 2 seeds.
+const SMALL: &str = r#"{
+  "name": "small",
+  "base": { "chains": 64, "steps": 200, "dim": 5, "teacher": "e1" },
+  "grid": { "algorithm": ["sgd", "km"], "kappa": [1.0, 1.8], "seed": [0, 1] }
+}"#;
+
+fn tailgate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tailgate"))
+}
+
+/// Every file of every cell, by cell id and file name (run.json without its timing).
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for cell in std::fs::read_dir(dir.join("cells")).unwrap() {
+        let cell = cell.unwrap();
+        let id = cell.file_name().to_string_lossy().into_owned();
+        assert!(
+            !id.starts_with('.'),
+            "stale staging folder {id} left behind"
+        );
+        for f in ["final.npy", "average.npy"] {
+            out.insert(
+                format!("{id}/{f}"),
+                std::fs::read(cell.path().join(f)).unwrap(),
+            );
+        }
+        let run: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(cell.path().join("run.json")).unwrap()).unwrap();
+        let s = &run["summary"];
+        let stable = serde_json::json!([
+            run["config"],
+            s["alpha"],
+            s["alpha_ci"],
+            s["hill_alpha"],
+            s["diverged_chains"]
+        ]);
+        out.insert(format!("{id}/run.json"), stable.to_string().into_bytes());
+    }
+    out
+}
+
+#[test]
+fn kappa_grid_sets_eta_on_the_divergence_scale() {
+    let s = study(SMALL);
+    let cells = s.cells().unwrap();
+    assert_eq!(cells.len(), 8);
+    for c in &cells {
+        // d = 5, b = 1: η = κ / 7.
+        assert!((c.config.eta * 7.0 - kappa(&c.config)).abs() < 1e-12);
+        assert!(
+            [1.0, 1.8]
+                .iter()
+                .any(|k| (kappa(&c.config) - k).abs() < 1e-12)
+        );
+        assert_eq!(c.config.init_std, Some(1.0 / 5f64.sqrt()));
+    }
+    assert!((eta_from_kappa(2.0, 10, 1) - 2.0 / 12.0).abs() < 1e-15);
+    // Ids: deterministic, distinct, and 16 hex digits.
+    let again = study(SMALL).cells().unwrap();
+    assert_eq!(cells, again);
+    let mut ids: Vec<&str> = cells.iter().map(|c| c.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 8);
+    assert!(ids.iter().all(|i| i.len() == 16));
+}
+
+#[test]
+fn bad_studies_name_the_field() {
+    let err = |json: &str| study(json).cells().unwrap_err().to_string();
+    let e = err(r#"{"name": "x", "grid": {"kappa": []}}"#);
+    assert!(e.contains("kappa") && e.contains("empty"), "{e}");
+    let e = err(r#"{"name": "x", "grid": {"eta": [0.1], "kappa": [1.0]}}"#);
+    assert!(e.contains("kappa") && e.contains("eta"), "{e}");
+    let e = err(r#"{"name": "x", "grid": {"eta": [0.1, -0.2]}}"#);
+    assert!(e.contains("eta"), "{e}");
+    let e = err(r#"{"name": "x", "grid": []}"#);
+    assert!(e.contains("grid"), "{e}");
+    let unknown: Result<Study, _> =
+        serde_json::from_str(r#"{"name": "x", "grid": {"etas": [0.1]}}"#);
+    assert!(unknown.is_err());
+}
+
+#[test]
+fn shards_parse_and_partition() {
+    assert_eq!(Shard::parse("1/3").unwrap(), Shard { index: 1, count: 3 });
+    for bad in ["3/3", "0/0", "a/2", "2", "-1/2"] {
+        let e = Shard::parse(bad).unwrap_err().to_string();
+        assert!(e.contains("shard"), "{bad}: {e}");
+    }
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let s = Shard::from_slurm_env(env(&[
+        ("SLURM_ARRAY_TASK_ID", "5"),
+        ("SLURM_ARRAY_TASK_MIN", "4"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+    ]))
+    .unwrap();
+    assert_eq!(s, Some(Shard { index: 1, count: 3 }));
+    assert_eq!(Shard::from_slurm_env(env(&[])).unwrap(), None);
+    assert!(
+        Shard::from_slurm_env(env(&[
+            ("SLURM_ARRAY_TASK_ID", "7"),
+            ("SLURM_ARRAY_TASK_COUNT", "3")
+        ]))
+        .is_err()
+    );
+    let cells = study(SMALL).cells().unwrap();
+    let mut all: Vec<String> = (0..3)
+        .flat_map(|i| Shard::new(i, 3).unwrap().select(&cells))
+        .map(|c| c.id.clone())
+        .collect();
+    all.sort();
+    let mut expected: Vec<String> = cells.iter().map(|c| c.id.clone()).collect();
+    expected.sort();
+    assert_eq!(all, expected);
+}
+
+#[test]
+fn two_shards_equal_one_run_cell_for_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = study(SMALL);
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    let out = run_sweep(&s, &one, Shard::ALL, 2, true).unwrap();
+    assert_eq!((out.total, out.trained, out.skipped), (8, 8, 0));
+    let a = run_sweep(&s, &two, Shard::new(0, 2).unwrap(), 1, true).unwrap();
+    let b = run_sweep(&s, &two, Shard::new(1, 2).unwrap(), 1, true).unwrap();
+    assert_eq!((a.trained, b.trained), (4, 4));
+    assert_eq!(snapshot(&one), snapshot(&two));
+    // A finished sweep is never recomputed.
+    let again = run_sweep(&s, &one, Shard::ALL, 1, true).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 8));
+}
+
+#[test]
+fn resume_after_a_crash_mid_cell_redoes_only_that_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = study(SMALL);
+    let dir = tmp.path().join("sweep");
+    run_sweep(&s, &dir, Shard::ALL, 1, true).unwrap();
+    let reference = snapshot(&dir);
+    // A crash mid-cell: the cell never got renamed into place; its staging folder remains.
+    let victim = &s.cells().unwrap()[3].id;
+    std::fs::remove_dir_all(cell_dir(&dir, victim)).unwrap();
+    let stale = dir.join("cells").join(format!(".{victim}.tmp-999999"));
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join("final.npy"), b"\x93NUMPY half").unwrap();
+    let out = run_sweep(&s, &dir, Shard::ALL, 2, true).unwrap();
+    assert_eq!((out.trained, out.skipped), (1, 7));
+    assert!(!stale.exists());
+    assert_eq!(snapshot(&dir), reference);
+}
+
+/// 4 cells of about a second each, so that kills land inside cells.
+const SLOW: &str = r#"{
+  "name": "slow",
+  "base": { "chains": 2000, "steps": 1500, "dim": 5, "teacher": "e1" },
+  "grid": { "algorithm": ["sgd", "km"], "kappa": [1.0, 1.8] }
+}"#;
+
+#[test]
+fn sweep_killed_mid_cell_resumes_without_lost_or_doubled_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study_path = tmp.path().join("study.json");
+    std::fs::write(&study_path, SLOW).unwrap();
+    let reference = tmp.path().join("reference");
+    run_sweep(&study(SLOW), &reference, Shard::ALL, 1, true).unwrap();
+    let dir = tmp.path().join("killed");
+    let args = |cmd: &mut Command| {
+        cmd.args(["sweep", "--quiet", "--config"])
+            .arg(&study_path)
+            .arg("--out")
+            .arg(&dir);
+    };
+    let finished = || {
+        std::fs::read_dir(dir.join("cells"))
+            .map(|d| {
+                d.filter(|e| {
+                    let e = e.as_ref().unwrap();
+                    !e.file_name().to_string_lossy().starts_with('.')
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    let stale = || {
+        std::fs::read_dir(dir.join("cells")).is_ok_and(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        })
+    };
+    // Kill after 0.2 s, 0.35 s, … until the sweep is through; a staging folder left
+    // behind proves that a kill landed inside a cell.
+    let mut killed_mid_cell = false;
+    for round in 0..40 {
+        if finished() == 4 {
+            break;
+        }
+        let mut cmd = tailgate();
+        args(&mut cmd);
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200 + 150 * round));
+        child.kill().unwrap(); // SIGKILL: no cleanup runs
+        let _ = child.wait();
+        killed_mid_cell |= stale();
+    }
+    assert!(killed_mid_cell, "no kill landed inside a cell");
+    let mut cmd = tailgate();
+    args(&mut cmd);
+    assert!(cmd.status().unwrap().success());
+    assert_eq!(snapshot(&dir), snapshot(&reference));
+}
+
+/// 2 cells that diverge (κ far beyond the divergence scale) beside 2 that do not.
+const WITH_DIVERGED: &str = r#"{
+  "name": "diverging",
+  "base": { "chains": 64, "steps": 300, "dim": 5, "teacher": "e1" },
+  "grid": { "algorithm": ["sgd", "km"], "kappa": [1.5, 6.0] }
+}"#;
+
+#[test]
+fn report_lists_diverged_cells_and_writes_csv_and_plots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    run_sweep(&study(WITH_DIVERGED), &dir, Shard::ALL, 2, true).unwrap();
+    let out = write_report(&dir, None, &ReportOptions::default()).unwrap();
+    assert_eq!((out.cells_done, out.cells_total), (4, 4));
+    let report = dir.join("report");
+
+    let mut csv = csv::Reader::from_path(report.join("summary.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    for col in [
+        "algorithm",
+        "labels",
+        "label_noise",
+        "model",
+        "d",
+        "b",
+        "eta",
+        "kappa",
+        "seed",
+        "alpha",
+        "alpha_lo",
+        "alpha_hi",
+        "hill_alpha",
+        "diverged_chains",
+        "converged_to_floor",
+        "status",
+    ] {
+        assert!(header.iter().any(|h| h == col), "summary.csv lacks `{col}`");
+    }
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    let mut diverged = 0;
+    for r in &rows {
+        let k: f64 = r[col("kappa")].parse().unwrap();
+        if k > 5.0 {
+            assert_eq!(&r[col("status")], "diverged");
+            assert_eq!(&r[col("alpha")], "", "a diverged cell has no α");
+            assert_eq!(&r[col("diverged_chains")], "64");
+            diverged += 1;
+        } else {
+            let a: f64 = r[col("alpha")].parse().unwrap();
+            assert!(a > 0.0 && a < 3.0, "{a}");
+        }
+    }
+    assert_eq!(diverged, 2);
+
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("Cells without an α̂ (2)"), "{md}");
+    assert!(md.contains("**diverged**"));
+    assert!(md.contains("### SGD and KM"));
+    let pngs: Vec<_> = std::fs::read_dir(&report)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(pngs.len() >= 4, "{pngs:?}");
+    for png in &pngs {
+        let bytes = std::fs::read(png).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", png.display());
+        assert!(bytes.len() > 5_000, "{} is nearly empty", png.display());
+        let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.contains("<text"),
+            "{}",
+            png.display()
+        );
+        assert!(md.contains(png.file_name().unwrap().to_str().unwrap()));
+    }
+    // A second report replaces the first.
+    write_report(&dir, None, &ReportOptions::default()).unwrap();
+}
+
+#[test]
+fn a_folder_of_another_study_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    run_sweep(&study(WITH_DIVERGED), &dir, Shard::ALL, 1, true).unwrap();
+    let before = std::fs::read(dir.join("study.json")).unwrap();
+    let e = run_sweep(&study(SMALL), &dir, Shard::ALL, 1, true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("diverging") && e.contains("another --out"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(dir.join("study.json")).unwrap(), before);
+    // A non-empty folder that is not a sweep folder.
+    let other = tmp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let e = run_sweep(&study(SMALL), &other, Shard::ALL, 1, true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a sweep folder"), "{e}");
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+}
+
+#[test]
+fn cli_sweep_errors_and_slurm_script() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study_path = tmp.path().join("study.json");
+    std::fs::write(&study_path, SMALL).unwrap();
+    let dir = tmp.path().join("sweep");
+    let out = tailgate()
+        .args(["sweep", "--shard", "2/2", "--config"])
+        .arg(&study_path)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shard") && err.contains("2/2"), "{err}");
+    assert!(!dir.exists(), "nothing is created on bad input");
+
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, r#"{"name": "x", "grid": {"dims": [5]}}"#).unwrap();
+    let out = tailgate()
+        .args(["sweep", "--config"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json"), "{err}");
+
+    let out = tailgate()
+        .args(["slurm", "--shards", "3", "--time", "01:00:00"])
+        .arg(&study_path)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = std::fs::read_to_string(dir.join("sweep.sbatch")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-2"), "{script}");
+    assert!(script.contains("#SBATCH --time=01:00:00"));
+    assert!(script.contains(" sweep --config "));
+    assert!(script.contains(&dir.display().to_string()));
+    assert!(dir.join("study.json").exists());
+    // The script's sweep, as one array task would run it.
+    let out = tailgate()
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .args(["sweep", "--quiet", "--config"])
+        .arg(&study_path)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("shard 1/3: 3 cells, 3 trained"), "{stdout}");
+}
+
+#[test]
+fn shipped_quick_study_runs_and_shows_heavier_tails_at_larger_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("quick");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/paper/quick.json");
+    let s = Study::from_json_file(&path).unwrap();
+    let out = run_sweep(&s, &dir, Shard::ALL, 2, true).unwrap();
+    assert_eq!((out.total, out.trained), (16, 16));
+    write_report(&dir, None, &ReportOptions::default()).unwrap();
+    let mut csv = csv::Reader::from_path(dir.join("report/summary.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 16);
+    for alg in ["sgd", "km"] {
+        let alpha_at = |kappa: f64| -> f64 {
+            let r = rows
+                .iter()
+                .find(|r| {
+                    &r[col("algorithm")] == alg
+                        && &r[col("labels")] == "realizable"
+                        && (r[col("kappa")].parse::<f64>().unwrap() - kappa).abs() < 1e-9
+                })
+                .unwrap();
+            r[col("alpha")].parse().unwrap()
+        };
+        // science.md §5: no heavy tail far below the divergence scale, a heavy one near it.
+        assert!(alpha_at(1.2) > 1.85, "{alg}: {}", alpha_at(1.2));
+        assert!(alpha_at(2.1) < alpha_at(1.2) - 0.3, "{alg}: {}", alpha_at(2.1));
+    }
+}
