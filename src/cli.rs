@@ -1,7 +1,7 @@
 //! Command-line definitions. Every flag is documented where it is defined.
 
 use crate::backend::BackendKind;
-use crate::config::{Algorithm, Labels, Teacher, TrainConfig};
+use crate::config::{Algorithm, Labels, Model, Teacher, TrainConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -33,6 +33,34 @@ pub enum Command {
     Slurm(SlurmArgs),
     /// Merge a sweep folder into summary.csv, plots (PNG + SVG) and report.md.
     Report(ReportArgs),
+    /// The theoretical tail index of SGD on linear regression (GSZ21) for d, b, η.
+    Theory(TheoryArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TheoryModel {
+    /// y = w*·x + σξ, x ~ N(0, I): α solves log E‖(I − (η/b) Σ xᵢxᵢᵀ) e₁‖^α = 0.
+    Linear,
+}
+
+/// Flags of `tailgate theory`.
+#[derive(Debug, Args)]
+pub struct TheoryArgs {
+    /// The model whose theory is wanted (only `linear` has one).
+    #[arg(long, value_enum, default_value = "linear")]
+    pub model: TheoryModel,
+    /// Input dimension d.
+    #[arg(long, value_name = "D")]
+    pub dim: usize,
+    /// Mini-batch size b.
+    #[arg(long, value_name = "B")]
+    pub batch: usize,
+    /// Step size η > 0.
+    #[arg(long, value_name = "ETA", allow_negative_numbers = true)]
+    pub eta: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
 }
 
 /// Flags of `tailgate sweep`.
@@ -120,6 +148,10 @@ pub struct TrainArgs {
     /// JSON run config (fields as in run.json's `config`); flags below override it.
     #[arg(long, value_name = "FILE.json")]
     pub config: Option<PathBuf>,
+    /// What is trained: `relu_gate` (y = max(0, w·x)) or `linear` (y = w·x, the
+    /// linear-regression control; realizable labels become w*·x + σξ) [default: relu_gate].
+    #[arg(long, value_enum)]
+    pub model: Option<Model>,
     /// Update rule: `sgd` (gradient of ½(y − ReLU(w·x))²) or `km` (Karmakar–Mukherjee).
     #[arg(long, value_enum)]
     pub algorithm: Option<Algorithm>,
@@ -181,6 +213,7 @@ impl TrainArgs {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
         }
         set!(
+            model,
             algorithm,
             backend,
             chains,

@@ -18,6 +18,29 @@ pub enum Algorithm {
     Km,
 }
 
+/// What is trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Model {
+    /// The ReLU gate f_w(x) = max(0, w·x).
+    #[default]
+    ReluGate,
+    /// Linear regression f_w(x) = w·x, the control with a theory (GSZ21): `realizable`
+    /// labels are then y = w*·x + σξ, and `tailgate theory` gives its α.
+    Linear,
+}
+
+impl Model {
+    /// The name used in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::ReluGate => "relu_gate",
+            Model::Linear => "linear",
+        }
+    }
+}
+
 /// How labels are made from the teacher `w*` (plus `label_noise`·ξ in every case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +105,7 @@ impl Labels {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
+    pub model: Model,
     pub algorithm: Algorithm,
     pub backend: BackendKind,
     /// Independent chains trained in lockstep.
@@ -127,6 +151,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
+            model: Model::ReluGate,
             algorithm: Algorithm::Sgd,
             backend: BackendKind::Flex,
             chains: 1600,
@@ -250,7 +275,16 @@ impl TrainConfig {
                 format!("vector has {} entries, dim is {}", v.len(), self.dim),
             ));
         }
-        if self.init == Init::Zeros && self.algorithm == Algorithm::Sgd {
+        if self.model == Model::Linear && self.algorithm == Algorithm::Km {
+            return Err(Error::config(
+                "algorithm",
+                "`km` on the `linear` model is exactly `sgd` (the derivative it drops is 1); use `sgd`",
+            ));
+        }
+        if self.init == Init::Zeros
+            && self.algorithm == Algorithm::Sgd
+            && self.model == Model::ReluGate
+        {
             return Err(Error::config(
                 "init",
                 "`zeros` with `sgd` never moves: ReLU′(0) = 0 makes every gradient vanish at w = 0",

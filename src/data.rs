@@ -81,6 +81,8 @@ pub struct DataSource {
     rngs: Vec<Xoshiro256PlusPlus>,
     teacher: Vec<f32>,
     labels: Labels,
+    /// A linear teacher: realizable labels are `w*·x`.
+    linear: bool,
     noise: f32,
     separation: f32,
     batch: usize,
@@ -95,6 +97,7 @@ impl DataSource {
                 .collect(),
             teacher,
             labels: config.labels,
+            linear: config.model == crate::config::Model::Linear,
             noise: config.label_noise as f32,
             separation: config.mixture_separation as f32,
             batch: config.batch,
@@ -109,15 +112,20 @@ impl DataSource {
         let chains = self.rngs.len();
         let mut x = vec![0.0f32; chains * b * d];
         let mut y = vec![0.0f32; chains * b];
-        let (teacher, labels, noise, sep) =
-            (&self.teacher, self.labels, self.noise, self.separation);
+        let (teacher, labels, noise, sep, linear) = (
+            &self.teacher,
+            self.labels,
+            self.noise,
+            self.separation,
+            self.linear,
+        );
         self.rngs
             .par_iter_mut()
             .zip(x.par_chunks_mut(b * d))
             .zip(y.par_chunks_mut(b))
             .for_each(|((rng, xc), yc)| {
                 for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
-                    *yi = draw_sample(rng, teacher, labels, noise, sep, xi);
+                    *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
                 }
             });
         Batch {
@@ -138,6 +146,7 @@ fn draw_sample(
     noise: f32,
     separation: f32,
     x: &mut [f32],
+    linear: bool,
 ) -> f32 {
     for v in x.iter_mut() {
         *v = rng.sample(StandardNormal);
@@ -153,7 +162,11 @@ fn draw_sample(
         }
         _ => {
             let z: f32 = x.iter().zip(teacher).map(|(a, b)| a * b).sum();
-            label(labels, z)
+            if linear && labels == Labels::Realizable {
+                z
+            } else {
+                label(labels, z)
+            }
         }
     };
     if noise > 0.0 {

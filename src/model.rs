@@ -1,4 +1,5 @@
-//! The ReLU gate `f_w(x) = max(0, w·x)`, one row of weights per chain.
+//! The ReLU gate `f_w(x) = max(0, w·x)`, one row of weights per chain; with `linear` set,
+//! the linear-regression control `f_w(x) = w·x` on the same footing.
 
 use burn::module::{Module, Param};
 use burn::tensor::activation::relu;
@@ -8,6 +9,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 #[derive(Module, Debug)]
 pub struct ReluGate {
     pub weight: Param<Tensor<2>>,
+    /// Identity instead of ReLU (the `linear` model).
+    #[module(skip)]
+    pub linear: bool,
 }
 
 impl ReluGate {
@@ -16,7 +20,14 @@ impl ReluGate {
         let w = Tensor::<2>::from_data(TensorData::new(weights, [chains, dim]), device);
         ReluGate {
             weight: Param::from_tensor(w),
+            linear: false,
         }
+    }
+
+    /// The same weights as a linear model `w·x`.
+    pub fn into_linear(mut self, linear: bool) -> Self {
+        self.linear = linear;
+        self
     }
 
     /// `w·x` for every chain and sample: `x: [chains, b, d]` → `[chains, b]`.
@@ -25,9 +36,10 @@ impl ReluGate {
         x.matmul(w).squeeze_dim::<2>(2)
     }
 
-    /// `ReLU(w·x)`: `x: [chains, b, d]` → `[chains, b]`.
+    /// `ReLU(w·x)` (or `w·x` when linear): `x: [chains, b, d]` → `[chains, b]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
-        relu(self.preactivation(x))
+        let z = self.preactivation(x);
+        if self.linear { z } else { relu(z) }
     }
 
     pub fn chains(&self) -> usize {

@@ -1,6 +1,6 @@
 //! The one training loop: every algorithm, every backend.
 
-use crate::config::TrainConfig;
+use crate::config::{Model, TrainConfig};
 use crate::data::{self, DataSource};
 use crate::error::Result;
 use crate::io::NpyStream;
@@ -42,7 +42,8 @@ pub fn train(
         chains,
         dim,
         &device.clone().autodiff(),
-    );
+    )
+    .into_linear(config.model == Model::Linear);
     let mut optimizer = optim::for_config(config);
     let mut source = DataSource::new(config, teacher.clone());
     let mut monitor = DivergenceMonitor::new(config, device);

@@ -326,3 +326,59 @@ fn bad_estimate_inputs_exit_2() {
         assert!(!stderr(&o).contains("panicked"), "{args:?}");
     }
 }
+
+#[test]
+fn theory_command_and_linear_runs_report_the_theory() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tailgate"))
+        .args([
+            "theory", "--model", "linear", "--dim", "10", "--batch", "1", "--eta", "0.17",
+            "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let a = v["alpha"].as_f64().unwrap();
+    assert!(a > 1.4 && a < 1.6, "{v}");
+    assert_eq!(v["diverges"], false);
+    let out = Command::new(env!("CARGO_BIN_EXE_tailgate"))
+        .args([
+            "theory", "--dim", "10", "--batch", "1", "--eta", "0.3", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["diverges"], true);
+    assert!(v["alpha"].is_null());
+    let out = Command::new(env!("CARGO_BIN_EXE_tailgate"))
+        .args(["theory", "--dim", "10", "--batch", "1", "--eta", "-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("eta"));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lin");
+    let out = Command::new(env!("CARGO_BIN_EXE_tailgate"))
+        .args([
+            "train", "--quiet", "--model", "linear", "--chains", "64", "--steps", "100", "--eta",
+            "0.1", "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["config"]["model"], "linear");
+    let t = &run["summary"]["theory"];
+    let want = tailgate::theory::linear_tail_index(10, 1, 0.1)
+        .unwrap()
+        .alpha
+        .unwrap();
+    assert!((t["alpha"].as_f64().unwrap() - want).abs() < 1e-12, "{t}");
+}

@@ -5,4 +5,5 @@ pub mod report;
 pub mod sample_stable;
 pub mod slurm;
 pub mod sweep;
+pub mod theory;
 pub mod train;

@@ -1,9 +1,10 @@
 use crate::backend::make_device;
 use crate::cli::TrainArgs;
-use crate::config::TrainConfig;
+use crate::config::{Model, TrainConfig};
 use crate::error::{Error, Result};
 use crate::io::{StagedDir, write_npy};
 use crate::summary::{EstimateSettings, TailSummary, summarize};
+use crate::theory::{LinearTheory, linear_tail_index};
 use crate::train::{Trained, train};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub struct RunSummary {
     pub chain_steps_per_second: f64,
     #[serde(flatten)]
     pub tail: TailSummary,
+    /// The GSZ21 theory's α for the `linear` model (`null` for the gate).
+    pub theory: Option<LinearTheory>,
 }
 
 /// The burn release this crate is pinned to (`=0.22.1` in Cargo.toml).
@@ -143,6 +146,10 @@ fn write_outputs(
             wall_seconds: trained.wall_seconds,
             chain_steps_per_second: (config.chains * config.steps) as f64 / trained.wall_seconds,
             tail,
+            theory: match config.model {
+                Model::Linear => Some(linear_tail_index(config.dim, config.batch, config.eta)?),
+                Model::ReluGate => None,
+            },
         },
     };
     write_json(&out.path("run.json"), &record)

@@ -36,6 +36,15 @@ pub struct CellSummary {
     pub finite_chains: usize,
     pub converged_to_floor: bool,
     pub wall_seconds: f64,
+    #[serde(default)]
+    pub theory: Option<TheoryIn>,
+}
+
+/// The theory's part of a linear cell's summary.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TheoryIn {
+    pub alpha: Option<f64>,
+    pub diverges: bool,
 }
 
 /// A finished cell.
@@ -61,6 +70,7 @@ impl CellResult {
 
     fn setup(&self) -> Setup {
         Setup {
+            model: self.config().model.name(),
             labels: self.config().labels.name(),
             noise_millis: (self.config().label_noise * 1000.0).round() as i64,
         }
@@ -70,17 +80,30 @@ impl CellResult {
 /// Cells compared together: one label model and noise level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Setup {
+    model: &'static str,
     labels: &'static str,
     noise_millis: i64,
 }
 
 impl Setup {
     fn title(&self) -> String {
-        format!("{}, σ = {}", self.labels, self.noise_millis as f64 / 1000.0)
+        let model = match self.model {
+            "relu_gate" => String::new(),
+            m => format!("{m} model, "),
+        };
+        format!(
+            "{model}{}, σ = {}",
+            self.labels,
+            self.noise_millis as f64 / 1000.0
+        )
     }
     fn slug(&self) -> String {
+        let model = match self.model {
+            "relu_gate" => String::new(),
+            m => format!("{m}_"),
+        };
         format!(
-            "{}_s{}",
+            "{model}{}_s{}",
             self.labels,
             (self.noise_millis as f64 / 1000.0)
                 .to_string()
@@ -114,6 +137,9 @@ pub struct CsvRow<'a> {
     pub diverged_chains: usize,
     pub finite_chains: usize,
     pub converged_to_floor: bool,
+    /// The GSZ21 theory's α (linear model only; empty where the theory says it diverges).
+    pub theory_alpha: Option<f64>,
+    pub theory_diverges: Option<bool>,
     pub wall_seconds: f64,
 }
 
@@ -332,7 +358,7 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 algorithm: cfg.algorithm.name(),
                 labels: cfg.labels.name(),
                 label_noise: cfg.label_noise,
-                model: "relu_gate",
+                model: cfg.model.name(),
                 d: cfg.dim,
                 b: cfg.batch,
                 eta: cfg.eta,
@@ -350,6 +376,8 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 diverged_chains: s.diverged_chains,
                 finite_chains: s.finite_chains,
                 converged_to_floor: s.converged_to_floor,
+                theory_alpha: s.theory.as_ref().and_then(|t| t.alpha),
+                theory_diverges: s.theory.as_ref().map(|t| t.diverges),
                 wall_seconds: s.wall_seconds,
             })
             .map_err(|e| csv_error(tmp, e))?;
@@ -460,6 +488,22 @@ fn series_by_alg_b(cells: &[&CellResult], x: impl Fn(&CellResult) -> f64) -> Vec
             color: alg_color(group[0].config().algorithm, shade),
             filled: group[0].config().algorithm == Algorithm::Sgd,
         });
+        let theory: Vec<Point> = group_by(&group, |c| fkey(x(c)))
+            .into_values()
+            .filter_map(|g| {
+                let t = g[0].run.summary.theory.as_ref()?.alpha?;
+                Some((x(g[0]), t, None))
+            })
+            .collect();
+        if !theory.is_empty() {
+            out.push(Series {
+                label: format!("theory b={b}"),
+                points: theory,
+                line: true,
+                color: 7 + shade,
+                filled: false,
+            });
+        }
     }
     out
 }
@@ -860,8 +904,8 @@ fn unestimated(group: &[&CellResult]) -> String {
 
 fn cell_table(cells: &[CellResult]) -> String {
     let mut s = String::from(
-        "| cell | algorithm | labels | σ | d | b | η | κ | seed | status | α̂ [95 % CI] | Hill α̂ (k) | diverged |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| cell | model | algorithm | labels | σ | d | b | η | κ | seed | status | α̂ [95 % CI] | Hill α̂ (k) | theory α | diverged |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for c in cells {
         let cfg = c.config();
@@ -875,10 +919,18 @@ fn cell_table(cells: &[CellResult]) -> String {
             (Some(h), Some(k)) => format!("{h:.3} ({k})"),
             _ => "—".into(),
         };
+        let theory = match &sm.theory {
+            Some(t) => match t.alpha {
+                Some(a) => format!("{a:.3}"),
+                None => "diverges".into(),
+            },
+            None => "—".into(),
+        };
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {} | {:.4} | {:.3} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {:.4} | {:.3} | {} | {} | {} | {} | {} | {} |",
             c.id,
+            cfg.model.name(),
             cfg.algorithm.name(),
             cfg.labels.name(),
             cfg.label_noise,
@@ -890,6 +942,7 @@ fn cell_table(cells: &[CellResult]) -> String {
             sm.status,
             alpha,
             hill,
+            theory,
             sm.diverged_chains
         );
     }
