@@ -66,8 +66,8 @@ pub struct TheoryArgs {
 /// Flags of `tailgate sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Study file: `name`, `base` (run config keys) and `grid` (lists of algorithm, labels,
-    /// label_noise, dim, batch, eta or kappa, seed; or an array of such grids).
+    /// Study file: `name`, `base` (run config keys) and `grid` (lists of model, algorithm,
+    /// labels, label_noise, dim, batch, eta or kappa, seed; or an array of such grids).
     #[arg(long, value_name = "STUDY.json")]
     pub config: PathBuf,
     /// Sweep folder: created, or resumed when it holds this study (cells/<id>/ per run).
