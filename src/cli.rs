@@ -183,6 +183,10 @@ pub struct TrainArgs {
     /// has no stationary spread (the run reports `converged_to_floor`).
     #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
     pub label_noise: Option<f64>,
+    /// Train on one fixed dataset of N points (b distinct points per chain and step)
+    /// instead of fresh data [default: online].
+    #[arg(long, value_name = "N")]
+    pub dataset_size: Option<usize>,
     /// Teacher w*: `random` (seeded unit vector) or `e1` [default: random].
     #[arg(long, value_enum)]
     pub teacher: Option<Teacher>,
@@ -231,6 +235,9 @@ impl TrainArgs {
         );
         if self.burn_in.is_some() {
             c.burn_in = self.burn_in;
+        }
+        if self.dataset_size.is_some() {
+            c.dataset_size = self.dataset_size;
         }
         c
     }

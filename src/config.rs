@@ -128,6 +128,9 @@ pub struct TrainConfig {
     pub init_std: Option<f64>,
     /// μ of the `mixture` labels.
     pub mixture_separation: f64,
+    /// n: train on one fixed dataset of n points (shared by all chains; each step a chain
+    /// draws b distinct points) instead of fresh data; `null` = online.
+    pub dataset_size: Option<usize>,
     /// Heavy-ball momentum μ of burn's SGD (both algorithms): v ← μ v + g, w ← w − η v;
     /// 0 = plain steps.
     pub momentum: f64,
@@ -144,7 +147,8 @@ pub struct TrainConfig {
     /// Steps between divergence checks (each check reads ‖w‖ back from the device).
     pub check_every: usize,
     /// Centre of the final rows for the run's α: `mean` (the across-chain mean), `median`
-    /// (robust where α < 1 and the mean does not exist), `none`, or `{"vector": [...]}`.
+    /// (robust where α < 1 and the mean does not exist), `none`, `{"vector": [...]}`, or
+    /// `least_squares` (the minimiser of the fixed dataset; linear model only).
     pub center: Center,
 }
 
@@ -166,6 +170,7 @@ impl Default for TrainConfig {
             init: Init::Normal,
             init_std: None,
             mixture_separation: 1.0,
+            dataset_size: None,
             momentum: 0.0,
             weight_decay: 0.0,
             burn_in: None,
@@ -265,6 +270,25 @@ impl TrainConfig {
             return Err(Error::config(
                 "record_from",
                 format!("must be below steps = {}", self.steps),
+            ));
+        }
+        if let Some(n) = self.dataset_size
+            && n < self.batch
+        {
+            return Err(Error::config(
+                "dataset_size",
+                format!(
+                    "{n} points cannot give a batch of {} distinct points",
+                    self.batch
+                ),
+            ));
+        }
+        if self.center == Center::LeastSquares
+            && (self.model != Model::Linear || self.dataset_size.is_none_or(|n| n < self.dim))
+        {
+            return Err(Error::config(
+                "center",
+                "`least_squares` needs the `linear` model and a fixed dataset of at least d points (`dataset_size`)",
             ));
         }
         if let Center::Vector(v) = &self.center

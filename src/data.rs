@@ -42,6 +42,100 @@ fn stream(seed: u64, stream: u64, index: u64) -> Xoshiro256PlusPlus {
 const TEACHER_STREAM: u64 = 1;
 const INIT_STREAM: u64 = 2;
 const DATA_STREAM: u64 = 3;
+const DATASET_STREAM: u64 = 4;
+
+/// A fixed dataset: `x` is `[n, d]`, `y` is `[n]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub dim: usize,
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+
+    /// The least-squares solution `argmin_w Σ (w·xᵢ − yᵢ)²`, by Cholesky on the normal
+    /// equations in f64; `None` when `XᵀX` is singular.
+    pub fn least_squares(&self) -> Option<Vec<f64>> {
+        let d = self.dim;
+        let mut a = vec![0.0f64; d * d];
+        let mut rhs = vec![0.0f64; d];
+        for (row, &y) in self.x.chunks_exact(d).zip(&self.y) {
+            for i in 0..d {
+                let xi = f64::from(row[i]);
+                rhs[i] += xi * f64::from(y);
+                for j in 0..=i {
+                    a[i * d + j] += xi * f64::from(row[j]);
+                }
+            }
+        }
+        // In-place Cholesky: a = L Lᵀ, L in the lower triangle.
+        for j in 0..d {
+            let mut diag = a[j * d + j];
+            for k in 0..j {
+                diag -= a[j * d + k] * a[j * d + k];
+            }
+            if diag <= 0.0 || !diag.is_finite() {
+                return None;
+            }
+            let l = diag.sqrt();
+            a[j * d + j] = l;
+            for i in j + 1..d {
+                let mut v = a[i * d + j];
+                for k in 0..j {
+                    v -= a[i * d + k] * a[j * d + k];
+                }
+                a[i * d + j] = v / l;
+            }
+        }
+        let mut z = rhs;
+        for i in 0..d {
+            for k in 0..i {
+                z[i] -= a[i * d + k] * z[k];
+            }
+            z[i] /= a[i * d + i];
+        }
+        for i in (0..d).rev() {
+            for k in i + 1..d {
+                z[i] -= a[k * d + i] * z[k];
+            }
+            z[i] /= a[i * d + i];
+        }
+        Some(z)
+    }
+}
+
+/// The fixed dataset of an offline run (`dataset_size`), drawn with the run's label model.
+pub fn dataset(config: &TrainConfig, teacher: &[f32]) -> Option<Dataset> {
+    let n = config.dataset_size?;
+    let d = config.dim;
+    let mut x = vec![0.0f32; n * d];
+    let mut y = vec![0.0f32; n];
+    let linear = config.model == crate::config::Model::Linear;
+    x.par_chunks_mut(d)
+        .zip(y.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (xi, yi))| {
+            let mut rng = stream(config.seed, DATASET_STREAM, i as u64);
+            *yi = draw_sample(
+                &mut rng,
+                teacher,
+                config.labels,
+                config.label_noise as f32,
+                config.mixture_separation as f32,
+                xi,
+                linear,
+            );
+        });
+    Some(Dataset { x, y, dim: d })
+}
 
 /// The teacher `w*`: a seeded random unit vector, or `e₁`.
 pub fn teacher(config: &TrainConfig) -> Vec<f32> {
@@ -87,6 +181,8 @@ pub struct DataSource {
     separation: f32,
     batch: usize,
     dim: usize,
+    /// Offline runs draw their batches from here.
+    dataset: Option<std::sync::Arc<Dataset>>,
 }
 
 impl DataSource {
@@ -102,7 +198,14 @@ impl DataSource {
             separation: config.mixture_separation as f32,
             batch: config.batch,
             dim: config.dim,
+            dataset: None,
         }
+    }
+
+    /// Draws every batch from `dataset` (b distinct points per chain and step).
+    pub fn with_dataset(mut self, dataset: Option<Dataset>) -> Self {
+        self.dataset = dataset.map(std::sync::Arc::new);
+        self
     }
 
     /// The next batch of every chain. Chains are filled in parallel, each from its own
@@ -112,6 +215,27 @@ impl DataSource {
         let chains = self.rngs.len();
         let mut x = vec![0.0f32; chains * b * d];
         let mut y = vec![0.0f32; chains * b];
+        if let Some(data) = &self.dataset {
+            let n = data.len();
+            self.rngs
+                .par_iter_mut()
+                .zip(x.par_chunks_mut(b * d))
+                .zip(y.par_chunks_mut(b))
+                .for_each(|((rng, xc), yc)| {
+                    let picks = rand::seq::index::sample(rng, n, b);
+                    for ((i, xi), yi) in picks.iter().zip(xc.chunks_exact_mut(d)).zip(yc) {
+                        xi.copy_from_slice(&data.x[i * d..(i + 1) * d]);
+                        *yi = data.y[i];
+                    }
+                });
+            return Batch {
+                x,
+                y,
+                chains,
+                batch: b,
+                dim: d,
+            };
+        }
         let (teacher, labels, noise, sep, linear) = (
             &self.teacher,
             self.labels,

@@ -22,6 +22,8 @@ pub struct Trained {
     /// Chains that diverged (frozen at their last value when found).
     pub diverged: Vec<bool>,
     pub teacher: Vec<f32>,
+    /// The least-squares solution of the fixed dataset (offline linear runs).
+    pub least_squares: Option<Vec<f64>>,
     pub wall_seconds: f64,
 }
 
@@ -45,7 +47,12 @@ pub fn train(
     )
     .into_linear(config.model == Model::Linear);
     let mut optimizer = optim::for_config(config);
-    let mut source = DataSource::new(config, teacher.clone());
+    let dataset = data::dataset(config, &teacher);
+    let least_squares = match (&dataset, config.model) {
+        (Some(d), Model::Linear) => d.least_squares(),
+        _ => None,
+    };
+    let mut source = DataSource::new(config, teacher.clone()).with_dataset(dataset);
     let mut monitor = DivergenceMonitor::new(config, device);
     let mut average = RunningAverage::new(chains, dim, device);
     let mut recorder = match iterates {
@@ -79,6 +86,7 @@ pub fn train(
         average_weights: average.mean(),
         diverged: monitor.diverged,
         teacher,
+        least_squares,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -86,3 +86,126 @@ fn simulated_linear_regression_matches_its_theory() {
     );
     assert_eq!(s.diverged_chains, 0);
 }
+
+fn offline(n: usize, dim: usize, batch: usize) -> TrainConfig {
+    TrainConfig {
+        model: Model::Linear,
+        chains: 4,
+        dim,
+        batch,
+        dataset_size: Some(n),
+        label_noise: 3.0,
+        seed: 5,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn offline_batches_are_distinct_points_of_the_fixed_dataset() {
+    use tailgate::data::{DataSource, dataset, teacher};
+    let config = offline(20, 3, 5).resolve().unwrap();
+    let t = teacher(&config);
+    let data = dataset(&config, &t).unwrap();
+    assert_eq!((data.len(), data.dim), (20, 3));
+    // Realizable linear labels: y = w*·x + σξ, so the residuals have spread σ = 3.
+    let mut source = DataSource::new(&config, t).with_dataset(Some(data.clone()));
+    let mut used = vec![false; 20];
+    for _ in 0..40 {
+        let batch = source.next_batch();
+        for c in 0..4 {
+            let mut seen = Vec::new();
+            for i in 0..5 {
+                let row = &batch.x[(c * 5 + i) * 3..(c * 5 + i + 1) * 3];
+                let k = (0..20)
+                    .find(|&k| &data.x[k * 3..k * 3 + 3] == row)
+                    .expect("every batch row is a dataset row");
+                assert_eq!(batch.y[c * 5 + i], data.y[k]);
+                assert!(!seen.contains(&k), "a point twice in one step");
+                seen.push(k);
+                used[k] = true;
+            }
+        }
+    }
+    assert!(used.iter().all(|&u| u));
+}
+
+#[test]
+fn least_squares_solution_zeroes_the_normal_equations() {
+    let config = offline(200, 6, 1).resolve().unwrap();
+    let t = tailgate::data::teacher(&config);
+    let data = tailgate::data::dataset(&config, &t).unwrap();
+    let w = data.least_squares().unwrap();
+    // Xᵀ(Xw − y) = 0 at the minimiser, and the minimiser is near w* (n ≫ d).
+    let mut grad = [0.0f64; 6];
+    for (row, &y) in data.x.chunks_exact(6).zip(&data.y) {
+        let r: f64 = row
+            .iter()
+            .zip(&w)
+            .map(|(&a, b)| f64::from(a) * b)
+            .sum::<f64>()
+            - f64::from(y);
+        for j in 0..6 {
+            grad[j] += f64::from(row[j]) * r;
+        }
+    }
+    assert!(grad.iter().all(|g| g.abs() < 1e-8), "{grad:?}");
+    let err: f64 = w
+        .iter()
+        .zip(&t)
+        .map(|(a, &b)| (a - f64::from(b)).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(err < 1.5, "{err}");
+}
+
+#[test]
+fn offline_linear_run_centres_at_the_least_squares_solution() {
+    let mut config = offline(500, 5, 2);
+    config.chains = 200;
+    config.steps = 300;
+    config.eta = 0.05;
+    config.center = tailgate::tail::Center::LeastSquares;
+    let config = config.resolve().unwrap();
+    let run = common::run(&config);
+    let ls = run
+        .least_squares
+        .clone()
+        .expect("offline linear runs solve least squares");
+    // The stationary mean of offline SGD is the least-squares solution.
+    let mean: Vec<f64> = (0..5)
+        .map(|j| {
+            run.final_weights
+                .chunks_exact(5)
+                .map(|r| f64::from(r[j]))
+                .sum::<f64>()
+                / 200.0
+        })
+        .collect();
+    let gap: f64 = mean
+        .iter()
+        .zip(&ls)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(gap < 0.2, "mean {mean:?} vs least squares {ls:?}");
+    for (bad, field) in [
+        (
+            TrainConfig {
+                center: tailgate::tail::Center::LeastSquares,
+                ..TrainConfig::default()
+            },
+            "center",
+        ),
+        (
+            TrainConfig {
+                dataset_size: Some(3),
+                batch: 4,
+                ..TrainConfig::default()
+            },
+            "dataset_size",
+        ),
+    ] {
+        let e = bad.resolve().unwrap_err().to_string();
+        assert!(e.contains(field), "{e}");
+    }
+}

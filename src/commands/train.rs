@@ -4,6 +4,7 @@ use crate::config::{Model, TrainConfig};
 use crate::error::{Error, Result};
 use crate::io::{StagedDir, write_npy};
 use crate::summary::{EstimateSettings, TailSummary, summarize};
+use crate::tail::Center;
 use crate::theory::{LinearTheory, linear_tail_index};
 use crate::train::{Trained, train};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,6 +16,8 @@ use std::path::{Path, PathBuf};
 pub struct RunRecord<'a> {
     pub config: &'a TrainConfig,
     pub teacher: &'a [f32],
+    /// The least-squares solution of the fixed dataset (offline linear runs).
+    pub least_squares: Option<&'a [f64]>,
     pub versions: Versions,
     pub summary: RunSummary,
 }
@@ -120,21 +123,33 @@ fn write_outputs(
     let shape = [config.chains, config.dim];
     write_npy(&out.path("final.npy"), &shape, &trained.final_weights)?;
     write_npy(&out.path("average.npy"), &shape, &trained.average_weights)?;
+    let center = match (&config.center, &trained.least_squares) {
+        (Center::LeastSquares, Some(w)) => Center::Vector(w.clone()),
+        (Center::LeastSquares, None) => {
+            return Err(Error::config(
+                "center",
+                "`least_squares`: the dataset's XᵀX is singular; no unique solution",
+            ));
+        }
+        (c, _) => c.clone(),
+    };
     let settings = EstimateSettings {
         seed: config.seed,
-        center: config.center.clone(),
+        center,
         ..EstimateSettings::default()
     };
-    let tail = summarize(
+    let mut tail = summarize(
         &trained.final_weights,
         &trained.average_weights,
         config.dim,
         &trained.diverged,
         &settings,
     );
+    tail.center = config.center.name();
     let record = RunRecord {
         config,
         teacher: &trained.teacher,
+        least_squares: trained.least_squares.as_deref(),
         versions: Versions {
             tailgate: env!("CARGO_PKG_VERSION"),
             burn: BURN_VERSION,

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::io::{StagedDir, read_npy_f64, write_atomically};
 use crate::study::{cell_id, kappa};
 use crate::sweep::{cell_dir, read_record};
-use crate::tail::{self, Rows, bootstrap_diff_ci, center_rows, mohammadi_median};
+use crate::tail::{self, Center, Rows, bootstrap_diff_ci, center_rows, mohammadi_median};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 pub struct CellRun {
     pub config: TrainConfig,
     pub summary: CellSummary,
+    #[serde(default)]
+    pub least_squares: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +60,14 @@ pub struct CellResult {
 impl CellResult {
     fn config(&self) -> &TrainConfig {
         &self.run.config
+    }
+
+    /// The centre the run's summary used (`least_squares` resolved from run.json).
+    fn center(&self) -> Center {
+        match (&self.config().center, &self.run.least_squares) {
+            (Center::LeastSquares, Some(w)) => Center::Vector(w.clone()),
+            (c, _) => c.clone(),
+        }
     }
 
     /// α̂ when the cell has one worth plotting (not diverged, not collapsed).
@@ -615,7 +625,7 @@ pub fn kept_rows(cell: &CellResult) -> Result<Rows> {
 /// ‖w − centre‖ of the kept rows, centred as the run's config says.
 pub fn centred_norms(cell: &CellResult) -> Result<Vec<f64>> {
     let rows = kept_rows(cell)?;
-    Ok(center_rows(&rows, &cell.config().center)?.norms())
+    Ok(center_rows(&rows, &cell.center())?.norms())
 }
 
 fn tail_charts(setup: Setup, chosen: &[&CellResult]) -> Result<(Chart, Chart)> {
@@ -690,7 +700,7 @@ fn compare_algorithms(group: &[&CellResult], options: &ReportOptions) -> Result<
         };
         match (sgd.alpha(), km.alpha()) {
             (Some(a), Some(b)) => {
-                let center = sgd.config().center.clone();
+                let center = sgd.center();
                 let stat = |r: &Rows| -> std::result::Result<f64, tail::TailError> {
                     Ok(
                         mohammadi_median(&center_rows(r, &center)?, &tail::BlockGrid::Network)?

@@ -13,6 +13,9 @@ pub enum Center {
     Median,
     /// Subtract an explicit vector, e.g. a known minimiser.
     Vector(Vec<f64>),
+    /// The least-squares solution of a training run's fixed dataset (GSZ21's synthetic
+    /// protocol): the trainer resolves it into a `Vector`; estimators refuse it unresolved.
+    LeastSquares,
 }
 
 impl Center {
@@ -23,6 +26,7 @@ impl Center {
             Center::Mean => "mean",
             Center::Median => "median",
             Center::Vector(_) => "vector",
+            Center::LeastSquares => "least_squares",
         }
     }
 }
@@ -54,6 +58,10 @@ pub fn center_vector(rows: &Rows, center: &Center) -> Result<Vec<f64>, TailError
             expected: dim,
         }),
         Center::Vector(v) => Ok(v.clone()),
+        Center::LeastSquares => Err(TailError::Invalid(
+            "`least_squares` centring needs the run's dataset; pass the solution as a vector"
+                .into(),
+        )),
     }
 }
 
