@@ -148,8 +148,9 @@ pub struct TrainArgs {
     /// JSON run config (fields as in run.json's `config`); flags below override it.
     #[arg(long, value_name = "FILE.json")]
     pub config: Option<PathBuf>,
-    /// What is trained: `relu_gate` (y = max(0, w·x)) or `linear` (y = w·x, the
-    /// linear-regression control; realizable labels become w*·x + σξ) [default: relu_gate].
+    /// What is trained: `relu_gate` (y = max(0, w·x)), `linear` (y = w·x, the
+    /// linear-regression control; realizable labels become w*·x + σξ) or `mlp` (a ReLU MLP
+    /// student on the gate's teacher data; see --depth, --hidden) [default: relu_gate].
     #[arg(long, value_enum)]
     pub model: Option<Model>,
     /// Update rule: `sgd` (gradient of ½(y − ReLU(w·x))²) or `km` (Karmakar–Mukherjee).
@@ -183,6 +184,12 @@ pub struct TrainArgs {
     /// has no stationary spread (the run reports `converged_to_floor`).
     #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
     pub label_noise: Option<f64>,
+    /// MLP only: number of weight layers (≥ 2) [default: 3].
+    #[arg(long, value_name = "L")]
+    pub depth: Option<usize>,
+    /// MLP only: width of the hidden layers [default: 32].
+    #[arg(long, value_name = "H")]
+    pub hidden: Option<usize>,
     /// Train on one fixed dataset of N points (b distinct points per chain and step)
     /// instead of fresh data [default: online].
     #[arg(long, value_name = "N")]
@@ -231,7 +238,9 @@ impl TrainArgs {
             teacher,
             momentum,
             weight_decay,
-            record_every
+            record_every,
+            depth,
+            hidden
         );
         if self.burn_in.is_some() {
             c.burn_in = self.burn_in;

@@ -29,6 +29,10 @@ pub enum Model {
     /// Linear regression f_w(x) = w·x, the control with a theory (GSZ21): `realizable`
     /// labels are then y = w*·x + σξ, and `tailgate theory` gives its α.
     Linear,
+    /// A ReLU MLP student (`depth` weight layers of width `hidden`, no biases, scalar
+    /// output) on the same teacher data, trained by burn's SGD through autodiff; `km`
+    /// replaces ReLU′ by 1 in the backward pass (a documented extension).
+    Mlp,
 }
 
 impl Model {
@@ -37,6 +41,7 @@ impl Model {
         match self {
             Model::ReluGate => "relu_gate",
             Model::Linear => "linear",
+            Model::Mlp => "mlp",
         }
     }
 }
@@ -128,6 +133,10 @@ pub struct TrainConfig {
     pub init_std: Option<f64>,
     /// μ of the `mixture` labels.
     pub mixture_separation: f64,
+    /// MLP: number of weight layers (≥ 2).
+    pub depth: usize,
+    /// MLP: width of every hidden layer.
+    pub hidden: usize,
     /// n: train on one fixed dataset of n points (shared by all chains; each step a chain
     /// draws b distinct points) instead of fresh data; `null` = online.
     pub dataset_size: Option<usize>,
@@ -170,6 +179,8 @@ impl Default for TrainConfig {
             init: Init::Normal,
             init_std: None,
             mixture_separation: 1.0,
+            depth: 3,
+            hidden: 32,
             dataset_size: None,
             momentum: 0.0,
             weight_decay: 0.0,
@@ -272,6 +283,21 @@ impl TrainConfig {
                 format!("must be below steps = {}", self.steps),
             ));
         }
+        if self.model == Model::Mlp && self.depth < 2 {
+            return Err(Error::config(
+                "depth",
+                "an MLP needs at least 2 weight layers",
+            ));
+        }
+        if self.model == Model::Mlp && self.hidden == 0 {
+            return Err(Error::config("hidden", "must be at least 1"));
+        }
+        if self.model == Model::Mlp && self.init == Init::Zeros {
+            return Err(Error::config(
+                "init",
+                "`zeros` gives an MLP no gradient; use `normal`",
+            ));
+        }
         if let Some(n) = self.dataset_size
             && n < self.batch
         {
@@ -292,11 +318,15 @@ impl TrainConfig {
             ));
         }
         if let Center::Vector(v) = &self.center
-            && v.len() != self.dim
+            && v.len() != self.params_per_chain()
         {
             return Err(Error::config(
                 "center",
-                format!("vector has {} entries, dim is {}", v.len(), self.dim),
+                format!(
+                    "vector has {} entries, the model has {} parameters per chain",
+                    v.len(),
+                    self.params_per_chain()
+                ),
             ));
         }
         if self.model == Model::Linear && self.algorithm == Algorithm::Km {
@@ -325,6 +355,25 @@ impl TrainConfig {
             ));
         }
         Ok(())
+    }
+
+    /// Weight shapes `[out, in]` of the trained model, layer by layer.
+    pub fn layer_shapes(&self) -> Vec<[usize; 2]> {
+        match self.model {
+            Model::ReluGate | Model::Linear => vec![[1, self.dim]],
+            Model::Mlp => (0..self.depth)
+                .map(|l| {
+                    let fan_in = if l == 0 { self.dim } else { self.hidden };
+                    let out = if l + 1 == self.depth { 1 } else { self.hidden };
+                    [out, fan_in]
+                })
+                .collect(),
+        }
+    }
+
+    /// Parameters per chain: the width of the rows in final.npy and iterates.npy.
+    pub fn params_per_chain(&self) -> usize {
+        self.layer_shapes().iter().map(|[o, i]| o * i).sum()
     }
 
     /// Steps at which a snapshot is written: multiples of `record_every` in `(record_from, steps]`.

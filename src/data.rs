@@ -43,6 +43,8 @@ const TEACHER_STREAM: u64 = 1;
 const INIT_STREAM: u64 = 2;
 const DATA_STREAM: u64 = 3;
 const DATASET_STREAM: u64 = 4;
+/// Layer ℓ of an MLP initialises from stream `MLP_INIT_STREAM + ℓ`.
+const MLP_INIT_STREAM: u64 = 100;
 
 /// A fixed dataset: `x` is `[n, d]`, `y` is `[n]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +170,29 @@ pub fn initial_weights(config: &TrainConfig) -> Vec<f32> {
             w
         }
     }
+}
+
+/// Initial MLP layers `[chains, out, in]`, entries N(0, 1/fan_in), each chain and layer
+/// from its own stream.
+pub fn initial_mlp_weights(config: &TrainConfig) -> Vec<(Vec<f32>, [usize; 3])> {
+    let chains = config.chains;
+    config
+        .layer_shapes()
+        .into_iter()
+        .enumerate()
+        .map(|(l, [out, fan_in])| {
+            let std = 1.0 / (fan_in as f64).sqrt();
+            let size = out * fan_in;
+            let mut w = vec![0.0f32; chains * size];
+            w.par_chunks_mut(size).enumerate().for_each(|(c, row)| {
+                let mut rng = stream(config.seed, MLP_INIT_STREAM + l as u64, c as u64);
+                for v in row {
+                    *v = (std * rng.sample::<f64, _>(StandardNormal)) as f32;
+                }
+            });
+            (w, [chains, out, fan_in])
+        })
+        .collect()
 }
 
 /// The per-chain data streams and the label model: draws fresh batches every step.

@@ -46,3 +46,60 @@ impl ReluGate {
         self.weight.val().dims()[0]
     }
 }
+
+/// A multilayer perceptron student per chain: `depth` weight layers, ReLU between them,
+/// no biases, scalar output; layer ℓ has weight `[chains, out, in]`, applied by batched
+/// matmuls (no per-chain loops).
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub layers: Vec<Param<Tensor<3>>>,
+    /// The Karmakar–Mukherjee-style variant: ReLU forward, derivative 1 backward
+    /// (`z + (ReLU(z) − z).detach()`): a documented extension, not a known algorithm.
+    #[module(skip)]
+    pub straight_through: bool,
+}
+
+impl Mlp {
+    /// Layers from row-major host weights, each `[chains, out, in]`.
+    pub fn from_weights(layers: Vec<(Vec<f32>, [usize; 3])>, device: &Device) -> Self {
+        Mlp {
+            layers: layers
+                .into_iter()
+                .map(|(w, shape)| {
+                    Param::from_tensor(Tensor::<3>::from_data(TensorData::new(w, shape), device))
+                })
+                .collect(),
+            straight_through: false,
+        }
+    }
+
+    /// `x: [chains, b, d]` → `[chains, b]`.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let last = self.layers.len() - 1;
+        let mut h = x;
+        for (l, w) in self.layers.iter().enumerate() {
+            let z = h.matmul(w.val().swap_dims(1, 2)); // [chains, b, out]
+            h = if l == last {
+                z
+            } else if self.straight_through {
+                z.clone() + (relu(z.clone()) - z).detach()
+            } else {
+                relu(z)
+            };
+        }
+        h.squeeze_dim::<2>(2)
+    }
+
+    /// Every chain's parameters as one row, `[chains, P]` (layer by layer, row-major).
+    pub fn flat(&self) -> Tensor<2> {
+        let rows: Vec<Tensor<2>> = self
+            .layers
+            .iter()
+            .map(|w| {
+                let [c, o, i] = w.val().dims();
+                w.val().reshape([c, o * i])
+            })
+            .collect();
+        Tensor::cat(rows, 1)
+    }
+}

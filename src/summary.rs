@@ -187,3 +187,87 @@ pub fn summarize(
     }
     s
 }
+
+/// The tail index of one layer of an MLP (`summary.layers` in run.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerSummary {
+    pub layer: usize,
+    /// `[out, in]`.
+    pub shape: [usize; 2],
+    /// Across chains: Mohammadi median on the layer's centred final rows (one row of
+    /// out·in values per chain, diverged chains excluded).
+    pub alpha: Option<f64>,
+    pub alpha_ci: Option<[f64; 2]>,
+    /// Late window (GSZ21's networks): each chain's layer weights averaged over the
+    /// steps after `burn_in`, minus their mean over coordinates, pooled as scalars.
+    pub alpha_late_window: Option<f64>,
+}
+
+/// Per-layer tail indices of flattened MLP rows `[chains, P]` (layers in `shapes` order).
+pub fn layer_summaries(
+    final_rows: &[f32],
+    average_rows: &[f32],
+    diverged: &[bool],
+    shapes: &[[usize; 2]],
+    settings: &EstimateSettings,
+) -> Vec<LayerSummary> {
+    let width: usize = shapes.iter().map(|[o, i]| o * i).sum();
+    let keep = |data: &[f32]| -> Vec<Vec<f64>> {
+        data.chunks_exact(width)
+            .zip(diverged)
+            .filter(|(row, d)| !**d && row.iter().all(|v| v.is_finite()))
+            .map(|(row, _)| row.iter().map(|&v| f64::from(v)).collect())
+            .collect()
+    };
+    let (finals, averages) = (keep(final_rows), keep(average_rows));
+    let mut offset = 0;
+    let mut out = Vec::new();
+    for (layer, &[o, i]) in shapes.iter().enumerate() {
+        let size = o * i;
+        let slice = |rows: &[Vec<f64>]| -> Vec<f64> {
+            rows.iter()
+                .flat_map(|r| r[offset..offset + size].iter().copied())
+                .collect()
+        };
+        let center = settings.center.clone();
+        let grid = settings.grid.clone();
+        let across = Rows::new(slice(&finals), size).ok().filter(|r| r.n() >= 2);
+        let alpha = across
+            .as_ref()
+            .and_then(|r| center_rows(r, &center).ok())
+            .and_then(|r| mohammadi_median(&r, &grid).ok())
+            .map(|e| e.alpha);
+        let alpha_ci = across.as_ref().filter(|_| alpha.is_some()).and_then(|r| {
+            bootstrap_ci(
+                r,
+                settings.resamples,
+                settings.ci_level,
+                settings.seed,
+                |r| Ok(mohammadi_median(&center_rows(r, &center)?, &grid)?.alpha),
+            )
+            .ok()
+            .map(|ci| [ci.lo, ci.hi])
+        });
+        let late: Vec<f64> = averages
+            .iter()
+            .flat_map(|r| {
+                let w = &r[offset..offset + size];
+                let mean = w.iter().sum::<f64>() / size as f64;
+                w.iter().map(move |v| v - mean)
+            })
+            .collect();
+        let alpha_late_window = Rows::scalars(late)
+            .ok()
+            .and_then(|r| mohammadi_median(&r, &grid).ok())
+            .map(|e| e.alpha);
+        out.push(LayerSummary {
+            layer,
+            shape: [o, i],
+            alpha,
+            alpha_ci,
+            alpha_late_window,
+        });
+        offset += size;
+    }
+    out
+}

@@ -1,10 +1,10 @@
 //! The one training loop: every algorithm, every backend.
 
-use crate::config::{Model, TrainConfig};
+use crate::config::{Algorithm, Model, TrainConfig};
 use crate::data::{self, DataSource};
 use crate::error::Result;
 use crate::io::NpyStream;
-use crate::model::ReluGate;
+use crate::model::{Mlp, ReluGate};
 use crate::optim;
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
@@ -36,17 +36,10 @@ pub fn train(
     progress: &ProgressBar,
 ) -> Result<Trained> {
     let start = Instant::now();
-    let (chains, dim) = (config.chains, config.dim);
+    let chains = config.chains;
+    let width = config.params_per_chain();
     let teacher = data::teacher(config);
-    // Parameters live on an autodiff device: burn's optimizer requires it (burn-0.22.md §2.3).
-    let mut model = ReluGate::from_weights(
-        data::initial_weights(config),
-        chains,
-        dim,
-        &device.clone().autodiff(),
-    )
-    .into_linear(config.model == Model::Linear);
-    let mut optimizer = optim::for_config(config);
+    let mut learner = Learner::new(config, device);
     let dataset = data::dataset(config, &teacher);
     let least_squares = match (&dataset, config.model) {
         (Some(d), Model::Linear) => d.least_squares(),
@@ -54,11 +47,11 @@ pub fn train(
     };
     let mut source = DataSource::new(config, teacher.clone()).with_dataset(dataset);
     let mut monitor = DivergenceMonitor::new(config, device);
-    let mut average = RunningAverage::new(chains, dim, device);
+    let mut average = RunningAverage::new(chains, width, device);
     let mut recorder = match iterates {
         Some(path) if config.record_every > 0 => Some(NpyStream::create(
             path,
-            &[config.snapshot_steps(), chains, dim],
+            &[config.snapshot_steps(), chains, width],
         )?),
         _ => None,
     };
@@ -66,15 +59,15 @@ pub fn train(
 
     for step in 1..=config.steps {
         let batch = source.next_batch();
-        model = optimizer.step(model, batch, config.eta, monitor.frozen());
+        learner = learner.step(batch, config.eta, &monitor);
         if step % config.check_every == 0 || step == config.steps {
-            monitor.check(&model, step, progress);
+            monitor.check(learner.flat(), step, progress);
         }
         if step > burn_in {
-            average.add(&model);
+            average.add(learner.flat());
         }
         if let Some(rec) = recorder.as_mut().filter(|_| config.is_snapshot_step(step)) {
-            rec.push(&weights(&model))?;
+            rec.push(&to_host(learner.flat()))?;
         }
         progress.inc(1);
     }
@@ -82,13 +75,110 @@ pub fn train(
         rec.finish()?;
     }
     Ok(Trained {
-        final_weights: weights(&model),
+        final_weights: to_host(learner.flat()),
         average_weights: average.mean(),
         diverged: monitor.diverged,
         teacher,
         least_squares,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The model and its update rule: the gate (or linear model) with its optimizer, or the
+/// MLP student with burn's SGD.
+enum Learner {
+    Gate {
+        model: ReluGate,
+        optimizer: Box<dyn optim::GateOptimizer>,
+    },
+    Mlp {
+        model: Mlp,
+        optimizer: optim::MlpSgd,
+        /// Per-layer masks of frozen chains, rebuilt when more chains diverge.
+        masks: Option<(usize, Vec<Tensor<3, Bool>>)>,
+    },
+}
+
+impl Learner {
+    fn new(config: &TrainConfig, device: &Device) -> Self {
+        // Parameters live on an autodiff device: burn's optimizer requires it (burn-0.22.md §2.3).
+        let autodiff = device.clone().autodiff();
+        match config.model {
+            Model::ReluGate | Model::Linear => Learner::Gate {
+                model: ReluGate::from_weights(
+                    data::initial_weights(config),
+                    config.chains,
+                    config.dim,
+                    &autodiff,
+                )
+                .into_linear(config.model == Model::Linear),
+                optimizer: optim::for_config(config),
+            },
+            Model::Mlp => {
+                let mut model = Mlp::from_weights(data::initial_mlp_weights(config), &autodiff);
+                model.straight_through = config.algorithm == Algorithm::Km;
+                Learner::Mlp {
+                    model,
+                    optimizer: optim::MlpSgd::new(optim::burn_sgd(config)),
+                    masks: None,
+                }
+            }
+        }
+    }
+
+    fn step(self, batch: crate::data::Batch, eta: f64, monitor: &DivergenceMonitor) -> Self {
+        match self {
+            Learner::Gate {
+                model,
+                mut optimizer,
+            } => Learner::Gate {
+                model: optimizer.step(model, batch, eta, monitor.frozen()),
+                optimizer,
+            },
+            Learner::Mlp {
+                model,
+                mut optimizer,
+                mut masks,
+            } => {
+                let frozen = monitor.count();
+                if frozen > 0 && masks.as_ref().is_none_or(|(n, _)| *n != frozen) {
+                    masks = Some((frozen, layer_masks(&model, &monitor.diverged)));
+                }
+                let model =
+                    optimizer.step(model, batch, eta, masks.as_ref().map(|(_, m)| m.as_slice()));
+                Learner::Mlp {
+                    model,
+                    optimizer,
+                    masks,
+                }
+            }
+        }
+    }
+
+    /// Every chain's parameters as one row on the plain device, `[chains, P]`.
+    fn flat(&self) -> Tensor<2> {
+        match self {
+            Learner::Gate { model, .. } => model.valid().weight.val(),
+            Learner::Mlp { model, .. } => model.valid().flat(),
+        }
+    }
+}
+
+/// `[chains, out, in]` masks that are true on the rows of diverged chains.
+fn layer_masks(model: &Mlp, diverged: &[bool]) -> Vec<Tensor<3, Bool>> {
+    model
+        .layers
+        .iter()
+        .map(|w| {
+            let dims = w.val().dims();
+            let size = dims[1] * dims[2];
+            let mask: Vec<bool> = diverged
+                .iter()
+                .flat_map(|&d| std::iter::repeat_n(d, size))
+                .collect();
+            Tensor::from_data(TensorData::new(mask, dims), &w.val().device())
+        })
+        .collect()
 }
 
 /// The weights on the host, `[chains, d]` row-major.
@@ -116,7 +206,7 @@ impl DivergenceMonitor {
     fn new(config: &TrainConfig, device: &Device) -> Self {
         DivergenceMonitor {
             bound: config.divergence_norm as f32,
-            dim: config.dim,
+            dim: config.params_per_chain(),
             device: device.clone(),
             diverged: vec![false; config.chains],
             mask: None,
@@ -127,8 +217,12 @@ impl DivergenceMonitor {
         self.mask.as_ref()
     }
 
-    fn check(&mut self, model: &ReluGate, step: usize, progress: &ProgressBar) {
-        let sq = to_host(model.valid().weight.val().powi_scalar(2).sum_dim(1));
+    fn count(&self) -> usize {
+        self.diverged.iter().filter(|&&d| d).count()
+    }
+
+    fn check(&mut self, flat: Tensor<2>, step: usize, progress: &ProgressBar) {
+        let sq = to_host(flat.powi_scalar(2).sum_dim(1));
         let within = |s: f32| s.is_finite() && s.sqrt() <= self.bound;
         let fresh: Vec<usize> = sq
             .iter()
@@ -188,8 +282,8 @@ impl RunningAverage {
         }
     }
 
-    fn add(&mut self, model: &ReluGate) {
-        self.sum = self.sum.clone() + model.valid().weight.val();
+    fn add(&mut self, flat: Tensor<2>) {
+        self.sum = self.sum.clone() + flat;
         self.count += 1;
     }
 

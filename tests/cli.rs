@@ -174,7 +174,7 @@ fn bad_train_inputs_exit_2_and_leave_nothing() {
     rejects(
         d,
         &["--config", p(&center)],
-        "`center` vector has 1 entries, dim is 3",
+        "`center` vector has 1 entries, the model has 3 parameters per chain",
     );
     rejects(d, &["--config", p(&d.join("missing.json"))], "missing.json");
     rejects(d, &["--eta", "0"], "`eta`");

@@ -109,7 +109,7 @@ fn offline_batches_are_distinct_points_of_the_fixed_dataset() {
     assert_eq!((data.len(), data.dim), (20, 3));
     // Realizable linear labels: y = w*·x + σξ, so the residuals have spread σ = 3.
     let mut source = DataSource::new(&config, t).with_dataset(Some(data.clone()));
-    let mut used = vec![false; 20];
+    let mut used = [false; 20];
     for _ in 0..40 {
         let batch = source.next_batch();
         for c in 0..4 {

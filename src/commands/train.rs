@@ -3,7 +3,7 @@ use crate::cli::TrainArgs;
 use crate::config::{Model, TrainConfig};
 use crate::error::{Error, Result};
 use crate::io::{StagedDir, write_npy};
-use crate::summary::{EstimateSettings, TailSummary, summarize};
+use crate::summary::{EstimateSettings, LayerSummary, TailSummary, layer_summaries, summarize};
 use crate::tail::Center;
 use crate::theory::{LinearTheory, linear_tail_index};
 use crate::train::{Trained, train};
@@ -37,8 +37,10 @@ pub struct RunSummary {
     pub chain_steps_per_second: f64,
     #[serde(flatten)]
     pub tail: TailSummary,
-    /// The GSZ21 theory's α for the `linear` model (`null` for the gate).
+    /// The GSZ21 theory's α for the `linear` model (`null` otherwise).
     pub theory: Option<LinearTheory>,
+    /// Per-layer tail indices of the `mlp` model (`null` otherwise).
+    pub layers: Option<Vec<LayerSummary>>,
 }
 
 /// The burn release this crate is pinned to (`=0.22.1` in Cargo.toml).
@@ -120,7 +122,7 @@ fn write_outputs(
     trained: &Trained,
     device: String,
 ) -> Result<()> {
-    let shape = [config.chains, config.dim];
+    let shape = [config.chains, config.params_per_chain()];
     write_npy(&out.path("final.npy"), &shape, &trained.final_weights)?;
     write_npy(&out.path("average.npy"), &shape, &trained.average_weights)?;
     let center = match (&config.center, &trained.least_squares) {
@@ -141,7 +143,7 @@ fn write_outputs(
     let mut tail = summarize(
         &trained.final_weights,
         &trained.average_weights,
-        config.dim,
+        config.params_per_chain(),
         &trained.diverged,
         &settings,
     );
@@ -163,8 +165,17 @@ fn write_outputs(
             tail,
             theory: match config.model {
                 Model::Linear => Some(linear_tail_index(config.dim, config.batch, config.eta)?),
-                Model::ReluGate => None,
+                Model::ReluGate | Model::Mlp => None,
             },
+            layers: (config.model == Model::Mlp).then(|| {
+                layer_summaries(
+                    &trained.final_weights,
+                    &trained.average_weights,
+                    &trained.diverged,
+                    &config.layer_shapes(),
+                    &settings,
+                )
+            }),
         },
     };
     write_json(&out.path("run.json"), &record)

@@ -3,9 +3,11 @@
 //! decay): SGD feeds it the autodiff gradient, Karmakar–Mukherjee a pseudo-gradient.
 
 mod km;
+mod mlp;
 mod sgd;
 
 pub use km::KarmakarMukherjee;
+pub use mlp::MlpSgd;
 pub use sgd::Sgd;
 
 use crate::config::{Algorithm, TrainConfig};

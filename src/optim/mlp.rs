@@ -1,0 +1,46 @@
+use crate::data::Batch;
+use crate::model::Mlp;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Bool, Tensor};
+
+/// burn's SGD on the MLP student: the autodiff gradient of
+/// `Σ_chains ½·mean_i (f(x_i) − y_i)²` (straight-through ReLU for the KM-style variant).
+pub struct MlpSgd {
+    optim: ModuleOptimizer,
+}
+
+impl MlpSgd {
+    pub fn new(optim: ModuleOptimizer) -> Self {
+        MlpSgd { optim }
+    }
+
+    /// One step; layers of `frozen` chains (per-layer masks) stay where they are.
+    pub fn step(
+        &mut self,
+        model: Mlp,
+        batch: Batch,
+        eta: f64,
+        frozen: Option<&[Tensor<3, Bool>]>,
+    ) -> Mlp {
+        let device = model.layers[0].val().device();
+        let (x, y) = batch.into_device(&device);
+        let loss = (model.forward(x) - y)
+            .powi_scalar(2)
+            .mean_dim(1)
+            .sum()
+            .mul_scalar(0.5);
+        let grads = loss.backward();
+        let mut params = GradientsParams::new();
+        for (l, w) in model.layers.iter().enumerate() {
+            let mut g = w
+                .val()
+                .grad(&grads)
+                .expect("MLP weights are tracked autodiff parameters");
+            if let Some(masks) = frozen {
+                g = g.mask_fill(masks[l].clone(), 0.0);
+            }
+            params.register(w.id, g);
+        }
+        self.optim.step(eta, model, params)
+    }
+}
