@@ -47,6 +47,8 @@ pub struct CellSummary {
 pub struct TheoryIn {
     pub alpha: Option<f64>,
     pub diverges: bool,
+    #[serde(default)]
+    pub light_tail: bool,
 }
 
 /// A finished cell.
@@ -150,6 +152,8 @@ pub struct CsvRow<'a> {
     /// The GSZ21 theory's α (linear model only; empty where the theory says it diverges).
     pub theory_alpha: Option<f64>,
     pub theory_diverges: Option<bool>,
+    /// The theory's root exceeds `theory::ALPHA_MAX` (a light tail).
+    pub theory_light_tail: Option<bool>,
     pub wall_seconds: f64,
 }
 
@@ -388,6 +392,7 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 converged_to_floor: s.converged_to_floor,
                 theory_alpha: s.theory.as_ref().and_then(|t| t.alpha),
                 theory_diverges: s.theory.as_ref().map(|t| t.diverges),
+                theory_light_tail: s.theory.as_ref().map(|t| t.light_tail),
                 wall_seconds: s.wall_seconds,
             })
             .map_err(|e| csv_error(tmp, e))?;
@@ -932,6 +937,7 @@ fn cell_table(cells: &[CellResult]) -> String {
         let theory = match &sm.theory {
             Some(t) => match t.alpha {
                 Some(a) => format!("{a:.3}"),
+                None if t.light_tail => format!("> {}", crate::theory::ALPHA_MAX),
                 None => "diverges".into(),
             },
             None => "—".into(),
