@@ -15,9 +15,10 @@ use std::time::Instant;
 /// What a run leaves behind, on the host.
 #[derive(Debug, Clone)]
 pub struct Trained {
-    /// Final iterates `[chains, d]`, row-major.
+    /// Final iterates `[chains, P]` row-major (P = parameters per chain: d for the gate
+    /// and the linear model, all layers in order for the MLP).
     pub final_weights: Vec<f32>,
-    /// Running mean of the iterates after the burn-in, `[chains, d]`.
+    /// Running mean of the iterates after the burn-in, `[chains, P]`.
     pub average_weights: Vec<f32>,
     /// Chains that diverged (frozen at their last value when found).
     pub diverged: Vec<bool>,
@@ -27,8 +28,8 @@ pub struct Trained {
     pub wall_seconds: f64,
 }
 
-/// Trains `config.chains` gates for `config.steps` steps on `device`; with `iterates`,
-/// streams snapshots `[snapshots, chains, d]` there.
+/// Trains `config.chains` chains of `config.model` for `config.steps` steps on `device`;
+/// with `iterates`, streams snapshots `[snapshots, chains, P]` there.
 pub fn train(
     config: &TrainConfig,
     device: &Device,
