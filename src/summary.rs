@@ -75,6 +75,15 @@ pub struct TailSummary {
     pub norm_quantiles: Option<[f64; 6]>,
 }
 
+/// The rows (of `width` values) of chains that did not diverge and are finite, in f64.
+fn kept_rows(data: &[f32], width: usize, diverged: &[bool]) -> Vec<f64> {
+    data.chunks_exact(width)
+        .zip(diverged)
+        .filter(|(row, d)| !**d && row.iter().all(|v| v.is_finite()))
+        .flat_map(|(row, _)| row.iter().map(|&v| f64::from(v)))
+        .collect()
+}
+
 /// Estimates the tail index of the final rows (and of the averaged rows).
 pub fn summarize(
     final_rows: &[f32],
@@ -83,13 +92,7 @@ pub fn summarize(
     diverged: &[bool],
     settings: &EstimateSettings,
 ) -> TailSummary {
-    let keep = |data: &[f32]| -> Vec<f64> {
-        data.chunks_exact(dim)
-            .zip(diverged)
-            .filter(|(row, d)| !**d && row.iter().all(|v| v.is_finite()))
-            .flat_map(|(row, _)| row.iter().map(|&v| f64::from(v)))
-            .collect()
-    };
+    let keep = |data: &[f32]| kept_rows(data, dim, diverged);
     let diverged_chains = diverged.iter().filter(|&&d| d).count();
     let mut s = TailSummary {
         status: if diverged_chains > 0 {
@@ -212,20 +215,14 @@ pub fn layer_summaries(
     settings: &EstimateSettings,
 ) -> Vec<LayerSummary> {
     let width: usize = shapes.iter().map(|[o, i]| o * i).sum();
-    let keep = |data: &[f32]| -> Vec<Vec<f64>> {
-        data.chunks_exact(width)
-            .zip(diverged)
-            .filter(|(row, d)| !**d && row.iter().all(|v| v.is_finite()))
-            .map(|(row, _)| row.iter().map(|&v| f64::from(v)).collect())
-            .collect()
-    };
-    let (finals, averages) = (keep(final_rows), keep(average_rows));
+    let finals = kept_rows(final_rows, width, diverged);
+    let averages = kept_rows(average_rows, width, diverged);
     let mut offset = 0;
     let mut out = Vec::new();
     for (layer, &[o, i]) in shapes.iter().enumerate() {
         let size = o * i;
-        let slice = |rows: &[Vec<f64>]| -> Vec<f64> {
-            rows.iter()
+        let slice = |rows: &[f64]| -> Vec<f64> {
+            rows.chunks_exact(width)
                 .flat_map(|r| r[offset..offset + size].iter().copied())
                 .collect()
         };
@@ -249,7 +246,7 @@ pub fn layer_summaries(
             .map(|ci| [ci.lo, ci.hi])
         });
         let late: Vec<f64> = averages
-            .iter()
+            .chunks_exact(width)
             .flat_map(|r| {
                 let w = &r[offset..offset + size];
                 let mean = w.iter().sum::<f64>() / size as f64;

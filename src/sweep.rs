@@ -10,11 +10,11 @@
 //!
 //! [`StagedDir`]: crate::io::StagedDir
 
-use crate::commands::train::{train_into, write_json};
+use crate::commands::train::{progress_bar, train_into, write_json};
 use crate::error::{Error, Result};
 use crate::io::write_atomically;
 use crate::study::{Cell, Shard, Study};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -198,21 +198,9 @@ struct Progress {
 
 impl Progress {
     fn new(total: usize, skipped: usize, quiet: bool) -> Self {
-        let bar = if quiet {
-            ProgressBar::hidden()
-        } else {
-            let bar = ProgressBar::new(total as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:40}] {pos}/{len} cells, eta {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.set_position(skipped as u64);
-            bar.reset_eta();
-            bar
-        };
+        let bar = progress_bar(total as u64, "cells, eta {eta}", quiet);
+        bar.set_position(skipped as u64);
+        bar.reset_eta();
         if !quiet && skipped > 0 {
             bar.suspend(|| eprintln!("resuming: {skipped} of {total} cells already finished"));
         }

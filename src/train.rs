@@ -91,13 +91,37 @@ enum Learner {
     Gate {
         model: ReluGate,
         optimizer: Box<dyn optim::GateOptimizer>,
+        mask: Frozen<Tensor<2, Bool>>,
     },
     Mlp {
         model: Mlp,
         optimizer: optim::MlpSgd,
-        /// Per-layer masks of frozen chains, rebuilt when more chains diverge.
-        masks: Option<(usize, Vec<Tensor<3, Bool>>)>,
+        masks: Frozen<Vec<Tensor<3, Bool>>>,
     },
+}
+
+/// Masks of the frozen (diverged) chains with the count they were built for: rebuilt only
+/// when more chains diverge, absent while none has.
+type Frozen<T> = Option<Box<(usize, T)>>;
+
+fn refresh<T>(cache: &mut Frozen<T>, frozen: usize, build: impl FnOnce() -> T) {
+    if frozen > 0 && cache.as_deref().is_none_or(|(n, _)| *n != frozen) {
+        *cache = Some(Box::new((frozen, build())));
+    }
+}
+
+/// A mask of shape `dims` (chains first) that is true on every entry of a diverged chain.
+fn frozen_mask<const D: usize>(
+    diverged: &[bool],
+    dims: [usize; D],
+    device: &Device,
+) -> Tensor<D, Bool> {
+    let per_chain: usize = dims[1..].iter().product();
+    let mask: Vec<bool> = diverged
+        .iter()
+        .flat_map(|&d| std::iter::repeat_n(d, per_chain))
+        .collect();
+    Tensor::from_data(TensorData::new(mask, dims), device)
 }
 
 impl Learner {
@@ -114,6 +138,7 @@ impl Learner {
                 )
                 .into_linear(config.model == Model::Linear),
                 optimizer: optim::for_config(config),
+                mask: None,
             },
             Model::Mlp => {
                 let mut model = Mlp::from_weights(data::initial_mlp_weights(config), &autodiff);
@@ -127,26 +152,42 @@ impl Learner {
         }
     }
 
+    /// One step; chains the monitor found diverged stay where they are.
     fn step(self, batch: crate::data::Batch, eta: f64, monitor: &DivergenceMonitor) -> Self {
+        let (frozen, diverged, device) = (monitor.count, &monitor.diverged, &monitor.device);
         match self {
             Learner::Gate {
                 model,
                 mut optimizer,
-            } => Learner::Gate {
-                model: optimizer.step(model, batch, eta, monitor.frozen()),
-                optimizer,
-            },
+                mut mask,
+            } => {
+                refresh(&mut mask, frozen, || {
+                    frozen_mask(diverged, model.weight.val().dims(), device)
+                });
+                Learner::Gate {
+                    model: optimizer.step(model, batch, eta, mask.as_deref().map(|(_, m)| m)),
+                    optimizer,
+                    mask,
+                }
+            }
             Learner::Mlp {
                 model,
                 mut optimizer,
                 mut masks,
             } => {
-                let frozen = monitor.count();
-                if frozen > 0 && masks.as_ref().is_none_or(|(n, _)| *n != frozen) {
-                    masks = Some((frozen, layer_masks(&model, &monitor.diverged)));
-                }
-                let model =
-                    optimizer.step(model, batch, eta, masks.as_ref().map(|(_, m)| m.as_slice()));
+                refresh(&mut masks, frozen, || {
+                    model
+                        .layers
+                        .iter()
+                        .map(|w| frozen_mask(diverged, w.val().dims(), device))
+                        .collect()
+                });
+                let model = optimizer.step(
+                    model,
+                    batch,
+                    eta,
+                    masks.as_deref().map(|(_, m)| m.as_slice()),
+                );
                 Learner::Mlp {
                     model,
                     optimizer,
@@ -165,23 +206,6 @@ impl Learner {
     }
 }
 
-/// `[chains, out, in]` masks that are true on the rows of diverged chains.
-fn layer_masks(model: &Mlp, diverged: &[bool]) -> Vec<Tensor<3, Bool>> {
-    model
-        .layers
-        .iter()
-        .map(|w| {
-            let dims = w.val().dims();
-            let size = dims[1] * dims[2];
-            let mask: Vec<bool> = diverged
-                .iter()
-                .flat_map(|&d| std::iter::repeat_n(d, size))
-                .collect();
-            Tensor::from_data(TensorData::new(mask, dims), &w.val().device())
-        })
-        .collect()
-}
-
 /// The weights on the host, `[chains, d]` row-major.
 pub fn weights(model: &ReluGate) -> Vec<f32> {
     to_host(model.valid().weight.val())
@@ -197,29 +221,21 @@ fn to_host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 /// and keeps them frozen so they cannot feed NaNs into anything shared.
 struct DivergenceMonitor {
     bound: f32,
-    dim: usize,
+    /// The plain device, where the optimizers' directions live (and so the masks).
     device: Device,
     diverged: Vec<bool>,
-    mask: Option<Tensor<2, Bool>>,
+    /// Chains in `diverged` (read every step, so kept rather than counted).
+    count: usize,
 }
 
 impl DivergenceMonitor {
     fn new(config: &TrainConfig, device: &Device) -> Self {
         DivergenceMonitor {
             bound: config.divergence_norm as f32,
-            dim: config.params_per_chain(),
             device: device.clone(),
             diverged: vec![false; config.chains],
-            mask: None,
+            count: 0,
         }
-    }
-
-    fn frozen(&self) -> Option<&Tensor<2, Bool>> {
-        self.mask.as_ref()
-    }
-
-    fn count(&self) -> usize {
-        self.diverged.iter().filter(|&&d| d).count()
     }
 
     fn check(&mut self, flat: Tensor<2>, step: usize, progress: &ProgressBar) {
@@ -237,9 +253,10 @@ impl DivergenceMonitor {
         for &c in &fresh {
             self.diverged[c] = true;
         }
+        self.count += fresh.len();
         // Only beside a visible bar: sweeps and --quiet report the final count instead.
         if !progress.is_hidden() {
-            let total = self.diverged.iter().filter(|&&d| d).count();
+            let total = self.count;
             let shown: Vec<String> = fresh.iter().take(8).map(|c| c.to_string()).collect();
             progress.suspend(|| {
                 eprintln!(
@@ -253,19 +270,6 @@ impl DivergenceMonitor {
                 )
             });
         }
-        self.refresh_mask();
-    }
-
-    fn refresh_mask(&mut self) {
-        let mask: Vec<bool> = self
-            .diverged
-            .iter()
-            .flat_map(|&d| std::iter::repeat_n(d, self.dim))
-            .collect();
-        self.mask = Some(Tensor::from_data(
-            TensorData::new(mask, [self.diverged.len(), self.dim]),
-            &self.device,
-        ));
     }
 }
 

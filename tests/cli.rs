@@ -1,6 +1,8 @@
 //! The binary end to end: outputs, reproducibility, and every bad-input path
 //! (a one-line error naming the problem, exit code 2, nothing left behind).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tailgate::io::{read_npy_f64, write_npy};
@@ -367,13 +369,8 @@ fn theory_command_and_linear_runs_report_the_theory() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    common::assert_success(&out);
+    let run: serde_json::Value = common::run_json(&dir);
     assert_eq!(run["config"]["model"], "linear");
     let t = &run["summary"]["theory"];
     let want = tailgate::theory::linear_tail_index(10, 1, 0.1)

@@ -1,6 +1,8 @@
 //! The MLP student: burn's gradient against finite differences, the straight-through
 //! (KM-style) variant by hand, and per-layer outputs.
 
+mod common;
+
 use burn::tensor::{Device, Tensor, TensorData};
 use std::process::Command;
 use tailgate::model::Mlp;
@@ -197,13 +199,8 @@ fn mlp_runs_report_alpha_per_layer() {
             .arg(&dir)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let run: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+        common::assert_success(&out);
+        let run: serde_json::Value = common::run_json(&dir);
         let layers = run["summary"]["layers"].as_array().unwrap();
         assert_eq!(layers.len(), 3);
         let shapes: Vec<_> = layers.iter().map(|l| l["shape"].clone()).collect();
@@ -239,9 +236,7 @@ fn diverging_mlp_chains_are_frozen_and_counted() {
     }
     .resolve()
     .unwrap();
-    let device = tailgate::backend::make_device(config.backend).unwrap();
-    let run =
-        tailgate::train::train(&config, &device, None, &indicatif::ProgressBar::hidden()).unwrap();
+    let run = common::run(&config);
     let diverged = run.diverged.iter().filter(|&&d| d).count();
     assert!(diverged > 0, "η = 3 should blow some chains up");
     // Frozen chains keep a finite-or-flagged row; kept chains stay within the bound.

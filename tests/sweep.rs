@@ -1,5 +1,7 @@
 //! Studies, sweeps (resume, shards, Slurm) and reports.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -38,8 +40,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 std::fs::read(cell.path().join(f)).unwrap(),
             );
         }
-        let run: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(cell.path().join("run.json")).unwrap()).unwrap();
+        let run: serde_json::Value = common::run_json(&cell.path());
         let s = &run["summary"];
         let stable = serde_json::json!([
             run["config"],
@@ -376,11 +377,7 @@ fn cli_sweep_errors_and_slurm_script() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let script = std::fs::read_to_string(dir.join("sweep.sbatch")).unwrap();
     assert!(script.contains("#SBATCH --array=0-2"), "{script}");
     assert!(script.contains("#SBATCH --time=01:00:00"));
@@ -397,11 +394,7 @@ fn cli_sweep_errors_and_slurm_script() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("shard 1/3: 3 cells, 3 trained"), "{stdout}");
 }

@@ -59,7 +59,11 @@ pub fn resolve_config(args: &TrainArgs) -> Result<TrainConfig> {
 pub fn run(args: &TrainArgs) -> Result<PathBuf> {
     let config = resolve_config(args)?;
     let target = args.out.clone().unwrap_or_else(default_out);
-    let progress = progress_bar(config.steps as u64, args.quiet);
+    let progress = progress_bar(
+        config.steps as u64,
+        "steps, {per_sec}, eta {eta}",
+        args.quiet,
+    );
     let done = train_into(&config, &target, &progress)?;
     progress.finish_and_clear();
     if done.diverged_chains > 0 {
@@ -101,15 +105,17 @@ fn default_out() -> PathBuf {
     PathBuf::from(format!("runs/run-{secs}"))
 }
 
-fn progress_bar(steps: u64, quiet: bool) -> ProgressBar {
+/// A bar over `len` units whose counter reads `{pos}/{len}` followed by `counter`
+/// (indicatif template syntax); hidden when `quiet`.
+pub(crate) fn progress_bar(len: u64, counter: &str, quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(steps);
+    let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} steps, {per_sec}, eta {eta}",
-        )
+        ProgressStyle::with_template(&format!(
+            "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {counter}"
+        ))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );

@@ -1,3 +1,4 @@
+use super::half_mse;
 use crate::data::Batch;
 use crate::model::Mlp;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -24,12 +25,7 @@ impl MlpSgd {
     ) -> Mlp {
         let device = model.layers[0].val().device();
         let (x, y) = batch.into_device(&device);
-        let loss = (model.forward(x) - y)
-            .powi_scalar(2)
-            .mean_dim(1)
-            .sum()
-            .mul_scalar(0.5);
-        let grads = loss.backward();
+        let grads = half_mse(model.forward(x), y).backward();
         let mut params = GradientsParams::new();
         for (l, w) in model.layers.iter().enumerate() {
             let mut g = w

@@ -45,6 +45,16 @@ pub trait GateOptimizer {
     }
 }
 
+/// `Σ_chains ½·mean_i (prediction_i − y_i)²` for `[chains, b]` predictions: summing over
+/// chains gives every chain exactly its own gradient.
+pub fn half_mse(prediction: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
+    (prediction - y)
+        .powi_scalar(2)
+        .mean_dim(1)
+        .sum()
+        .mul_scalar(0.5)
+}
+
 /// burn's SGD configured from the run config (momentum and weight decay when set).
 pub fn burn_sgd(config: &TrainConfig) -> ModuleOptimizer {
     let mut sgd = SgdConfig::new();

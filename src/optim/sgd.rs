@@ -1,4 +1,4 @@
-use super::GateOptimizer;
+use super::{GateOptimizer, half_mse};
 use crate::data::Batch;
 use crate::model::ReluGate;
 use burn::optim::ModuleOptimizer;
@@ -21,12 +21,7 @@ impl GateOptimizer for Sgd {
     fn direction(&self, model: &ReluGate, batch: Batch) -> Tensor<2> {
         let device = model.weight.val().device();
         let (x, y) = batch.into_device(&device);
-        let loss = (model.forward(x) - y)
-            .powi_scalar(2)
-            .mean_dim(1)
-            .sum()
-            .mul_scalar(0.5);
-        let grads = loss.backward();
+        let grads = half_mse(model.forward(x), y).backward();
         model
             .weight
             .val()

@@ -260,19 +260,8 @@ pub fn write_report(
     }
     for (setup, group) in &setups {
         let _ = writeln!(md, "## {}\n", setup.title());
-        let charts = setup_charts(*setup, group, axis);
-        for (name, chart) in charts {
-            let stem = staged.path(&name);
-            let [png, svg] = draw(&chart, &stem)?;
-            let _ = writeln!(
-                md,
-                "![{}]({}) ([svg]({}))\n",
-                chart.title,
-                file_name(&png),
-                file_name(&svg)
-            );
-            files.push(png);
-            files.push(svg);
+        for (name, chart) in setup_charts(*setup, group, axis) {
+            embed(&chart, &staged.path(&name), &mut md, &mut files)?;
         }
         let chosen: Vec<&CellResult> = if options.cells.is_empty() {
             heaviest_per_algorithm(group)
@@ -287,16 +276,7 @@ pub fn write_report(
             let (survival, hill) = tail_charts(*setup, &chosen)?;
             for (name, chart) in [("survival", survival), ("hill", hill)] {
                 let stem = staged.path(&format!("{name}_{}", setup.slug()));
-                let [png, svg] = draw(&chart, &stem)?;
-                let _ = writeln!(
-                    md,
-                    "![{}]({}) ([svg]({}))\n",
-                    chart.title,
-                    file_name(&png),
-                    file_name(&svg)
-                );
-                files.push(png);
-                files.push(svg);
+                embed(&chart, &stem, &mut md, &mut files)?;
             }
         }
         md.push_str(&compare_algorithms(group, options)?);
@@ -351,6 +331,21 @@ pub fn write_report(
         cells_total: total,
         files,
     })
+}
+
+/// Draws `chart` as `<stem>.png` and `<stem>.svg` and links both from the markdown.
+fn embed(chart: &Chart, stem: &Path, md: &mut String, files: &mut Vec<PathBuf>) -> Result<()> {
+    let [png, svg] = draw(chart, stem)?;
+    let _ = writeln!(
+        md,
+        "![{}]({}) ([svg]({}))\n",
+        chart.title,
+        file_name(&png),
+        file_name(&svg)
+    );
+    files.push(png);
+    files.push(svg);
+    Ok(())
 }
 
 fn file_name(p: &Path) -> String {

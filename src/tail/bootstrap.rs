@@ -31,17 +31,10 @@ pub fn bootstrap_ci<F>(
 where
     F: Fn(&Rows) -> Result<f64, TailError> + Sync,
 {
-    check(resamples, level)?;
-    let values: Vec<Option<f64>> = (0..resamples)
-        .into_par_iter()
-        .map(|r| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
-            statistic(&resample(rows, &mut rng))
-                .ok()
-                .filter(|v| v.is_finite())
-        })
-        .collect();
-    interval(values, level, resamples, seed)
+    percentile(resamples, level, seed, |r_seed| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(r_seed);
+        statistic(&resample(rows, &mut rng)).ok()
+    })
 }
 
 /// Percentile interval of `statistic(a) − statistic(b)` for two independent samples, each
@@ -57,18 +50,28 @@ pub fn bootstrap_diff_ci<F>(
 where
     F: Fn(&Rows) -> Result<f64, TailError> + Sync,
 {
+    percentile(resamples, level, seed, |r_seed| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(r_seed);
+        let mut rng_b = Xoshiro256PlusPlus::seed_from_u64(r_seed ^ 0x9e37_79b9_7f4a_7c15);
+        let x = statistic(&resample(a, &mut rng)).ok()?;
+        let y = statistic(&resample(b, &mut rng_b)).ok()?;
+        Some(x - y)
+    })
+}
+
+/// Draws `resamples` values in parallel, resample `r` from the seed `seed + r` (so the
+/// interval does not depend on the thread count), and takes their percentile interval;
+/// non-finite and failed draws are left out and counted.
+fn percentile(
+    resamples: usize,
+    level: f64,
+    seed: u64,
+    draw: impl Fn(u64) -> Option<f64> + Sync,
+) -> Result<BootstrapCi, TailError> {
     check(resamples, level)?;
     let values: Vec<Option<f64>> = (0..resamples)
         .into_par_iter()
-        .map(|r| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
-            let mut rng_b = Xoshiro256PlusPlus::seed_from_u64(
-                seed.wrapping_add(r as u64) ^ 0x9e37_79b9_7f4a_7c15,
-            );
-            let x = statistic(&resample(a, &mut rng)).ok()?;
-            let y = statistic(&resample(b, &mut rng_b)).ok()?;
-            Some(x - y).filter(|v| v.is_finite())
-        })
+        .map(|r| draw(seed.wrapping_add(r as u64)).filter(|v| v.is_finite()))
         .collect();
     interval(values, level, resamples, seed)
 }

@@ -33,3 +33,17 @@ pub fn summary(run: &Trained, config: &TrainConfig) -> tailgate::summary::TailSu
         &Default::default(),
     )
 }
+
+/// Asserts that a finished process exited 0, showing its stderr otherwise.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A run folder's `run.json`.
+pub fn run_json(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap()
+}
