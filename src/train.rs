@@ -61,14 +61,20 @@ pub fn train(
     for step in 1..=config.steps {
         let batch = source.next_batch();
         learner = learner.step(batch, config.eta, &monitor);
-        if step % config.check_every == 0 || step == config.steps {
-            monitor.check(learner.flat(), step, progress);
-        }
-        if step > burn_in {
-            average.add(learner.flat());
-        }
-        if let Some(rec) = recorder.as_mut().filter(|_| config.is_snapshot_step(step)) {
-            rec.push(&to_host(learner.flat()))?;
+        let check = step % config.check_every == 0 || step == config.steps;
+        let snapshot = recorder.is_some() && config.is_snapshot_step(step);
+        if check || step > burn_in || snapshot {
+            // One view of the parameters per step (for the MLP it is a concatenation).
+            let flat = learner.flat();
+            if check {
+                monitor.check(flat.clone(), step, progress);
+            }
+            if step > burn_in {
+                average.add(flat.clone());
+            }
+            if let Some(rec) = recorder.as_mut().filter(|_| snapshot) {
+                rec.push(&to_host(flat))?;
+            }
         }
         progress.inc(1);
     }
