@@ -1,6 +1,6 @@
 //! Throughput of the trainer (workload W of the performance issue, shortened), the
-//! one-chain step latency, a hand-fused Rust loop as the CPU ceiling, and the estimators
-//! on 10⁷ samples. `cargo bench --bench throughput [-- FILTER]`.
+//! one-chain step latency, a hand-fused Rust loop as the CPU ceiling, the normal sampler,
+//! and the estimators on 10⁷ samples. `cargo bench --bench throughput [-- FILTER]`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use indicatif::ProgressBar;
@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use std::hint::black_box;
 use tailgate::backend::{BackendKind, make_device};
 use tailgate::config::{Algorithm, Teacher, TrainConfig};
+use tailgate::data::normal;
 use tailgate::tail::{BlockGrid, Rows, hill_alpha, mohammadi_median, sample_symmetric_stable};
 use tailgate::train::train;
 
@@ -90,24 +91,39 @@ fn one_chain_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// How the ceiling draws its normals.
+#[derive(Clone, Copy)]
+enum Sampler {
+    /// tailgate's own sampler (`data::normal`), as in the trainer's data stream.
+    Tailgate,
+    /// rand_distr's `StandardNormal` (an f64 ziggurat rounded to f32): the first sessions'
+    /// ceiling, kept for comparison.
+    RandDistr,
+}
+
 /// The ceiling: the same arithmetic (fresh Gaussian x per chain and step, realizable
 /// labels with σ = 1, KM or SGD update) fused in one loop per chain, chains on threads.
-fn fused_loop(chains: usize, steps: usize, sgd: bool) -> f32 {
+fn fused_loop(chains: usize, steps: usize, sgd: bool, sampler: Sampler) -> f32 {
     let eta = 0.01f32;
     let mut w = vec![0.1f32; chains * DIM];
     w.par_chunks_mut(DIM).enumerate().for_each(|(c, w)| {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(c as u64);
         let mut x = [0f32; DIM];
         for _ in 0..steps {
-            let (mut z, mut zt) = (0f32, 0f32);
-            for (j, xj) in x.iter_mut().enumerate() {
-                *xj = rng.sample(StandardNormal);
-                z += w[j] * *xj;
-                if j == 0 {
-                    zt = *xj; // teacher e₁
+            let noise = match sampler {
+                Sampler::Tailgate => {
+                    normal::fill(&mut rng, &mut x);
+                    normal::one(&mut rng)
                 }
-            }
-            let y = zt.max(0.0) + rng.sample::<f32, _>(StandardNormal);
+                Sampler::RandDistr => {
+                    for xj in x.iter_mut() {
+                        *xj = rng.sample(StandardNormal);
+                    }
+                    rng.sample::<f32, _>(StandardNormal)
+                }
+            };
+            let z: f32 = w.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let y = x[0].max(0.0) + noise; // teacher e₁
             let r = y - z.max(0.0);
             if sgd && z <= 0.0 {
                 continue;
@@ -124,11 +140,43 @@ fn ceiling(c: &mut Criterion) {
     let mut group = c.benchmark_group("ceiling_fused_rust_d100_b1_1600chains");
     group.sample_size(10);
     group.throughput(Throughput::Elements((CHAINS * STEPS) as u64));
-    for (name, sgd) in [("sgd", true), ("km", false)] {
+    for (name, sgd, sampler) in [
+        ("sgd", true, Sampler::Tailgate),
+        ("km", false, Sampler::Tailgate),
+        ("sgd_rand_distr", true, Sampler::RandDistr),
+        ("km_rand_distr", false, Sampler::RandDistr),
+    ] {
         group.bench_function(name, |b| {
-            b.iter(|| black_box(fused_loop(CHAINS, STEPS, sgd)))
+            b.iter(|| black_box(fused_loop(CHAINS, STEPS, sgd, sampler)))
         });
     }
+    group.finish();
+}
+
+/// 10⁶ standard normals in rows of 101 (a d = 100 input and its label noise), one thread.
+fn normals(c: &mut Criterion) {
+    let mut group = c.benchmark_group("normal_1e6_f32");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(1_000_000));
+    let mut buf = vec![0f32; 1_000_000];
+    group.bench_function("tailgate_ziggurat", |b| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        b.iter(|| {
+            for row in buf.chunks_mut(101) {
+                normal::fill(&mut rng, row);
+            }
+            black_box(buf[7])
+        })
+    });
+    group.bench_function("rand_distr_standard_normal", |b| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        b.iter(|| {
+            for v in buf.iter_mut() {
+                *v = rng.sample(StandardNormal);
+            }
+            black_box(buf[7])
+        })
+    });
     group.finish();
 }
 
@@ -146,5 +194,12 @@ fn estimators(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, workload_w, one_chain_step, ceiling, estimators);
+criterion_group!(
+    benches,
+    workload_w,
+    one_chain_step,
+    ceiling,
+    normals,
+    estimators
+);
 criterion_main!(benches);

@@ -58,26 +58,48 @@ pub fn train(
     };
     let burn_in = config.burn_in.unwrap_or(config.steps / 2);
 
-    for step in 1..=config.steps {
-        let batch = source.next_batch();
-        learner = learner.step(batch, config.eta, &monitor);
-        let check = step % config.check_every == 0 || step == config.steps;
-        let snapshot = recorder.is_some() && config.is_snapshot_step(step);
-        if check || step > burn_in || snapshot {
-            // One view of the parameters per step (for the MLP it is a concatenation).
-            let flat = learner.flat();
-            if check {
-                monitor.check(flat.clone(), step, progress);
+    // The data never depend on the iterates, so a large batch is drawn on another thread
+    // while the previous one steps (a bounded queue: at most two batches wait). Drawing
+    // dominates a CPU step (BENCHMARKS.md); the numbers are the same as drawn in line.
+    // Small batches are drawn in line: the hand-off would cost more than the drawing.
+    let learner = std::thread::scope(|scope| -> Result<Learner> {
+        let mut next_batch: Box<dyn FnMut() -> data::Batch> = if source.is_large() {
+            let (queue, batches) = std::sync::mpsc::sync_channel(1);
+            let steps = config.steps;
+            scope.spawn(move || {
+                for _ in 0..steps {
+                    // A closed queue means the loop stopped early (an error): stop drawing.
+                    if queue.send(source.next_batch()).is_err() {
+                        break;
+                    }
+                }
+            });
+            Box::new(move || batches.recv().expect("the data thread draws every batch"))
+        } else {
+            Box::new(move || source.next_batch())
+        };
+        for step in 1..=config.steps {
+            let batch = next_batch();
+            learner = learner.step(batch, config.eta, &monitor);
+            let check = step % config.check_every == 0 || step == config.steps;
+            let snapshot = recorder.is_some() && config.is_snapshot_step(step);
+            if check || step > burn_in || snapshot {
+                // One view of the parameters per step (for the MLP it is a concatenation).
+                let flat = learner.flat();
+                if check {
+                    monitor.check(flat.clone(), step, progress);
+                }
+                if step > burn_in {
+                    average.add(flat.clone());
+                }
+                if let Some(rec) = recorder.as_mut().filter(|_| snapshot) {
+                    rec.push(&to_host(flat))?;
+                }
             }
-            if step > burn_in {
-                average.add(flat.clone());
-            }
-            if let Some(rec) = recorder.as_mut().filter(|_| snapshot) {
-                rec.push(&to_host(flat))?;
-            }
+            progress.inc(1);
         }
-        progress.inc(1);
-    }
+        Ok(learner)
+    })?;
     if let Some(rec) = recorder {
         rec.finish()?;
     }

@@ -114,3 +114,28 @@ fn teacher_and_init_are_seeded() {
     assert!((ms - 0.25).abs() < 0.06, "{ms}");
     assert_eq!(w, initial_weights(&cfg));
 }
+
+#[test]
+fn a_chains_data_do_not_depend_on_the_chain_count_or_the_drawing_path() {
+    // 200 chains × 8 × 100 floats are drawn on the thread pool (and ahead of the step by
+    // the trainer); one chain is drawn in line. Chain 0 sees the same samples either way.
+    let large = TrainConfig {
+        chains: 200,
+        dim: 100,
+        label_noise: 1.0,
+        ..config(Labels::Realizable)
+    };
+    let one = TrainConfig {
+        chains: 1,
+        ..large.clone()
+    };
+    let w_star = teacher(&large);
+    let mut a = DataSource::new(&large, w_star.clone());
+    let mut b = DataSource::new(&one, w_star);
+    assert!(a.is_large() && !b.is_large());
+    for _ in 0..3 {
+        let (ba, bb) = (a.next_batch(), b.next_batch());
+        assert_eq!(ba.x[..8 * 100], bb.x[..]);
+        assert_eq!(ba.y[..8], bb.y[..]);
+    }
+}

@@ -268,3 +268,29 @@ fn average_is_the_mean_of_the_recorded_iterates() {
         assert!((*avg as f64 - mean).abs() < 1e-5, "{i}: {avg} vs {mean}");
     }
 }
+
+#[test]
+fn prefetched_and_in_line_data_train_chain_zero_alike() {
+    // 200 chains of d = 100 are drawn ahead of the step on another thread, one chain in
+    // line; chain 0 sees the same data and starts from the same w₀ either way.
+    for algorithm in [Algorithm::Sgd, Algorithm::Km] {
+        let large = TrainConfig {
+            algorithm,
+            label_noise: 1.0,
+            eta: 0.01,
+            ..common::small(200, 100, 300)
+        };
+        let one = TrainConfig {
+            chains: 1,
+            ..large.clone()
+        };
+        let (a, b) = (common::run(&large), common::run(&one));
+        for (x, y) in a.final_weights[..100].iter().zip(&b.final_weights) {
+            assert!(
+                (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                "{algorithm:?}: {x} vs {y}"
+            );
+        }
+        assert_ne!(a.final_weights[..100], a.final_weights[100..200]);
+    }
+}

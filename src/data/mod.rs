@@ -9,6 +9,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
+pub mod normal;
+
 /// One mini-batch per chain, on the host: `x` is `[chains, b, d]`, `y` is `[chains, b]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
@@ -195,6 +197,10 @@ pub fn initial_mlp_weights(config: &TrainConfig) -> Vec<(Vec<f32>, [usize; 3])> 
         .collect()
 }
 
+/// Floats per batch from which drawing uses the thread pool (64 KiB; W's batch is 160 000
+/// floats, a one-chain batch 100).
+pub const LARGE_BATCH: usize = 16_384;
+
 /// The per-chain data streams and the label model: draws fresh batches every step.
 pub struct DataSource {
     rngs: Vec<Xoshiro256PlusPlus>,
@@ -233,8 +239,14 @@ impl DataSource {
         self
     }
 
-    /// The next batch of every chain. Chains are filled in parallel, each from its own
-    /// stream, so the numbers do not depend on the thread count.
+    /// Whether a batch is big enough (≥ [`LARGE_BATCH`] floats) to be worth other threads:
+    /// drawn in parallel, and ahead of the step by the training loop.
+    pub fn is_large(&self) -> bool {
+        self.rngs.len() * self.batch * self.dim >= LARGE_BATCH
+    }
+
+    /// The next batch of every chain. Large batches fill chains in parallel, each from its
+    /// own stream, so the numbers do not depend on the thread count.
     pub fn next_batch(&mut self) -> Batch {
         let (b, d) = (self.batch, self.dim);
         let chains = self.rngs.len();
@@ -268,15 +280,25 @@ impl DataSource {
             self.separation,
             self.linear,
         );
-        self.rngs
-            .par_iter_mut()
-            .zip(x.par_chunks_mut(b * d))
-            .zip(y.par_chunks_mut(b))
-            .for_each(|((rng, xc), yc)| {
-                for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
-                    *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
-                }
-            });
+        let chain = |((rng, xc), yc): ((&mut Xoshiro256PlusPlus, &mut [f32]), &mut [f32])| {
+            for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
+                *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
+            }
+        };
+        if self.is_large() {
+            self.rngs
+                .par_iter_mut()
+                .zip(x.par_chunks_mut(b * d))
+                .zip(y.par_chunks_mut(b))
+                .for_each(chain);
+        } else {
+            // Handing a few hundred floats to the thread pool costs more than drawing them.
+            self.rngs
+                .iter_mut()
+                .zip(x.chunks_mut(b * d))
+                .zip(y.chunks_mut(b))
+                .for_each(chain);
+        }
         Batch {
             x,
             y,
@@ -297,9 +319,7 @@ fn draw_sample(
     x: &mut [f32],
     linear: bool,
 ) -> f32 {
-    for v in x.iter_mut() {
-        *v = rng.sample(StandardNormal);
-    }
+    normal::fill(rng, x);
     let clean = match labels {
         Labels::Mixture => {
             let positive = rng.random_bool(0.5);
@@ -319,7 +339,7 @@ fn draw_sample(
         }
     };
     if noise > 0.0 {
-        clean + noise * rng.sample::<f32, _>(StandardNormal)
+        clean + noise * normal::one(rng)
     } else {
         clean
     }

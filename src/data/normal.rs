@@ -1,0 +1,156 @@
+//! Standard normal `f32` samples by the ziggurat method (Marsaglia & Tsang 2000, 256
+//! layers), two samples per 64-bit draw. The data stream of every step is ~100 normals per
+//! chain, so this is the hot loop of a CPU run (BENCHMARKS.md): rand_distr's `StandardNormal`
+//! samples `f64` from a whole 64-bit word and rounds it, half the speed for no precision an
+//! `f32` input can carry.
+//!
+//! Each 32-bit half gives one sample: 8 bits choose the layer, 1 bit the sign and 23 bits
+//! the uniform position in the layer, so no bit is used twice. The rare rejection and tail
+//! branches (≈ 1 %) draw fresh `f64` uniforms and are exact.
+
+use rand::{Rng, RngExt};
+use std::sync::LazyLock;
+
+const LAYERS: usize = 256;
+/// The start of the tail, the right edge of the base layer (Marsaglia & Tsang).
+const R: f64 = 3.654_152_885_361_009;
+
+/// `x[i]` are the layers' right edges (`x[0]` the base layer's pseudo-width, `x[1] = R`,
+/// `x[256] = 0`), `f[i] = exp(-x[i]²/2)`.
+struct Tables {
+    x: [f64; LAYERS + 1],
+    f: [f64; LAYERS + 1],
+    x32: [f32; LAYERS + 1],
+}
+
+static TABLES: LazyLock<Tables> = LazyLock::new(|| {
+    let pdf = |x: f64| (-0.5 * x * x).exp();
+    // Area of each layer: the rectangle under f(R) plus the tail ∫_R^∞ f (Simpson; the
+    // integrand is below 1e-30 past R + 12).
+    let (n, h) = (4096, 12.0 / 4096.0);
+    let tail: f64 = (0..=n)
+        .map(|k| {
+            let w = if k == 0 || k == n {
+                1.0
+            } else if k % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
+            w * pdf(R + k as f64 * h)
+        })
+        .sum::<f64>()
+        * h
+        / 3.0;
+    let v = R * pdf(R) + tail;
+    let mut x = [0.0; LAYERS + 1];
+    x[0] = v / pdf(R);
+    x[1] = R;
+    for i in 2..LAYERS {
+        x[i] = (-2.0 * (v / x[i - 1] + pdf(x[i - 1])).ln()).sqrt();
+    }
+    x[LAYERS] = 0.0;
+    let f = x.map(pdf);
+    Tables {
+        x,
+        f,
+        x32: x.map(|v| v as f32),
+    }
+});
+
+/// Values per block of [`fill`]: the rejected draws of a block are finished after it.
+const BLOCK: usize = 64;
+
+/// Fills `out` with independent N(0, 1) samples.
+///
+/// The fast path (≈ 99 % of draws) runs branch-free over a block and only notes the
+/// positions whose draw needs the wedge or tail test; those are finished after the block
+/// with the same bits. Each position still follows the exact ziggurat procedure; only the
+/// order in which the rare extra uniforms are consumed differs, and the generator state
+/// never escapes the hot loop (it stays in registers).
+pub fn fill<G: Rng + ?Sized>(rng: &mut G, out: &mut [f32]) {
+    let t = &*TABLES;
+    for block in out.chunks_mut(BLOCK) {
+        // Two plain arrays (not pairs) so that their initialisation is a vector memset.
+        let (mut at, mut held) = ([0u8; BLOCK], [0u32; BLOCK]);
+        let mut n = 0;
+        let mut pairs = block.chunks_exact_mut(2);
+        for (k, pair) in (&mut pairs).enumerate() {
+            let bits = rng.next_u64();
+            for (h, slot) in pair.iter_mut().enumerate() {
+                let b = (bits >> (32 * h)) as u32;
+                let (x, accepted) = fast(t, b);
+                *slot = x;
+                (at[n], held[n]) = ((2 * k + h) as u8, b);
+                n += usize::from(!accepted);
+            }
+        }
+        if let [last] = pairs.into_remainder() {
+            *last = one(rng);
+        }
+        for (&pos, &b) in at[..n].iter().zip(&held[..n]) {
+            block[usize::from(pos)] = from_bits(t, rng, b);
+        }
+    }
+}
+
+/// The fast path: the signed sample of `bits` and whether it is accepted as is.
+#[inline(always)]
+fn fast(t: &Tables, bits: u32) -> (f32, bool) {
+    let i = (bits & 0xff) as usize;
+    // Bit 8 moved to the f32 sign bit: a branch on the sign would mispredict half the time.
+    let sign = (bits & 0x100) << 23;
+    // Midpoint of one of 2²³ cells: uniform on (0, 1), never 0.
+    let u = ((bits >> 9) as f32 + 0.5) * (1.0 / 8_388_608.0);
+    let x = u * t.x32[i];
+    (f32::from_bits(x.to_bits() | sign), x < t.x32[i + 1])
+}
+
+/// One N(0, 1) sample (half a 64-bit draw is discarded: use [`fill`] for many).
+pub fn one<G: Rng + ?Sized>(rng: &mut G) -> f32 {
+    let bits = rng.next_u32();
+    from_bits(&TABLES, rng, bits)
+}
+
+fn from_bits<G: Rng + ?Sized>(t: &Tables, rng: &mut G, mut bits: u32) -> f32 {
+    loop {
+        let (x, accepted) = fast(t, bits);
+        if accepted {
+            return x;
+        }
+        let u = ((bits >> 9) as f64 + 0.5) * (1.0 / 8_388_608.0);
+        if let Some(v) = slow(t, rng, (bits & 0xff) as usize, u) {
+            return (v as f32).copysign(x);
+        }
+        bits = rng.next_u32();
+    }
+}
+
+/// The base layer's tail (exact, Marsaglia 1964) or the wedge test of layer `i`; `None`
+/// rejects the draw.
+#[cold]
+fn slow<G: Rng + ?Sized>(t: &Tables, rng: &mut G, i: usize, u: f64) -> Option<f64> {
+    if i == 0 {
+        // The base layer: a rectangle of width x[0] > R; its part beyond R is the tail.
+        let x = u * t.x[0];
+        if x < R {
+            return Some(x);
+        }
+        loop {
+            let a = -open01(rng).ln() / R;
+            let b = -open01(rng).ln();
+            if 2.0 * b >= a * a {
+                return Some(R + a);
+            }
+        }
+    }
+    let x = u * t.x[i];
+    let y = t.f[i] + open01(rng) * (t.f[i + 1] - t.f[i]);
+    (y < (-0.5 * x * x).exp()).then_some(x)
+}
+
+/// Uniform on (0, 1).
+fn open01<G: Rng + ?Sized>(rng: &mut G) -> f64 {
+    (rng.random::<u64>() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+        + 0.5 / 9_007_199_254_740_992.0
+}
