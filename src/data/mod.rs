@@ -330,7 +330,7 @@ fn draw_sample(
             if positive { 1.0 } else { 0.0 }
         }
         _ => {
-            let z: f32 = x.iter().zip(teacher).map(|(a, b)| a * b).sum();
+            let z = dot(x, teacher);
             if linear && labels == Labels::Realizable {
                 z
             } else {
@@ -343,6 +343,25 @@ fn draw_sample(
     } else {
         clean
     }
+}
+
+/// `a·b` in eight interleaved partial sums: one running sum is a chain of dependent adds
+/// that cannot use vector registers (it was a fifth of the data thread's time on W).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }
 
 /// The clean label of a sample whose teacher pre-activation is `z = w*·x`.
