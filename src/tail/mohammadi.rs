@@ -85,24 +85,40 @@ pub struct BlockAlpha {
 /// `1/α̂ = [mean_i log(‖Y_i‖+ε) − mean_{j≤n·m} log(‖X_j‖+ε)] / log m`,
 /// `Y_i` the sums of consecutive blocks of `m` rows, rows after `n·m` dropped from both means.
 pub fn mohammadi(rows: &Rows, m: usize) -> Result<f64, TailError> {
-    let big_n = rows.n();
+    check_block(m, rows.n())?;
+    Ok(mohammadi_with(rows, &log_norms(rows), m))
+}
+
+fn check_block(m: usize, n: usize) -> Result<(), TailError> {
     if m < 2 {
         return Err(TailError::BlockTooSmall { m });
     }
-    if m > big_n {
-        return Err(TailError::BlockLargerThanData { m, n: big_n });
+    if m > n {
+        return Err(TailError::BlockLargerThanData { m, n });
     }
+    Ok(())
+}
+
+/// `log(‖X_j‖ + ε)` of every row: shared by all block sizes of a grid.
+fn log_norms(rows: &Rows) -> Vec<f64> {
+    rows.as_slice()
+        .chunks_exact(rows.dim())
+        .map(|row| (norm(row) + LOG_EPS).ln())
+        .collect()
+}
+
+/// [`mohammadi`] with the rows' log-norms given and `m` already checked.
+fn mohammadi_with(rows: &Rows, row_logs: &[f64], m: usize) -> f64 {
     let dim = rows.dim();
-    let blocks = big_n / m;
+    let blocks = rows.n() / m;
     let used = blocks * m;
     let data = rows.as_slice();
-    let mut sum_log_rows = 0.0;
+    let sum_log_rows: f64 = row_logs[..used].iter().sum();
     let mut sum_log_blocks = 0.0;
     let mut block = vec![0.0; dim];
     for chunk in data[..used * dim].chunks_exact(m * dim) {
         block.iter_mut().for_each(|v| *v = 0.0);
         for row in chunk.chunks_exact(dim) {
-            sum_log_rows += (norm(row) + LOG_EPS).ln();
             for (b, v) in block.iter_mut().zip(row) {
                 *b += v;
             }
@@ -110,7 +126,7 @@ pub fn mohammadi(rows: &Rows, m: usize) -> Result<f64, TailError> {
         sum_log_blocks += (norm(&block) + LOG_EPS).ln();
     }
     let inv_alpha = (sum_log_blocks / blocks as f64 - sum_log_rows / used as f64) / (m as f64).ln();
-    Ok(1.0 / inv_alpha)
+    1.0 / inv_alpha
 }
 
 fn norm(row: &[f64]) -> f64 {
@@ -124,10 +140,17 @@ fn norm(row: &[f64]) -> f64 {
 /// The Mohammadi estimate at every block size of `grid`, reported as their median.
 pub fn mohammadi_median(rows: &Rows, grid: &BlockGrid) -> Result<MohammadiEstimate, TailError> {
     let sizes = grid.sizes(rows.n())?;
-    let per_block_size = sizes
+    for &m in &sizes {
+        check_block(m, rows.n())?;
+    }
+    let row_logs = log_norms(rows);
+    let per_block_size: Vec<BlockAlpha> = sizes
         .iter()
-        .map(|&m| mohammadi(rows, m).map(|alpha| BlockAlpha { m, alpha }))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|&m| BlockAlpha {
+            m,
+            alpha: mohammadi_with(rows, &row_logs, m),
+        })
+        .collect();
     let alphas: Vec<f64> = per_block_size.iter().map(|b| b.alpha).collect();
     Ok(MohammadiEstimate {
         alpha: median(&alphas),
