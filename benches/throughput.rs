@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use std::hint::black_box;
 use tailgate::backend::{BackendKind, make_device};
 use tailgate::config::{Algorithm, Teacher, TrainConfig};
-use tailgate::data::normal;
+use tailgate::data::{dot, normal};
 use tailgate::tail::{BlockGrid, Rows, hill_alpha, mohammadi_median, sample_symmetric_stable};
 use tailgate::train::train;
 
@@ -134,25 +134,6 @@ fn fused_loop(chains: usize, steps: usize, sgd: bool, sampler: Sampler) -> f32 {
         }
     });
     w.iter().sum()
-}
-
-/// `a·b` in eight partial sums (as the trainer's data thread computes `w*·x`): a single
-/// running sum would put 100 dependent adds on the ceiling's critical path.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let tail: f32 = a
-        .chunks_exact(8)
-        .remainder()
-        .iter()
-        .zip(b.chunks_exact(8).remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    acc.iter().sum::<f32>() + tail
 }
 
 fn ceiling(c: &mut Criterion) {

@@ -139,3 +139,18 @@ fn a_chains_data_do_not_depend_on_the_chain_count_or_the_drawing_path() {
         assert_eq!(ba.y[..8], bb.y[..]);
     }
 }
+
+#[test]
+fn the_teacher_dot_product_matches_a_plain_sum() {
+    // Eight partial sums plus a remainder: lengths around and across multiples of 8.
+    for n in [1, 7, 8, 9, 100, 101] {
+        let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let want: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
+        let got = tailgate::data::dot(&a, &b) as f64;
+        assert!(
+            (got - want).abs() < 1e-5 * (1.0 + want.abs()),
+            "n = {n}: {got} vs {want}"
+        );
+    }
+}
