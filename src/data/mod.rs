@@ -347,6 +347,7 @@ fn draw_sample(
 
 /// `a·b` in eight interleaved partial sums: one running sum is a chain of dependent adds
 /// that cannot use vector registers (it was a fifth of the data thread's time on W).
+#[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
