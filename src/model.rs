@@ -32,6 +32,12 @@ impl ReluGate {
 
     /// `w·x` for every chain and sample: `x: [chains, b, d]` → `[chains, b]`.
     pub fn preactivation(&self, x: Tensor<3>) -> Tensor<2> {
+        if x.dims()[1] == 1 {
+            // One sample per chain: a product and a row sum beat 1 × d × 1 matmuls per chain
+            // (BENCHMARKS.md); for b > 1 the batched matmul is faster.
+            let w = self.weight.val().unsqueeze_dim::<3>(1); // [chains, 1, d]
+            return (x * w).sum_dim(2).squeeze_dim::<2>(2);
+        }
         let w = self.weight.val().unsqueeze_dim::<3>(2); // [chains, d, 1]
         x.matmul(w).squeeze_dim::<2>(2)
     }

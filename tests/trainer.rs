@@ -84,6 +84,37 @@ fn one_km_step_matches_hand_computation() {
     assert_close(&got, &by_hand(&w, &batch, 0.1, false), 1e-6);
 }
 
+/// The fixture's six samples as six chains of one sample each (b = 1 takes the
+/// product-and-sum path instead of the batched matmul).
+fn fixture_b1() -> (Vec<f32>, Batch) {
+    let (w, batch) = fixture();
+    let w1: Vec<f32> = (0..6)
+        .flat_map(|s| w[(s / 3) * 3..(s / 3) * 3 + 3].to_vec())
+        .collect();
+    (
+        w1,
+        Batch {
+            chains: 6,
+            batch: 1,
+            ..batch
+        },
+    )
+}
+
+#[test]
+fn one_sample_steps_match_hand_computation() {
+    let (w, batch) = fixture_b1();
+    let got = one_step(&mut sgd(), &w, &batch, 0.1);
+    assert_close(&got, &by_hand(&w, &batch, 0.1, true), 1e-6);
+    let got = one_step(&mut km(), &w, &batch, 0.1);
+    assert_close(&got, &by_hand(&w, &batch, 0.1, false), 1e-6);
+    // Some of the six samples are inactive (w·x ≤ 0), so SGD and KM differ on them.
+    assert_ne!(
+        one_step(&mut sgd(), &w, &batch, 0.1),
+        one_step(&mut km(), &w, &batch, 0.1)
+    );
+}
+
 #[test]
 fn km_with_momentum_is_heavy_ball() {
     // v₁ = g(w₀), w₁ = w₀ − η v₁; v₂ = μ v₁ + g(w₁), w₂ = w₁ − η v₂ (same batch twice).

@@ -27,6 +27,11 @@ impl GateOptimizer for KarmakarMukherjee {
         let b = batch.batch;
         let (x, y) = batch.into_device(&device);
         let residual = plain.forward(x.clone()) - y; // [chains, b]
+        if b == 1 {
+            // One sample: the direction is r·x itself (see `ReluGate::preactivation`).
+            let [chains, _, d] = x.dims();
+            return (x * residual.unsqueeze_dim::<3>(2)).reshape([chains, d]);
+        }
         residual
             .unsqueeze_dim::<3>(1) // [chains, 1, b]
             .matmul(x) // [chains, 1, d]
