@@ -252,39 +252,29 @@ impl DataSource {
         let chains = self.rngs.len();
         let mut x = vec![0.0f32; chains * b * d];
         let mut y = vec![0.0f32; chains * b];
-        if let Some(data) = &self.dataset {
-            let n = data.len();
-            self.rngs
-                .par_iter_mut()
-                .zip(x.par_chunks_mut(b * d))
-                .zip(y.par_chunks_mut(b))
-                .for_each(|((rng, xc), yc)| {
-                    let picks = rand::seq::index::sample(rng, n, b);
-                    for ((i, xi), yi) in picks.iter().zip(xc.chunks_exact_mut(d)).zip(yc) {
-                        xi.copy_from_slice(&data.x[i * d..(i + 1) * d]);
-                        *yi = data.y[i];
-                    }
-                });
-            return Batch {
-                x,
-                y,
-                chains,
-                batch: b,
-                dim: d,
-            };
-        }
-        let (teacher, labels, noise, sep, linear) = (
+        let (dataset, teacher, labels, noise, sep, linear) = (
+            self.dataset.as_deref(),
             &self.teacher,
             self.labels,
             self.noise,
             self.separation,
             self.linear,
         );
-        let chain = |((rng, xc), yc): ((&mut Xoshiro256PlusPlus, &mut [f32]), &mut [f32])| {
-            for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
-                *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
-            }
-        };
+        let chain =
+            |((rng, xc), yc): ((&mut Xoshiro256PlusPlus, &mut [f32]), &mut [f32])| match dataset {
+                Some(data) => {
+                    let picks = rand::seq::index::sample(rng, data.len(), b);
+                    for ((i, xi), yi) in picks.iter().zip(xc.chunks_exact_mut(d)).zip(yc) {
+                        xi.copy_from_slice(&data.x[i * d..(i + 1) * d]);
+                        *yi = data.y[i];
+                    }
+                }
+                None => {
+                    for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
+                        *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
+                    }
+                }
+            };
         if self.is_large() {
             self.rngs
                 .par_iter_mut()

@@ -139,10 +139,8 @@ fn norm(row: &[f64]) -> f64 {
 
 /// The Mohammadi estimate at every block size of `grid`, reported as their median.
 pub fn mohammadi_median(rows: &Rows, grid: &BlockGrid) -> Result<MohammadiEstimate, TailError> {
+    // `sizes` returns only block sizes with 2 ≤ m ≤ N.
     let sizes = grid.sizes(rows.n())?;
-    for &m in &sizes {
-        check_block(m, rows.n())?;
-    }
     let row_logs = log_norms(rows);
     let per_block_size: Vec<BlockAlpha> = sizes
         .iter()
