@@ -13,7 +13,11 @@ use std::hint::black_box;
 use tailgate::backend::{BackendKind, make_device};
 use tailgate::config::{Algorithm, Teacher, TrainConfig};
 use tailgate::data::{dot, normal};
-use tailgate::tail::{BlockGrid, Rows, hill_alpha, mohammadi_median, sample_symmetric_stable};
+use tailgate::summary::{EstimateSettings, summarize};
+use tailgate::tail::{
+    BlockGrid, Center, Rows, bootstrap_ci, center_in_place, hill_alpha, mohammadi_median,
+    sample_symmetric_stable,
+};
 use tailgate::train::train;
 
 // The same allocator as the binary, so figures match `tailgate train`.
@@ -194,12 +198,46 @@ fn estimators(c: &mut Criterion) {
     group.finish();
 }
 
+/// Everything `tailgate train` estimates after W's loop (`summary::summarize` on 1600 final
+/// and averaged rows of d = 100: Mohammadi, its 200-resample bootstrap CI, the average's
+/// α̂, Hill with the double-bootstrap k), and the bootstrap alone.
+fn summarize_w(c: &mut Criterion) {
+    let (chains, dim) = (1600, 100);
+    let finals: Vec<f32> = sample_symmetric_stable(1.8, chains * dim, 2)
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
+    let averages: Vec<f32> = finals.iter().map(|v| v * 0.1).collect();
+    let diverged = vec![false; chains];
+    let settings = EstimateSettings::default();
+    let mut group = c.benchmark_group("summarize_w_1600x100");
+    group.sample_size(10);
+    group.bench_function("summarize", |b| {
+        b.iter(|| summarize(&finals, &averages, dim, &diverged, &settings).alpha)
+    });
+    let rows = Rows::from_f32(&finals, dim).unwrap();
+    group.bench_function("bootstrap_ci_200", |b| {
+        b.iter(|| {
+            bootstrap_ci(&rows, 200, 0.95, 0, |r| {
+                Ok(
+                    mohammadi_median(&center_in_place(r, &Center::Mean)?, &BlockGrid::Network)?
+                        .alpha,
+                )
+            })
+            .unwrap()
+            .lo
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     workload_w,
     one_chain_step,
     ceiling,
     normals,
-    estimators
+    estimators,
+    summarize_w
 );
 criterion_main!(benches);

@@ -3,8 +3,8 @@
 //! such instead of as an α.
 
 use crate::tail::{
-    self, BlockGrid, Center, KChoice, Rows, bootstrap_ci, center_rows, mohammadi_median,
-    quantile_sorted,
+    self, BlockGrid, Center, KChoice, Rows, bootstrap_ci, center_in_place, center_rows,
+    mohammadi_median, quantile_sorted,
 };
 use serde::Serialize;
 
@@ -167,7 +167,7 @@ pub fn summarize(
         settings.resamples,
         settings.ci_level,
         settings.seed,
-        |r| Ok(mohammadi_median(&center_rows(r, &center)?, &grid)?.alpha),
+        |r| Ok(mohammadi_median(&center_in_place(r, &center)?, &grid)?.alpha),
     )
     .ok()
     .map(|ci| [ci.lo, ci.hi]);
@@ -240,7 +240,7 @@ pub fn layer_summaries(
                 settings.resamples,
                 settings.ci_level,
                 settings.seed,
-                |r| Ok(mohammadi_median(&center_rows(r, &center)?, &grid)?.alpha),
+                |r| Ok(mohammadi_median(&center_in_place(r, &center)?, &grid)?.alpha),
             )
             .ok()
             .map(|ci| [ci.lo, ci.hi])

@@ -92,6 +92,53 @@ fn mohammadi_hand_computed_vectors() {
     assert!((mohammadi(&rows, 2).unwrap() - expected).abs() < 1e-12);
 }
 
+/// The estimator's definition, one block size at a time, straight from the rows.
+fn mohammadi_by_definition(data: &[f64], dim: usize, m: usize) -> f64 {
+    let n = data.len() / dim;
+    let used = n / m * m;
+    let l = |row: &[f64]| (row.iter().map(|v| v * v).sum::<f64>().sqrt() + LOG_EPS).ln();
+    let rows: f64 = data[..used * dim].chunks_exact(dim).map(l).sum::<f64>() / used as f64;
+    let blocks: f64 = data[..used * dim]
+        .chunks_exact(m * dim)
+        .map(|b| {
+            let sum: Vec<f64> = (0..dim)
+                .map(|j| b.chunks_exact(dim).map(|r| r[j]).sum())
+                .collect();
+            l(&sum)
+        })
+        .sum::<f64>()
+        / (n / m) as f64;
+    (m as f64).ln() / (blocks - rows)
+}
+
+#[test]
+fn every_grid_size_matches_the_definition() {
+    // Nested sizes are built from smaller sizes' blocks (10 from 5, 1000 from 500, 24 from
+    // 12, …) and rows are read in tiles; n = 1037 leaves partial blocks at every size.
+    for (dim, grid) in [
+        (1, BlockGrid::Network),
+        (3, BlockGrid::Network),
+        (100, BlockGrid::Network),
+        (7, BlockGrid::Synthetic),
+        (5, BlockGrid::Explicit(vec![24, 3, 4, 6, 12, 7, 1000, 3])),
+    ] {
+        let data = sample_symmetric_stable(1.4, 1037 * dim, dim as u64);
+        let rows = Rows::new(data.clone(), dim).unwrap();
+        let est = mohammadi_median(&rows, &grid).unwrap();
+        assert_eq!(est.per_block_size.len(), grid.sizes(1037).unwrap().len());
+        for b in &est.per_block_size {
+            let want = mohammadi_by_definition(&data, dim, b.m);
+            assert!(
+                (b.alpha - want).abs() < 1e-9 * want.abs(),
+                "dim {dim}, m {}: {} vs {want}",
+                b.m,
+                b.alpha
+            );
+            assert!((mohammadi(&rows, b.m).unwrap() - want).abs() < 1e-9 * want.abs());
+        }
+    }
+}
+
 #[test]
 fn grid_median_and_skipping() {
     let rows = stable_rows(1.5, 300, 1);
@@ -166,7 +213,7 @@ fn bootstrap_interval_covers_true_alpha_in_most_repeats() {
     for seed in 0..50 {
         let rows = stable_rows(alpha, 2_000, 1000 + seed);
         let ci = bootstrap_ci(&rows, 100, 0.95, seed, |r| {
-            Ok(mohammadi_median(r, &BlockGrid::Network)?.alpha)
+            Ok(mohammadi_median(&r, &BlockGrid::Network)?.alpha)
         })
         .unwrap();
         assert!(ci.lo <= ci.hi);

@@ -2,8 +2,8 @@ use crate::cli::{CenterChoice, EstimateArgs, EstimatorChoice, Format, GridChoice
 use crate::error::{Error, Result};
 use crate::io::{read_samples, write_atomically};
 use crate::tail::{
-    self, BlockAlpha, BlockGrid, Center, KChoice, Rows, TailError, bootstrap_ci, center_rows,
-    mohammadi_median,
+    self, BlockAlpha, BlockGrid, Center, KChoice, Rows, TailError, bootstrap_ci, center_in_place,
+    center_rows, mohammadi_median,
 };
 use serde::Serialize;
 
@@ -89,7 +89,7 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
             return Ok(None);
         }
         let ci = bootstrap_ci(&rows, args.bootstrap, args.ci, args.seed, |r| {
-            stat(&center_rows(r, &center)?)
+            stat(&center_in_place(r, &center)?)
         })?;
         Ok::<_, TailError>(Some(Ci {
             level: ci.level,

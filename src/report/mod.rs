@@ -701,11 +701,12 @@ fn compare_algorithms(group: &[&CellResult], options: &ReportOptions) -> Result<
         match (sgd.alpha(), km.alpha()) {
             (Some(a), Some(b)) => {
                 let center = sgd.center();
-                let stat = |r: &Rows| -> std::result::Result<f64, tail::TailError> {
-                    Ok(
-                        mohammadi_median(&center_rows(r, &center)?, &tail::BlockGrid::Network)?
-                            .alpha,
-                    )
+                let stat = |r: Rows| -> std::result::Result<f64, tail::TailError> {
+                    Ok(mohammadi_median(
+                        &tail::center_in_place(r, &center)?,
+                        &tail::BlockGrid::Network,
+                    )?
+                    .alpha)
                 };
                 let ci = if options.resamples >= 2 {
                     bootstrap_diff_ci(

@@ -19,7 +19,7 @@ pub struct BootstrapCi {
 }
 
 /// Percentile interval of `statistic` over `resamples` resamples of the rows with
-/// replacement. Resample `r` uses its own seeded stream, so the interval does not depend
+/// replacement (each resample handed over owned, so the statistic may centre it in place). Resample `r` uses its own seeded stream, so the interval does not depend
 /// on the thread count.
 pub fn bootstrap_ci<F>(
     rows: &Rows,
@@ -29,11 +29,11 @@ pub fn bootstrap_ci<F>(
     statistic: F,
 ) -> Result<BootstrapCi, TailError>
 where
-    F: Fn(&Rows) -> Result<f64, TailError> + Sync,
+    F: Fn(Rows) -> Result<f64, TailError> + Sync,
 {
     percentile(resamples, level, seed, |r_seed| {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(r_seed);
-        statistic(&resample(rows, &mut rng)).ok()
+        statistic(resample(rows, &mut rng)).ok()
     })
 }
 
@@ -48,13 +48,13 @@ pub fn bootstrap_diff_ci<F>(
     statistic: F,
 ) -> Result<BootstrapCi, TailError>
 where
-    F: Fn(&Rows) -> Result<f64, TailError> + Sync,
+    F: Fn(Rows) -> Result<f64, TailError> + Sync,
 {
     percentile(resamples, level, seed, |r_seed| {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(r_seed);
         let mut rng_b = Xoshiro256PlusPlus::seed_from_u64(r_seed ^ 0x9e37_79b9_7f4a_7c15);
-        let x = statistic(&resample(a, &mut rng)).ok()?;
-        let y = statistic(&resample(b, &mut rng_b)).ok()?;
+        let x = statistic(resample(a, &mut rng)).ok()?;
+        let y = statistic(resample(b, &mut rng_b)).ok()?;
         Some(x - y)
     })
 }

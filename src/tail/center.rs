@@ -67,11 +67,17 @@ pub fn center_vector(rows: &Rows, center: &Center) -> Result<Vec<f64>, TailError
 
 /// The rows minus their centre.
 pub fn center_rows(rows: &Rows, center: &Center) -> Result<Rows, TailError> {
-    let c = center_vector(rows, center)?;
-    let mut out = rows.clone();
+    center_in_place(rows.clone(), center)
+}
+
+/// [`center_rows`] in place, for rows the caller no longer needs (bootstrap resamples).
+pub fn center_in_place(mut rows: Rows, center: &Center) -> Result<Rows, TailError> {
+    let c = center_vector(&rows, center)?;
     let dim = rows.dim();
-    for (i, v) in out.data_mut().iter_mut().enumerate() {
-        *v -= c[i % dim];
+    for row in rows.data_mut().chunks_exact_mut(dim) {
+        for (v, cj) in row.iter_mut().zip(&c) {
+            *v -= cj;
+        }
     }
-    Ok(out)
+    Ok(rows)
 }

@@ -12,7 +12,7 @@ mod rows;
 mod stable;
 
 pub use bootstrap::{BootstrapCi, bootstrap_ci, bootstrap_diff_ci, quantile_sorted};
-pub use center::{Center, center_rows, center_vector};
+pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;
 pub use hill::{HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_plot};
 pub use mohammadi::{BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median};

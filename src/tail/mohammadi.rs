@@ -86,7 +86,7 @@ pub struct BlockAlpha {
 /// `Y_i` the sums of consecutive blocks of `m` rows, rows after `n·m` dropped from both means.
 pub fn mohammadi(rows: &Rows, m: usize) -> Result<f64, TailError> {
     check_block(m, rows.n())?;
-    Ok(mohammadi_with(rows, &log_norms(rows), m))
+    Ok(mohammadi_sizes(rows, &[m])[0])
 }
 
 fn check_block(m: usize, n: usize) -> Result<(), TailError> {
@@ -99,55 +99,205 @@ fn check_block(m: usize, n: usize) -> Result<(), TailError> {
     Ok(())
 }
 
-/// `log(‖X_j‖ + ε)` of every row: shared by all block sizes of a grid.
-fn log_norms(rows: &Rows) -> Vec<f64> {
-    rows.as_slice()
-        .chunks_exact(rows.dim())
-        .map(|row| (norm(row) + LOG_EPS).ln())
+/// Values per tile: the tile's rows are summed into every block size while they are in L1.
+const TILE_VALUES: usize = 4096;
+
+/// [`mohammadi`] at every size of `sizes` (each already checked) in one pass over the rows.
+/// A size with a smaller divisor in the grid (10 after 5, 1000 after 500) sums that size's
+/// finished blocks instead of rows, so the network grid reads each value twice, not eight times.
+fn mohammadi_sizes(rows: &Rows, sizes: &[usize]) -> Vec<f64> {
+    let (n, dim) = (rows.n(), rows.dim());
+    let k = sizes.len();
+    let used: Vec<usize> = sizes.iter().map(|&m| n / m * m).collect();
+    let end = used.iter().copied().max().unwrap_or(0);
+    // The largest proper divisor of each size among the others (its blocks' source).
+    let source: Vec<Option<usize>> = sizes
+        .iter()
+        .map(|&m| {
+            (0..k)
+                .filter(|&p| sizes[p] < m && m % sizes[p] == 0)
+                .max_by_key(|&p| sizes[p])
+        })
+        .collect();
+    let mut sums = BlockSums {
+        dim,
+        sizes,
+        children: (0..k)
+            .map(|s| (0..k).filter(|&c| source[c] == Some(s)).collect())
+            .collect(),
+        blocks_left: sizes.iter().map(|&m| n / m).collect(),
+        acc: vec![0.0; k * dim],
+        filled: vec![0; k],
+        sum_log_blocks: vec![0.0; k],
+        finished: Vec::new(),
+        block: vec![0.0; dim],
+    };
+    let mut sum_log_rows = vec![0.0; k];
+    let mut logs = Vec::new();
+    let tile_rows = (TILE_VALUES / dim).max(1);
+    for (t, tile) in rows.as_slice()[..end * dim]
+        .chunks(tile_rows * dim)
+        .enumerate()
+    {
+        let first = t * tile_rows;
+        logs.clear();
+        logs.extend(tile.chunks_exact(dim).map(log_norm));
+        let tile_sum = sum(&logs);
+        for s in 0..k {
+            let take = used[s].saturating_sub(first).min(logs.len());
+            sum_log_rows[s] += if take == logs.len() {
+                tile_sum
+            } else {
+                sum(&logs[..take])
+            };
+            if source[s].is_none() {
+                sums.add_rows(s, &tile[..take * dim]);
+            }
+        }
+    }
+    (0..k)
+        .map(|s| {
+            let m = sizes[s];
+            let blocks = (n / m) as f64;
+            let mean_blocks = sums.sum_log_blocks[s] / blocks;
+            1.0 / ((mean_blocks - sum_log_rows[s] / used[s] as f64) / (m as f64).ln())
+        })
         .collect()
 }
 
-/// [`mohammadi`] with the rows' log-norms given and `m` already checked.
-fn mohammadi_with(rows: &Rows, row_logs: &[f64], m: usize) -> f64 {
-    let dim = rows.dim();
-    let blocks = rows.n() / m;
-    let used = blocks * m;
-    let data = rows.as_slice();
-    let sum_log_rows: f64 = row_logs[..used].iter().sum();
-    let mut sum_log_blocks = 0.0;
-    let mut block = vec![0.0; dim];
-    for chunk in data[..used * dim].chunks_exact(m * dim) {
-        block.iter_mut().for_each(|v| *v = 0.0);
-        for row in chunk.chunks_exact(dim) {
-            for (b, v) in block.iter_mut().zip(row) {
-                *b += v;
-            }
-        }
-        sum_log_blocks += (norm(&block) + LOG_EPS).ln();
-    }
-    let inv_alpha = (sum_log_blocks / blocks as f64 - sum_log_rows / used as f64) / (m as f64).ln();
-    1.0 / inv_alpha
+/// The running block sums of every size of a grid.
+struct BlockSums<'a> {
+    dim: usize,
+    sizes: &'a [usize],
+    /// The sizes whose blocks are sums of this size's blocks.
+    children: Vec<Vec<usize>>,
+    /// Blocks still to finish per size (rows past `n / m · m` are not used).
+    blocks_left: Vec<usize>,
+    /// The open block of each size, `dim` values each.
+    acc: Vec<f64>,
+    /// Rows in each open block.
+    filled: Vec<usize>,
+    sum_log_blocks: Vec<f64>,
+    finished: Vec<usize>,
+    block: Vec<f64>,
 }
 
-fn norm(row: &[f64]) -> f64 {
-    if row.len() == 1 {
+impl BlockSums<'_> {
+    /// Adds consecutive rows to size `s`'s blocks, finishing each block as it fills.
+    fn add_rows(&mut self, s: usize, mut rows: &[f64]) {
+        let (dim, m) = (self.dim, self.sizes[s]);
+        while !rows.is_empty() {
+            let k = (m - self.filled[s]).min(rows.len() / dim);
+            let (head, rest) = rows.split_at(k * dim);
+            add_rows(&mut self.acc[s * dim..(s + 1) * dim], head);
+            self.filled[s] += k;
+            if self.filled[s] == m {
+                self.finish(s);
+            }
+            rows = rest;
+        }
+    }
+
+    /// Logs the full block of size `s`, hands it to the larger sizes built from it, and
+    /// finishes those that fill in turn.
+    fn finish(&mut self, s: usize) {
+        let dim = self.dim;
+        self.finished.push(s);
+        while let Some(s) = self.finished.pop() {
+            let open = s * dim..(s + 1) * dim;
+            self.block.copy_from_slice(&self.acc[open.clone()]);
+            self.acc[open].fill(0.0);
+            self.filled[s] = 0;
+            self.blocks_left[s] -= 1;
+            self.sum_log_blocks[s] += log_norm(&self.block);
+            for &c in &self.children[s] {
+                if self.blocks_left[c] == 0 {
+                    continue;
+                }
+                add_rows(&mut self.acc[c * dim..(c + 1) * dim], &self.block);
+                self.filled[c] += self.sizes[s];
+                if self.filled[c] == self.sizes[c] {
+                    self.finished.push(c);
+                }
+            }
+        }
+    }
+}
+
+/// `block += Σ rows` for consecutive rows of `block.len()` values, eight columns at a time
+/// so the running sums stay in registers.
+fn add_rows(block: &mut [f64], rows: &[f64]) {
+    let dim = block.len();
+    if dim == 1 {
+        block[0] += sum(rows);
+        return;
+    }
+    let mut cols = block.chunks_exact_mut(8);
+    for (c, b) in cols.by_ref().enumerate() {
+        let mut acc = [0.0; 8];
+        for row in rows.chunks_exact(dim) {
+            let r = &row[c * 8..c * 8 + 8];
+            for j in 0..8 {
+                acc[j] += r[j];
+            }
+        }
+        for j in 0..8 {
+            b[j] += acc[j];
+        }
+    }
+    let start = dim - dim % 8;
+    for (j, b) in cols.into_remainder().iter_mut().enumerate() {
+        *b += rows
+            .chunks_exact(dim)
+            .map(|row| row[start + j])
+            .sum::<f64>();
+    }
+}
+
+/// `log(‖row‖ + ε)`.
+fn log_norm(row: &[f64]) -> f64 {
+    let norm = if row.len() == 1 {
         row[0].abs()
     } else {
-        row.iter().map(|v| v * v).sum::<f64>().sqrt()
+        sum_sq(row).sqrt()
+    };
+    (norm + LOG_EPS).ln()
+}
+
+/// Σ v² in eight partial sums: a single running sum is one dependent add per value.
+fn sum_sq(values: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let chunks = values.chunks_exact(8);
+    let tail: f64 = chunks.remainder().iter().map(|v| v * v).sum();
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += c[k] * c[k];
+        }
     }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// Σ v in eight partial sums.
+fn sum(values: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let chunks = values.chunks_exact(8);
+    let tail: f64 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
 /// The Mohammadi estimate at every block size of `grid`, reported as their median.
 pub fn mohammadi_median(rows: &Rows, grid: &BlockGrid) -> Result<MohammadiEstimate, TailError> {
     // `sizes` returns only block sizes with 2 ≤ m ≤ N.
     let sizes = grid.sizes(rows.n())?;
-    let row_logs = log_norms(rows);
     let per_block_size: Vec<BlockAlpha> = sizes
         .iter()
-        .map(|&m| BlockAlpha {
-            m,
-            alpha: mohammadi_with(rows, &row_logs, m),
-        })
+        .zip(mohammadi_sizes(rows, &sizes))
+        .map(|(&m, alpha)| BlockAlpha { m, alpha })
         .collect();
     let alphas: Vec<f64> = per_block_size.iter().map(|b| b.alpha).collect();
     Ok(MohammadiEstimate {
