@@ -21,7 +21,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train chains of ReLU gates and write final.npy, average.npy and run.json to --out.
+    /// Train chains of ReLU gates and write final.npy, average.npy, diverged.npy and run.json to --out.
     Train(TrainArgs),
     /// Estimate the tail index of samples in a .npy or .csv file.
     Estimate(EstimateArgs),

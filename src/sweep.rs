@@ -2,7 +2,8 @@
 //!
 //! Layout of a sweep folder:
 //! - `study.json`: the study and the ids of all its cells (the folder's identity);
-//! - `cells/<id>/`: one finished run each (`run.json`, `final.npy`, `average.npy`).
+//! - `cells/<id>/`: one finished run each (`run.json`, `final.npy`, `average.npy`,
+//!   `diverged.npy`).
 //!
 //! A cell folder appears only complete (built aside and renamed, [`StagedDir`]), so the
 //! set of cell folders *is* the result log: a sweep killed at any moment loses at most the

@@ -34,7 +34,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             !id.starts_with('.'),
             "stale staging folder {id} left behind"
         );
-        for f in ["final.npy", "average.npy"] {
+        for f in ["final.npy", "average.npy", "diverged.npy"] {
             out.insert(
                 format!("{id}/{f}"),
                 std::fs::read(cell.path().join(f)).unwrap(),
@@ -287,6 +287,16 @@ fn report_lists_diverged_cells_and_writes_csv_and_plots() {
         }
     }
     assert_eq!(diverged, 2);
+    // Every cell's diverged.npy flags exactly the chains its summary counts.
+    for r in &rows {
+        let mask = tailgate::io::read_npy_mask(
+            &dir.join("cells").join(&r[col("cell")]).join("diverged.npy"),
+            64,
+        )
+        .unwrap();
+        let flagged = mask.iter().filter(|&&d| d).count();
+        assert_eq!(flagged.to_string(), &r[col("diverged_chains")]);
+    }
 
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("Cells without an α̂ (2)"), "{md}");
@@ -433,4 +443,50 @@ fn shipped_quick_study_runs_and_shows_heavier_tails_at_larger_steps() {
             alpha_at(2.1)
         );
     }
+}
+
+#[test]
+fn report_compares_mlp_cells_on_whole_parameter_rows() {
+    // An MLP chain's row is all its P = 5·4 + 4 = 24 weights, not d = 5 values: the
+    // report's SGD − KM interval must resample those rows, as the cells' own α̂ did.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    let mlp = r#"{
+      "name": "mlp",
+      "base": { "chains": 120, "steps": 200, "dim": 5, "teacher": "e1", "model": "mlp",
+                "depth": 2, "hidden": 4, "eta": 0.05 },
+      "grid": { "algorithm": ["sgd", "km"] }
+    }"#;
+    run_sweep(&study(mlp), &dir, Shard::ALL, 2, true).unwrap();
+    write_report(&dir, None, &ReportOptions::default()).unwrap();
+    let rows = |alg: &str| {
+        let cell = std::fs::read_dir(dir.join("cells"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| common::run_json(p)["config"]["algorithm"] == alg)
+            .unwrap();
+        let w = tailgate::io::read_npy_f64(&cell.join("final.npy")).unwrap();
+        assert_eq!(w.shape, vec![120, 24]);
+        tailgate::tail::Rows::new(w.values, 24).unwrap()
+    };
+    let stat = |r: tailgate::tail::Rows| {
+        let r = tailgate::tail::center_in_place(r, &tailgate::tail::Center::Mean)?;
+        Ok(tailgate::tail::mohammadi_median(&r, &tailgate::tail::BlockGrid::Network)?.alpha)
+    };
+    let options = ReportOptions::default();
+    let ci = tailgate::tail::bootstrap_diff_ci(
+        &rows("sgd"),
+        &rows("km"),
+        options.resamples,
+        0.95,
+        options.seed,
+        stat,
+    )
+    .unwrap();
+    let md = std::fs::read_to_string(dir.join("report").join("report.md")).unwrap();
+    let want = format!("[{:+.3}, {:+.3}]", ci.lo, ci.hi);
+    assert!(
+        md.contains(&want),
+        "report.md lacks the interval {want}:\n{md}"
+    );
 }

@@ -131,6 +131,11 @@ fn write_outputs(
     let shape = [config.chains, config.params_per_chain()];
     write_npy(&out.path("final.npy"), &shape, &trained.final_weights)?;
     write_npy(&out.path("average.npy"), &shape, &trained.average_weights)?;
+    write_npy(
+        &out.path("diverged.npy"),
+        &[config.chains],
+        &trained.diverged,
+    )?;
     let center = match (&config.center, &trained.least_squares) {
         (Center::LeastSquares, Some(w)) => Center::Vector(w.clone()),
         (Center::LeastSquares, None) => {

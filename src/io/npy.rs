@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// Writes a C-order array of float32 or float64.
+/// Writes a C-order array (float32, float64 or bool).
 pub fn write_npy<T: npyz::AutoSerialize + Copy>(
     path: &Path,
     shape: &[usize],

@@ -96,6 +96,39 @@ pub fn read_npy_f64(path: &Path) -> Result<Array> {
     Ok(Array { values, shape })
 }
 
+/// A 1-D bool `.npy` of `len` entries (a run's `diverged.npy`).
+pub fn read_npy_mask(path: &Path, len: usize) -> Result<Vec<bool>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| input_err(path, format!("not a readable .npy file: {e}")))?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    if shape != [len] {
+        return Err(input_err(
+            path,
+            format!("shape {shape:?}: expected [{len}] (one entry per chain)"),
+        ));
+    }
+    match npy.dtype() {
+        DType::Plain(ts) if ts.type_char() == TypeChar::Bool => {}
+        other => {
+            return Err(input_err(
+                path,
+                format!("unsupported dtype {}: expected bool", other.descr()),
+            ));
+        }
+    }
+    let values: Vec<bool> = npy
+        .into_vec()
+        .map_err(|e| input_err(path, format!("truncated or unreadable data: {e}")))?;
+    if values.len() != len {
+        return Err(input_err(
+            path,
+            format!("truncated data: {} of {len} entries", values.len()),
+        ));
+    }
+    Ok(values)
+}
+
 fn read_csv(path: &Path) -> Result<Array> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)

@@ -8,7 +8,7 @@ pub use plot::{Chart, Point, Series, draw};
 use crate::commands::train::write_json;
 use crate::config::{Algorithm, TrainConfig};
 use crate::error::{Error, Result};
-use crate::io::{StagedDir, read_npy_f64, write_atomically};
+use crate::io::{StagedDir, read_npy_f64, read_npy_mask, write_atomically};
 use crate::study::{cell_id, kappa};
 use crate::sweep::{cell_dir, read_record};
 use crate::tail::{self, Center, Rows, bootstrap_diff_ci, center_rows, mohammadi_median};
@@ -601,22 +601,41 @@ fn heaviest_per_algorithm<'a>(group: &[&'a CellResult]) -> Vec<&'a CellResult> {
     best.into_values().collect()
 }
 
-/// A cell's finite, non-diverged final rows (uncentred), as its summary kept them.
+/// A cell's finite, non-diverged final rows (uncentred, one row of all the chain's
+/// parameters), as its summary kept them: the chains flagged in `diverged.npy`, or, in run
+/// folders older than that file, the rows past `divergence_norm` (where the trainer froze them).
 pub fn kept_rows(cell: &CellResult) -> Result<Rows> {
     let cfg = cell.config();
+    let width = cfg.params_per_chain();
     let path = cell.dir.join("final.npy");
     let array = read_npy_f64(&path)?;
+    if array.shape != [cfg.chains, width] {
+        return Err(Error::Input {
+            path,
+            message: format!(
+                "shape {:?}: the run's config gives [{}, {width}] (chains, parameters per chain)",
+                array.shape, cfg.chains
+            ),
+        });
+    }
+    let mask_path = cell.dir.join("diverged.npy");
+    let diverged = if mask_path.exists() {
+        read_npy_mask(&mask_path, cfg.chains)?
+    } else {
+        array
+            .values
+            .chunks_exact(width)
+            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt() > cfg.divergence_norm)
+            .collect()
+    };
     let kept: Vec<f64> = array
         .values
-        .chunks_exact(cfg.dim)
-        .filter(|r| {
-            r.iter().all(|v| v.is_finite())
-                && r.iter().map(|v| v * v).sum::<f64>().sqrt() <= cfg.divergence_norm
-        })
-        .flatten()
-        .copied()
+        .chunks_exact(width)
+        .zip(diverged)
+        .filter(|(r, d)| !d && r.iter().all(|v| v.is_finite()))
+        .flat_map(|(r, _)| r.iter().copied())
         .collect();
-    Rows::new(kept, cfg.dim).map_err(|e| Error::Input {
+    Rows::new(kept, width).map_err(|e| Error::Input {
         path,
         message: e.to_string(),
     })
