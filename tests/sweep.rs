@@ -394,6 +394,15 @@ fn cli_sweep_errors_and_slurm_script() {
     assert!(script.contains(" sweep --config "));
     assert!(script.contains(&dir.display().to_string()));
     assert!(dir.join("study.json").exists());
+    // Nothing trained yet: the report's summary.csv is a header without rows, not an
+    // empty file (which pandas refuses).
+    let empty = write_report(&dir, None, &ReportOptions::default()).unwrap();
+    assert_eq!(empty.cells_done, 0);
+    let mut csv = csv::Reader::from_path(dir.join("report").join("summary.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header.len(), 26, "{header:?}");
+    assert_eq!((&header[0][..], &header[13][..]), ("cell", "alpha"));
+    assert_eq!(csv.records().count(), 0);
     // The script's sweep, as one array task would run it.
     let out = tailgate()
         .env("SLURM_ARRAY_TASK_ID", "1")

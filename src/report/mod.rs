@@ -125,7 +125,7 @@ impl Setup {
 }
 
 /// One row of `summary.csv`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct CsvRow<'a> {
     pub cell: &'a str,
     pub algorithm: &'static str,
@@ -358,6 +358,20 @@ fn file_name(p: &Path) -> String {
 pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
     write_atomically(path, |tmp| {
         let mut w = csv::Writer::from_path(tmp).map_err(|e| csv_error(tmp, e))?;
+        if cells.is_empty() {
+            // The header comes with the first row; without one, pandas and numpy would get an
+            // empty file instead of a table with no rows.
+            let mut header = csv::Writer::from_writer(vec![]);
+            header
+                .serialize(CsvRow::default())
+                .map_err(|e| csv_error(tmp, e))?;
+            let bytes = header
+                .into_inner()
+                .map_err(|e| Error::io(tmp, e.into_error()))?;
+            let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+            w.write_record(line.split(|&b| b == b','))
+                .map_err(|e| csv_error(tmp, e))?;
+        }
         for c in cells {
             let cfg = c.config();
             let s = &c.run.summary;
