@@ -178,7 +178,9 @@ struct BlockSums<'a> {
     /// Rows in each open block.
     filled: Vec<usize>,
     sum_log_blocks: Vec<f64>,
+    /// Sizes whose open block just filled (a work stack for [`BlockSums::finish`]).
     finished: Vec<usize>,
+    /// A finished block, copied out so it can be added to the larger sizes' open blocks.
     block: Vec<f64>,
 }
 
