@@ -328,6 +328,9 @@ pub struct EstimateArgs {
     /// Also write the Hill plot (columns `k,alpha` for k = 1 … min(N − 1, 100000)) to this CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub hill_plot: Option<PathBuf>,
+    /// No progress bar for the bootstrap resamples (shown on a terminal otherwise).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Flags of `tailgate sample-stable`.

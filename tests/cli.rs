@@ -228,8 +228,9 @@ fn estimate_default_recovers_stable_alpha() {
         p(&file),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = tailgate(&["estimate", p(&file), "--format", "json"]);
+    let o = tailgate(&["estimate", p(&file), "--format", "json", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let alpha = json["alpha"].as_f64().unwrap();
     assert!((alpha - 1.5).abs() < 0.05, "alpha {alpha}");

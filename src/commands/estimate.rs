@@ -1,4 +1,5 @@
 use crate::cli::{CenterChoice, EstimateArgs, EstimatorChoice, Format, GridChoice};
+use crate::commands::train::progress_bar;
 use crate::error::{Error, Result};
 use crate::io::{read_samples, write_atomically};
 use crate::tail::{
@@ -88,9 +89,19 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         if args.bootstrap == 0 {
             return Ok(None);
         }
+        // Each resample costs a pass over every sample: minutes for 10⁷ samples.
+        let bar = progress_bar(
+            args.bootstrap as u64,
+            "bootstrap resamples, eta {eta}",
+            args.quiet,
+        );
         let ci = bootstrap_ci(&rows, args.bootstrap, args.ci, args.seed, |r| {
-            stat(&center_in_place(r, &center)?)
-        })?;
+            let value = stat(&center_in_place(r, &center)?);
+            bar.inc(1);
+            value
+        });
+        bar.finish_and_clear();
+        let ci = ci?;
         Ok::<_, TailError>(Some(Ci {
             level: ci.level,
             lo: ci.lo,
