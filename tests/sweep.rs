@@ -498,4 +498,29 @@ fn report_compares_mlp_cells_on_whole_parameter_rows() {
         md.contains(&want),
         "report.md lacks the interval {want}:\n{md}"
     );
+
+    // A damaged diverged.npy is refused by name, not read as some mask.
+    let cell = std::fs::read_dir(dir.join("cells"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mask = cell.join("diverged.npy");
+    tailgate::io::write_npy(&mask, &[120], &[0.0f32; 120]).unwrap();
+    let err = write_report(&dir, None, &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("diverged.npy") && err.contains("expected bool"),
+        "{err}"
+    );
+    tailgate::io::write_npy(&mask, &[119], &[false; 119]).unwrap();
+    let err = write_report(&dir, None, &ReportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("diverged.npy") && err.contains("expected [120]"),
+        "{err}"
+    );
 }
