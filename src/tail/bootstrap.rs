@@ -19,8 +19,8 @@ pub struct BootstrapCi {
 }
 
 /// Percentile interval of `statistic` over `resamples` resamples of the rows with
-/// replacement (each resample handed over owned, so the statistic may centre it in place). Resample `r` uses its own seeded stream, so the interval does not depend
-/// on the thread count.
+/// replacement, each handed over owned (the statistic may centre it in place). Resample `r`
+/// uses its own seeded stream, so the interval does not depend on the thread count.
 pub fn bootstrap_ci<F>(
     rows: &Rows,
     resamples: usize,
