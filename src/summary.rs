@@ -76,11 +76,15 @@ pub struct TailSummary {
 }
 
 /// The rows (of `width` values) of chains that did not diverge and are finite, in f64.
-fn kept_rows(data: &[f32], width: usize, diverged: &[bool]) -> Vec<f64> {
+pub(crate) fn kept_rows<T: Copy + Into<f64>>(
+    data: &[T],
+    width: usize,
+    diverged: &[bool],
+) -> Vec<f64> {
     data.chunks_exact(width)
         .zip(diverged)
-        .filter(|(row, d)| !**d && row.iter().all(|v| v.is_finite()))
-        .flat_map(|(row, _)| row.iter().map(|&v| f64::from(v)))
+        .filter(|(row, d)| !**d && row.iter().all(|&v| v.into().is_finite()))
+        .flat_map(|(row, _)| row.iter().map(|&v| v.into()))
         .collect()
 }
 

@@ -507,20 +507,17 @@ fn report_compares_mlp_cells_on_whole_parameter_rows() {
         .unwrap()
         .path();
     let mask = cell.join("diverged.npy");
+    let refused_saying = |expected: &str| {
+        let err = write_report(&dir, None, &ReportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("diverged.npy") && err.contains(expected),
+            "{err}"
+        );
+    };
     tailgate::io::write_npy(&mask, &[120], &[0.0f32; 120]).unwrap();
-    let err = write_report(&dir, None, &ReportOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("diverged.npy") && err.contains("expected bool"),
-        "{err}"
-    );
+    refused_saying("expected bool");
     tailgate::io::write_npy(&mask, &[119], &[false; 119]).unwrap();
-    let err = write_report(&dir, None, &ReportOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("diverged.npy") && err.contains("expected [120]"),
-        "{err}"
-    );
+    refused_saying("expected [120]");
 }

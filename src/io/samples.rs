@@ -1,5 +1,6 @@
 use crate::error::{Error, Result};
 use npyz::{DType, TypeChar};
+use std::io::Cursor;
 use std::path::Path;
 
 /// An array read from disk: row-major f64 values and their shape (1-D or 2-D).
@@ -42,13 +43,28 @@ pub fn read_samples(path: &Path) -> Result<Array> {
     }
 }
 
+/// A `.npy` file read into memory, its header parsed.
+type Npy = npyz::NpyFile<Cursor<Vec<u8>>>;
+
+/// A `.npy` file's header parsed, with its shape; the data not yet read.
+fn open_npy(path: &Path) -> Result<(Npy, Vec<usize>)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let npy = npyz::NpyFile::new(Cursor::new(bytes))
+        .map_err(|e| input_err(path, format!("not a readable .npy file: {e}")))?;
+    let shape = npy.shape().iter().map(|&s| s as usize).collect();
+    Ok((npy, shape))
+}
+
+/// The data of an opened `.npy` as `T` (its dtype already checked).
+fn npy_values<T: npyz::Deserialize>(path: &Path, npy: Npy) -> Result<Vec<T>> {
+    npy.into_vec()
+        .map_err(|e| input_err(path, format!("truncated or unreadable data: {e}")))
+}
+
 /// A float32/float64 `.npy` of any shape, widened to f64. Rejects other dtypes,
 /// Fortran order and truncated data.
 pub fn read_npy_f64(path: &Path) -> Result<Array> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| input_err(path, format!("not a readable .npy file: {e}")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let (npy, shape) = open_npy(path)?;
     if npy.order() != npyz::Order::C {
         return Err(input_err(
             path,
@@ -65,15 +81,11 @@ pub fn read_npy_f64(path: &Path) -> Result<Array> {
         }
     };
     let values: Vec<f64> = match (char, size) {
-        (TypeChar::Float, 4) => npy
-            .into_vec::<f32>()
-            .map_err(|e| input_err(path, format!("truncated or unreadable data: {e}")))?
+        (TypeChar::Float, 4) => npy_values::<f32>(path, npy)?
             .into_iter()
             .map(f64::from)
             .collect(),
-        (TypeChar::Float, 8) => npy
-            .into_vec::<f64>()
-            .map_err(|e| input_err(path, format!("truncated or unreadable data: {e}")))?,
+        (TypeChar::Float, 8) => npy_values(path, npy)?,
         _ => {
             return Err(input_err(
                 path,
@@ -98,10 +110,7 @@ pub fn read_npy_f64(path: &Path) -> Result<Array> {
 
 /// A 1-D bool `.npy` of `len` entries (a run's `diverged.npy`).
 pub fn read_npy_mask(path: &Path, len: usize) -> Result<Vec<bool>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| input_err(path, format!("not a readable .npy file: {e}")))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let (npy, shape) = open_npy(path)?;
     if shape != [len] {
         return Err(input_err(
             path,
@@ -117,9 +126,7 @@ pub fn read_npy_mask(path: &Path, len: usize) -> Result<Vec<bool>> {
             ));
         }
     }
-    let values: Vec<bool> = npy
-        .into_vec()
-        .map_err(|e| input_err(path, format!("truncated or unreadable data: {e}")))?;
+    let values: Vec<bool> = npy_values(path, npy)?;
     if values.len() != len {
         return Err(input_err(
             path,

@@ -642,13 +642,7 @@ pub fn kept_rows(cell: &CellResult) -> Result<Rows> {
             .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt() > cfg.divergence_norm)
             .collect()
     };
-    let kept: Vec<f64> = array
-        .values
-        .chunks_exact(width)
-        .zip(diverged)
-        .filter(|(r, d)| !d && r.iter().all(|v| v.is_finite()))
-        .flat_map(|(r, _)| r.iter().copied())
-        .collect();
+    let kept = crate::summary::kept_rows(&array.values, width, &diverged);
     Rows::new(kept, width).map_err(|e| Error::Input {
         path,
         message: e.to_string(),
