@@ -1,7 +1,7 @@
 //! Command-line definitions. Every flag is documented where it is defined.
 
 use crate::backend::BackendKind;
-use crate::config::{Algorithm, Labels, Model, Teacher, TrainConfig};
+use crate::config::{Algorithm, DataRng, Labels, Model, Teacher, TrainConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -194,6 +194,11 @@ pub struct TrainArgs {
     /// instead of fresh data [default: online].
     #[arg(long, value_name = "N")]
     pub dataset_size: Option<usize>,
+    /// Data generator: `xoshiro` (per-chain streams drawn on host threads; fastest on a
+    /// CPU) or `philox` (counter-based Philox4x32-10 with Box–Muller normals; with
+    /// `--backend wgpu` drawn on the GPU, no upload per step) [default: xoshiro].
+    #[arg(long, value_enum)]
+    pub data_rng: Option<DataRng>,
     /// Teacher w*: `random` (seeded unit vector) or `e1` [default: random].
     #[arg(long, value_enum)]
     pub teacher: Option<Teacher>,
@@ -235,6 +240,7 @@ impl TrainArgs {
             seed,
             labels,
             label_noise,
+            data_rng,
             teacher,
             momentum,
             weight_decay,

@@ -106,6 +106,21 @@ impl Labels {
     }
 }
 
+/// The generator of the training data (the teacher and initial weights always come from
+/// seeded host streams).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DataRng {
+    /// One xoshiro256++ stream per chain with a ziggurat normal, drawn on host threads and
+    /// uploaded: the fastest on a CPU.
+    #[default]
+    Xoshiro,
+    /// Philox4x32-10, counter-based, with Box–Muller normals: a chain's data at a step
+    /// depend only on (seed, step, chain), so the wgpu backend draws them on the GPU with
+    /// no upload (CPU backends draw the same numbers on host threads).
+    Philox,
+}
+
 /// Everything that determines a training run. Written, fully resolved, into `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -140,6 +155,9 @@ pub struct TrainConfig {
     /// n: train on one fixed dataset of n points (shared by all chains; each step a chain
     /// draws b distinct points) instead of fresh data; `null` = online.
     pub dataset_size: Option<usize>,
+    /// Generator of the fresh data: `xoshiro` (host) or `philox` (counter-based; drawn on
+    /// the device with wgpu).
+    pub data_rng: DataRng,
     /// Heavy-ball momentum μ of burn's SGD (both algorithms): v ← μ v + g, w ← w − η v;
     /// 0 = plain steps.
     pub momentum: f64,
@@ -182,6 +200,7 @@ impl Default for TrainConfig {
             depth: 3,
             hidden: 32,
             dataset_size: None,
+            data_rng: DataRng::Xoshiro,
             momentum: 0.0,
             weight_decay: 0.0,
             burn_in: None,
@@ -308,6 +327,21 @@ impl TrainConfig {
                     self.batch
                 ),
             ));
+        }
+        if self.data_rng == DataRng::Philox {
+            if self.dataset_size.is_some() {
+                return Err(Error::config(
+                    "data_rng",
+                    "`philox` draws fresh data every step; a fixed dataset (`dataset_size`) is drawn with `xoshiro`",
+                ));
+            }
+            // Philox's counter holds the step and the chain in 32-bit words.
+            if self.steps > u32::MAX as usize {
+                return Err(Error::config(
+                    "steps",
+                    format!("`philox` data allow at most {} steps", u32::MAX),
+                ));
+            }
         }
         if self.center == Center::LeastSquares
             && (self.model != Model::Linear || self.dataset_size.is_none_or(|n| n < self.dim))

@@ -1,7 +1,8 @@
 //! The one training loop: every algorithm, every backend.
 
-use crate::config::{Algorithm, Model, TrainConfig};
-use crate::data::{self, DataSource};
+use crate::backend::BackendKind;
+use crate::config::{Algorithm, DataRng, Model, TrainConfig};
+use crate::data::{self, DataSource, DeviceSource};
 use crate::error::Result;
 use crate::io::NpyStream;
 use crate::model::{Mlp, ReluGate};
@@ -58,26 +59,40 @@ pub fn train(
     };
     let burn_in = config.burn_in.unwrap_or(config.steps / 2);
 
+    let input = learner.input_device();
+    // `philox` data on a GPU are drawn there: at 10⁵ chains an upload per step cannot feed
+    // it. CPU backends draw the same numbers faster on host threads.
+    let on_device = config.data_rng == DataRng::Philox && config.backend == BackendKind::Wgpu;
+    let mut device_source = on_device.then(|| DeviceSource::new(config, &teacher, &input));
+
     // The data never depend on the iterates, so a large batch is drawn on another thread
     // while the previous one steps (a bounded queue: at most two batches wait). Drawing
     // dominates a CPU step (BENCHMARKS.md); the numbers are the same as drawn in line.
     // Small batches are drawn in line: the hand-off would cost more than the drawing.
     let learner = std::thread::scope(|scope| -> Result<Learner> {
-        let mut next_batch: Box<dyn FnMut() -> data::Batch> = if source.is_large() {
-            let (queue, batches) = std::sync::mpsc::sync_channel(1);
-            let steps = config.steps;
-            scope.spawn(move || {
-                for _ in 0..steps {
-                    // A closed queue means the loop stopped early (an error): stop drawing.
-                    if queue.send(source.next_batch()).is_err() {
-                        break;
+        let mut next_batch: Box<dyn FnMut() -> (Tensor<3>, Tensor<2>)> =
+            if let Some(device_source) = device_source.as_mut() {
+                Box::new(|| device_source.next_batch())
+            } else if source.is_large() {
+                let (queue, batches) = std::sync::mpsc::sync_channel(1);
+                let steps = config.steps;
+                scope.spawn(move || {
+                    for _ in 0..steps {
+                        // A closed queue means the loop stopped early (an error): stop drawing.
+                        if queue.send(source.next_batch()).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
-            Box::new(move || batches.recv().expect("the data thread draws every batch"))
-        } else {
-            Box::new(move || source.next_batch())
-        };
+                });
+                let input = &input;
+                Box::new(move || {
+                    let batch = batches.recv().expect("the data thread draws every batch");
+                    batch.into_device(input)
+                })
+            } else {
+                let input = &input;
+                Box::new(move || source.next_batch().into_device(input))
+            };
         for step in 1..=config.steps {
             let batch = next_batch();
             learner = learner.step(batch, config.eta, &monitor);
@@ -180,8 +195,20 @@ impl Learner {
         }
     }
 
+    /// Where the update reads its batch: the autodiff device for a gradient through the
+    /// tape, the plain one otherwise.
+    fn input_device(&self) -> Device {
+        match self {
+            Learner::Gate {
+                model, optimizer, ..
+            } if !optimizer.on_tape() => model.valid().weight.val().device(),
+            Learner::Gate { model, .. } => model.weight.val().device(),
+            Learner::Mlp { model, .. } => model.layers[0].val().device(),
+        }
+    }
+
     /// One step; chains the monitor found diverged stay where they are.
-    fn step(self, batch: crate::data::Batch, eta: f64, monitor: &DivergenceMonitor) -> Self {
+    fn step(self, batch: (Tensor<3>, Tensor<2>), eta: f64, monitor: &DivergenceMonitor) -> Self {
         let (frozen, diverged, device) = (monitor.count, &monitor.diverged, &monitor.device);
         match self {
             Learner::Gate {

@@ -1,10 +1,11 @@
 //! The same run on every compiled backend gives the same numbers (within float32
-//! tolerance): data come from the host, so only the arithmetic differs.
+//! tolerance): `xoshiro` data come from the host, so only the arithmetic differs; `philox`
+//! data are drawn on the GPU with wgpu and on the host otherwise.
 
 mod common;
 
 use tailgate::backend::BackendKind;
-use tailgate::config::{Algorithm, TrainConfig};
+use tailgate::config::{Algorithm, DataRng, TrainConfig};
 
 fn agree(a: &[f32], b: &[f32], what: &str) {
     assert_eq!(a.len(), b.len());
@@ -24,11 +25,15 @@ fn config(algorithm: Algorithm, backend: BackendKind) -> TrainConfig {
     cfg
 }
 
-fn check_against_flex(backend: BackendKind) {
+fn check_against_flex(backend: BackendKind, data_rng: DataRng) {
     for algorithm in [Algorithm::Sgd, Algorithm::Km] {
-        let flex = common::run(&config(algorithm, BackendKind::Flex));
-        let other = common::run(&config(algorithm, backend));
-        let what = format!("{algorithm:?} on {}", backend.name());
+        let with_rng = |backend| TrainConfig {
+            data_rng,
+            ..config(algorithm, backend)
+        };
+        let flex = common::run(&with_rng(BackendKind::Flex));
+        let other = common::run(&with_rng(backend));
+        let what = format!("{algorithm:?} on {} ({data_rng:?})", backend.name());
         agree(
             &flex.final_weights,
             &other.final_weights,
@@ -45,13 +50,20 @@ fn check_against_flex(backend: BackendKind) {
 
 #[test]
 fn ndarray_agrees_with_flex() {
-    check_against_flex(BackendKind::Ndarray);
+    check_against_flex(BackendKind::Ndarray, DataRng::Xoshiro);
 }
 
 #[cfg(feature = "wgpu")]
 #[test]
 fn wgpu_agrees_with_flex() {
-    check_against_flex(BackendKind::Wgpu);
+    check_against_flex(BackendKind::Wgpu, DataRng::Xoshiro);
+}
+
+/// wgpu draws `philox` data on the device, flex on the host: the runs still agree.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_drawing_philox_data_on_the_device_agrees_with_flex() {
+    check_against_flex(BackendKind::Wgpu, DataRng::Philox);
 }
 
 #[cfg(feature = "wgpu")]

@@ -1,6 +1,7 @@
-//! The data setups: labels follow the teacher exactly, streams are seeded per chain.
+//! The data setups: labels follow the teacher exactly, streams are seeded per chain; for
+//! both data generators where the property concerns the fresh data.
 
-use tailgate::config::{Labels, Teacher, TrainConfig};
+use tailgate::config::{DataRng, Labels, Teacher, TrainConfig};
 use tailgate::data::{DataSource, initial_weights, teacher};
 
 fn config(labels: Labels) -> TrainConfig {
@@ -21,10 +22,19 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+const RNGS: [DataRng; 2] = [DataRng::Xoshiro, DataRng::Philox];
+
+fn with_rng(cfg: TrainConfig, data_rng: DataRng) -> TrainConfig {
+    TrainConfig { data_rng, ..cfg }
+}
+
 #[test]
 fn labels_follow_the_teacher() {
-    for labels in [Labels::Realizable, Labels::Binary01, Labels::BinaryPm1] {
-        let cfg = config(labels);
+    for (labels, rng) in [Labels::Realizable, Labels::Binary01, Labels::BinaryPm1]
+        .into_iter()
+        .flat_map(|l| RNGS.map(|r| (l, r)))
+    {
+        let cfg = with_rng(config(labels), rng);
         let w_star = teacher(&cfg);
         let batch = DataSource::new(&cfg, w_star.clone()).next_batch();
         for (x, &y) in batch.x.chunks_exact(cfg.dim).zip(&batch.y) {
@@ -40,15 +50,22 @@ fn labels_follow_the_teacher() {
                     }
                 }
             };
-            assert_eq!(y, want, "{labels:?}");
+            assert_eq!(y, want, "{labels:?} {rng:?}");
         }
     }
 }
 
 #[test]
 fn mixture_classes_are_shifted_along_the_teacher() {
+    for rng in RNGS {
+        mixture_case(rng);
+    }
+}
+
+fn mixture_case(rng: DataRng) {
     let cfg = TrainConfig {
         chains: 400,
+        data_rng: rng,
         ..config(Labels::Mixture)
     };
     let w_star = teacher(&cfg);
@@ -63,16 +80,28 @@ fn mixture_classes_are_shifted_along_the_teacher() {
             neg = (neg.0 + z, neg.1 + 1)
         }
     }
-    // w*·x ~ N(±μ, 1) with μ = 2, 3200 samples.
-    assert!((pos.0 / pos.1 as f64 - 2.0).abs() < 0.1);
-    assert!((neg.0 / neg.1 as f64 + 2.0).abs() < 0.1);
+    // w*·x ~ N(±μ, 1) with μ = 2, 3200 samples, half in each class.
+    assert!((pos.0 / pos.1 as f64 - 2.0).abs() < 0.1, "{rng:?}");
+    assert!((neg.0 / neg.1 as f64 + 2.0).abs() < 0.1, "{rng:?}");
+    assert!(
+        (pos.1 as f64 / 3200.0 - 0.5).abs() < 0.04,
+        "{rng:?}: {} positive",
+        pos.1
+    );
 }
 
 #[test]
 fn label_noise_has_the_configured_spread() {
+    for rng in RNGS {
+        noise_case(rng);
+    }
+}
+
+fn noise_case(rng: DataRng) {
     let cfg = TrainConfig {
         label_noise: 0.5,
         chains: 500,
+        data_rng: rng,
         ..config(Labels::Realizable)
     };
     let w_star = teacher(&cfg);
@@ -84,7 +113,11 @@ fn label_noise_has_the_configured_spread() {
         .map(|(x, &y)| (y - dot(x, &w_star).max(0.0)) as f64)
         .collect();
     let var = resid.iter().map(|r| r * r).sum::<f64>() / resid.len() as f64;
-    assert!((var.sqrt() - 0.5).abs() < 0.02, "sd {}", var.sqrt());
+    assert!(
+        (var.sqrt() - 0.5).abs() < 0.02,
+        "{rng:?}: sd {}",
+        var.sqrt()
+    );
 }
 
 #[test]
@@ -117,12 +150,19 @@ fn teacher_and_init_are_seeded() {
 
 #[test]
 fn a_chains_data_do_not_depend_on_the_chain_count_or_the_drawing_path() {
+    for rng in RNGS {
+        chain_count_case(rng);
+    }
+}
+
+fn chain_count_case(rng: DataRng) {
     // 200 chains × 8 × 100 floats are drawn on the thread pool (and ahead of the step by
     // the trainer); one chain is drawn in line. Chain 0 sees the same samples either way.
     let large = TrainConfig {
         chains: 200,
         dim: 100,
         label_noise: 1.0,
+        data_rng: rng,
         ..config(Labels::Realizable)
     };
     let one = TrainConfig {

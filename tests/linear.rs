@@ -38,7 +38,7 @@ fn linear_sgd_step_matches_hand_computation() {
     let device = Device::flex().autodiff();
     let model = ReluGate::from_weights(w.clone(), 2, 2, &device).into_linear(true);
     let mut sgd = Sgd::new(burn_sgd(&TrainConfig::default()));
-    let got = weights(&sgd.step(model, batch, eta, None));
+    let got = weights(&sgd.step(model, batch.into_device(&device), eta, None));
     for (g, w) in got.iter().zip(&want) {
         assert!((*g as f64 - w).abs() < 1e-6, "got {got:?}, want {want:?}");
     }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use tailgate::config::{Algorithm, Labels, TrainConfig};
 use tailgate::data::Batch;
 use tailgate::model::ReluGate;
@@ -52,7 +52,18 @@ fn by_hand(w: &[f32], batch: &Batch, eta: f64, sgd: bool) -> Vec<f64> {
 fn one_step(opt: &mut dyn GateOptimizer, w: &[f32], batch: &Batch, eta: f64) -> Vec<f32> {
     let device = Device::flex().autodiff();
     let model = ReluGate::from_weights(w.to_vec(), batch.chains, batch.dim, &device);
-    weights(&opt.step(model, batch.clone(), eta, None))
+    weights(&opt.step(model, upload(opt, batch), eta, None))
+}
+
+/// The batch on the device the optimizer reads it from.
+fn upload(opt: &dyn GateOptimizer, batch: &Batch) -> (Tensor<3>, Tensor<2>) {
+    let device = Device::flex();
+    let device = if opt.on_tape() {
+        device.autodiff()
+    } else {
+        device
+    };
+    batch.clone().into_device(&device)
 }
 
 fn sgd() -> Sgd {
@@ -141,8 +152,8 @@ fn km_with_momentum_is_heavy_ball() {
     let mut opt = KarmakarMukherjee::new(burn_sgd(&cfg));
     let device = Device::flex().autodiff();
     let model = ReluGate::from_weights(w0.clone(), 2, 3, &device);
-    let model = opt.step(model, batch.clone(), eta, None);
-    let model = opt.step(model, batch.clone(), eta, None);
+    let model = opt.step(model, upload(&opt, &batch), eta, None);
+    let model = opt.step(model, upload(&opt, &batch), eta, None);
     assert_close(&weights(&model), &w2, 1e-5);
 }
 

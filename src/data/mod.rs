@@ -1,7 +1,8 @@
-//! Data setups and label models, generated on the host from seeded streams so the same
-//! seed gives the same x and y on every backend (science.md §2).
+//! Data setups and label models, generated from seeded streams so the same seed gives the
+//! same x and y on every backend (science.md §2): on the host, or for `philox` data on the
+//! device (`device`), from a generator the host reproduces.
 
-use crate::config::{Labels, Teacher, TrainConfig};
+use crate::config::{DataRng, Labels, Teacher, TrainConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::RngExt;
 use rand::SeedableRng;
@@ -9,7 +10,11 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
+mod device;
 pub mod normal;
+pub mod philox;
+
+pub use device::DeviceSource;
 
 /// One mini-batch per chain, on the host: `x` is `[chains, b, d]`, `y` is `[chains, b]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,9 +206,15 @@ pub fn initial_mlp_weights(config: &TrainConfig) -> Vec<(Vec<f32>, [usize; 3])> 
 /// floats, a one-chain batch 100).
 pub const LARGE_BATCH: usize = 16_384;
 
+/// Normals a `philox` sample takes: d for x, then (after all b inputs of the batch) one
+/// for the label noise and one for the mixture class of each sample.
+pub fn philox_normals(batch: usize, dim: usize) -> usize {
+    batch * (dim + 2)
+}
+
 /// The per-chain data streams and the label model: draws fresh batches every step.
 pub struct DataSource {
-    rngs: Vec<Xoshiro256PlusPlus>,
+    streams: Streams,
     teacher: Vec<f32>,
     labels: Labels,
     /// A linear teacher: realizable labels are `w*·x`.
@@ -216,12 +227,34 @@ pub struct DataSource {
     dataset: Option<std::sync::Arc<Dataset>>,
 }
 
+/// Where a chain's next batch comes from.
+enum Streams {
+    /// One generator per chain, advanced by every draw.
+    Xoshiro(Vec<Xoshiro256PlusPlus>),
+    /// Batch `drawn` of chain `c` is a function of `(seed, drawn, c)` alone.
+    Philox {
+        seed: u64,
+        chains: usize,
+        drawn: u32,
+    },
+}
+
 impl DataSource {
     pub fn new(config: &TrainConfig, teacher: Vec<f32>) -> Self {
+        let streams = match config.data_rng {
+            DataRng::Xoshiro => Streams::Xoshiro(
+                (0..config.chains)
+                    .map(|c| stream(config.seed, DATA_STREAM, c as u64))
+                    .collect(),
+            ),
+            DataRng::Philox => Streams::Philox {
+                seed: config.seed,
+                chains: config.chains,
+                drawn: 0,
+            },
+        };
         DataSource {
-            rngs: (0..config.chains)
-                .map(|c| stream(config.seed, DATA_STREAM, c as u64))
-                .collect(),
+            streams,
             teacher,
             labels: config.labels,
             linear: config.model == crate::config::Model::Linear,
@@ -242,14 +275,22 @@ impl DataSource {
     /// Whether a batch is big enough (≥ [`LARGE_BATCH`] floats) to be worth other threads:
     /// drawn in parallel, and ahead of the step by the training loop.
     pub fn is_large(&self) -> bool {
-        self.rngs.len() * self.batch * self.dim >= LARGE_BATCH
+        self.chains() * self.batch * self.dim >= LARGE_BATCH
+    }
+
+    fn chains(&self) -> usize {
+        match &self.streams {
+            Streams::Xoshiro(rngs) => rngs.len(),
+            Streams::Philox { chains, .. } => *chains,
+        }
     }
 
     /// The next batch of every chain. Large batches fill chains in parallel, each from its
     /// own stream, so the numbers do not depend on the thread count.
     pub fn next_batch(&mut self) -> Batch {
         let (b, d) = (self.batch, self.dim);
-        let chains = self.rngs.len();
+        let chains = self.chains();
+        let large = self.is_large();
         let mut x = vec![0.0f32; chains * b * d];
         let mut y = vec![0.0f32; chains * b];
         let (dataset, teacher, labels, noise, sep, linear) = (
@@ -260,34 +301,67 @@ impl DataSource {
             self.separation,
             self.linear,
         );
-        let chain =
-            |((rng, xc), yc): ((&mut Xoshiro256PlusPlus, &mut [f32]), &mut [f32])| match dataset {
-                Some(data) => {
-                    let picks = rand::seq::index::sample(rng, data.len(), b);
-                    for ((i, xi), yi) in picks.iter().zip(xc.chunks_exact_mut(d)).zip(yc) {
-                        xi.copy_from_slice(&data.x[i * d..(i + 1) * d]);
-                        *yi = data.y[i];
-                    }
+        match &mut self.streams {
+            Streams::Xoshiro(rngs) => {
+                let chain =
+                    |((rng, xc), yc): ((&mut Xoshiro256PlusPlus, &mut [f32]), &mut [f32])| {
+                        match dataset {
+                            Some(data) => {
+                                let picks = rand::seq::index::sample(rng, data.len(), b);
+                                for ((i, xi), yi) in
+                                    picks.iter().zip(xc.chunks_exact_mut(d)).zip(yc)
+                                {
+                                    xi.copy_from_slice(&data.x[i * d..(i + 1) * d]);
+                                    *yi = data.y[i];
+                                }
+                            }
+                            None => {
+                                for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
+                                    *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
+                                }
+                            }
+                        }
+                    };
+                if large {
+                    rngs.par_iter_mut()
+                        .zip(x.par_chunks_mut(b * d))
+                        .zip(y.par_chunks_mut(b))
+                        .for_each(chain);
+                } else {
+                    // Handing a few hundred floats to the thread pool costs more than drawing them.
+                    rngs.iter_mut()
+                        .zip(x.chunks_mut(b * d))
+                        .zip(y.chunks_mut(b))
+                        .for_each(chain);
                 }
-                None => {
-                    for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
-                        *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
+            }
+            Streams::Philox { seed, drawn, .. } => {
+                let (seed, step) = (*seed, *drawn);
+                *drawn += 1;
+                let count = philox_normals(b, d);
+                let chain = |z: &mut Vec<f32>, (c, (xc, yc)): (usize, (&mut [f32], &mut [f32]))| {
+                    philox::host_normals(seed, step, c as u32, count, z);
+                    xc.copy_from_slice(&z[..b * d]);
+                    for (i, (xi, yi)) in xc.chunks_exact_mut(d).zip(yc).enumerate() {
+                        let positive = (labels == Labels::Mixture).then(|| z[b * d + b + i] > 0.0);
+                        *yi = clean_label(xi, positive, teacher, labels, sep, linear)
+                            + noise * z[b * d + i];
                     }
+                };
+                let scratch = || vec![0.0f32; 4 * philox::blocks(count)];
+                if large {
+                    x.par_chunks_mut(b * d)
+                        .zip(y.par_chunks_mut(b))
+                        .enumerate()
+                        .for_each_init(scratch, chain);
+                } else {
+                    let mut z = scratch();
+                    x.chunks_mut(b * d)
+                        .zip(y.chunks_mut(b))
+                        .enumerate()
+                        .for_each(|item| chain(&mut z, item));
                 }
-            };
-        if self.is_large() {
-            self.rngs
-                .par_iter_mut()
-                .zip(x.par_chunks_mut(b * d))
-                .zip(y.par_chunks_mut(b))
-                .for_each(chain);
-        } else {
-            // Handing a few hundred floats to the thread pool costs more than drawing them.
-            self.rngs
-                .iter_mut()
-                .zip(x.chunks_mut(b * d))
-                .zip(y.chunks_mut(b))
-                .for_each(chain);
+            }
         }
         Batch {
             x,
@@ -310,9 +384,27 @@ fn draw_sample(
     linear: bool,
 ) -> f32 {
     normal::fill(rng, x);
-    let clean = match labels {
-        Labels::Mixture => {
-            let positive = rng.random_bool(0.5);
+    let positive = (labels == Labels::Mixture).then(|| rng.random_bool(0.5));
+    let clean = clean_label(x, positive, teacher, labels, separation, linear);
+    if noise > 0.0 {
+        clean + noise * normal::one(rng)
+    } else {
+        clean
+    }
+}
+
+/// The noiseless label of the input `x` (drawn N(0, I)); for the mixture, `positive` is
+/// the sample's class and `x` is shifted to its mean.
+fn clean_label(
+    x: &mut [f32],
+    positive: Option<bool>,
+    teacher: &[f32],
+    labels: Labels,
+    separation: f32,
+    linear: bool,
+) -> f32 {
+    match (labels, positive) {
+        (Labels::Mixture, Some(positive)) => {
             let shift = if positive { separation } else { -separation };
             for (v, t) in x.iter_mut().zip(teacher) {
                 *v += shift * t;
@@ -327,11 +419,6 @@ fn draw_sample(
                 label(labels, z)
             }
         }
-    };
-    if noise > 0.0 {
-        clean + noise * normal::one(rng)
-    } else {
-        clean
     }
 }
 

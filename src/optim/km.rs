@@ -1,5 +1,4 @@
 use super::GateOptimizer;
-use crate::data::Batch;
 use crate::model::ReluGate;
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
@@ -21,11 +20,9 @@ impl KarmakarMukherjee {
 
 impl GateOptimizer for KarmakarMukherjee {
     /// `g = (1/b) Σ_i (ReLU(w·x_i) − y_i) x_i`, batched over chains.
-    fn direction(&self, model: &ReluGate, batch: Batch) -> Tensor<2> {
+    fn direction(&self, model: &ReluGate, x: Tensor<3>, y: Tensor<2>) -> Tensor<2> {
         let plain = model.valid();
-        let device = plain.weight.val().device();
-        let b = batch.batch;
-        let (x, y) = batch.into_device(&device);
+        let b = x.dims()[1];
         let residual = plain.forward(x.clone()) - y; // [chains, b]
         if b == 1 {
             // One sample: the direction is r·x itself (see `ReluGate::preactivation`).
@@ -37,6 +34,10 @@ impl GateOptimizer for KarmakarMukherjee {
             .matmul(x) // [chains, 1, d]
             .squeeze_dim::<2>(1)
             .div_scalar(b as f64)
+    }
+
+    fn on_tape(&self) -> bool {
+        false
     }
 
     fn optimizer(&mut self) -> &mut ModuleOptimizer {

@@ -1,5 +1,4 @@
 use super::half_mse;
-use crate::data::Batch;
 use crate::model::Mlp;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bool, Tensor};
@@ -15,16 +14,15 @@ impl MlpSgd {
         MlpSgd { optim }
     }
 
-    /// One step; layers of `frozen` chains (per-layer masks) stay where they are.
+    /// One step on the batch `x [chains, b, d]`, `y [chains, b]` (on the autodiff device);
+    /// layers of `frozen` chains (per-layer masks) stay where they are.
     pub fn step(
         &mut self,
         model: Mlp,
-        batch: Batch,
+        (x, y): (Tensor<3>, Tensor<2>),
         eta: f64,
         frozen: Option<&[Tensor<3, Bool>]>,
     ) -> Mlp {
-        let device = model.layers[0].val().device();
-        let (x, y) = batch.into_device(&device);
         let grads = half_mse(model.forward(x), y).backward();
         let mut params = GradientsParams::new();
         for (l, w) in model.layers.iter().enumerate() {

@@ -11,7 +11,6 @@ pub use mlp::MlpSgd;
 pub use sgd::Sgd;
 
 use crate::config::{Algorithm, TrainConfig};
-use crate::data::Batch;
 use crate::model::ReluGate;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
@@ -21,8 +20,12 @@ use burn::tensor::{Bool, Tensor};
 /// One step of a training algorithm on the gate.
 pub trait GateOptimizer {
     /// The direction `g` with `w ← w − η g` for plain steps, `[chains, d]`, on the
-    /// non-autodiff device.
-    fn direction(&self, model: &ReluGate, batch: Batch) -> Tensor<2>;
+    /// non-autodiff device, from the batch `x [chains, b, d]`, `y [chains, b]`.
+    fn direction(&self, model: &ReluGate, x: Tensor<3>, y: Tensor<2>) -> Tensor<2>;
+
+    /// Whether the batch must live on the autodiff device (a gradient through the tape)
+    /// rather than the plain one.
+    fn on_tape(&self) -> bool;
 
     /// burn's optimizer that turns directions into steps.
     fn optimizer(&mut self) -> &mut ModuleOptimizer;
@@ -31,11 +34,11 @@ pub trait GateOptimizer {
     fn step(
         &mut self,
         model: ReluGate,
-        batch: Batch,
+        (x, y): (Tensor<3>, Tensor<2>),
         eta: f64,
         frozen: Option<&Tensor<2, Bool>>,
     ) -> ReluGate {
-        let mut g = self.direction(&model, batch);
+        let mut g = self.direction(&model, x, y);
         if let Some(mask) = frozen {
             g = g.mask_fill(mask.clone(), 0.0);
         }

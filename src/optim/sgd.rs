@@ -1,5 +1,4 @@
 use super::{GateOptimizer, half_mse};
-use crate::data::Batch;
 use crate::model::ReluGate;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::Tensor;
@@ -18,15 +17,17 @@ impl Sgd {
 impl GateOptimizer for Sgd {
     /// `∇ Σ_chains ½·mean_i (ReLU(w·x_i) − y_i)²`: summing over chains gives each chain
     /// exactly its own gradient `(1/b) Σ_i (ReLU(w·x_i) − y_i) 1{w·x_i > 0} x_i`.
-    fn direction(&self, model: &ReluGate, batch: Batch) -> Tensor<2> {
-        let device = model.weight.val().device();
-        let (x, y) = batch.into_device(&device);
+    fn direction(&self, model: &ReluGate, x: Tensor<3>, y: Tensor<2>) -> Tensor<2> {
         let grads = half_mse(model.forward(x), y).backward();
         model
             .weight
             .val()
             .grad(&grads)
             .expect("the gate weight is a tracked autodiff parameter")
+    }
+
+    fn on_tape(&self) -> bool {
+        true
     }
 
     fn optimizer(&mut self) -> &mut ModuleOptimizer {
