@@ -98,6 +98,7 @@ pub struct DevicePhilox {
     /// change from step to step: their products `(hi, lo)` are computed once.
     block_product: (Tensor<2, Int>, Tensor<2, Int>),
     chain_product: (Tensor<2, Int>, Tensor<2, Int>),
+    device: Device,
 }
 
 impl DevicePhilox {
@@ -117,6 +118,7 @@ impl DevicePhilox {
             key: key(seed),
             block_product: mul_hi_lo(grid(&|_, j| j as u32), M0),
             chain_product: mul_hi_lo(grid(&|c, _| c as u32), M1),
+            device: device.clone(),
         }
     }
 
@@ -132,7 +134,7 @@ impl DevicePhilox {
             hi0.bitwise_xor_scalar(i64::from(DATA_TAG ^ k[1])),
             lo0,
         ];
-        for _ in 1..ROUNDS {
+        for round in 1..ROUNDS {
             k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
             let [c0, c1, c2, c3] = c;
             let (hi0, lo0) = mul_hi_lo(c0, M0);
@@ -143,6 +145,9 @@ impl DevicePhilox {
                 hi0.bitwise_xor(c3).bitwise_xor_scalar(i64::from(k[1])),
                 lo0,
             ];
+            if round % FLUSH_EVERY == 0 {
+                self.flush();
+            }
         }
         c
     }
@@ -151,10 +156,26 @@ impl DevicePhilox {
     /// [`host_normals`] orders them.
     pub fn normals(&self, step: u32) -> Tensor<2> {
         let [w0, w1, w2, w3] = self.words(step);
+        self.flush();
         let (z0, z1) = box_muller_tensors(w0, w1);
         let (z2, z3) = box_muller_tensors(w2, w3);
         let [chains, blocks] = z0.dims();
         Tensor::stack::<3>(vec![z0, z1, z2, z3], 2).reshape([chains, 4 * blocks])
+    }
+}
+
+/// Rounds per fused segment on a lazy (fusion) backend. burn 0.22.1's fusion gives up on the
+/// whole ~400-op graph of a step ("[repair] falling back to unfused stream order" with
+/// `BURN_FUSION_LOG=medium`) and launches every op alone; flushing the queue every two
+/// rounds and before Box–Muller keeps each segment small enough to fuse. On lavapipe, W's
+/// 1600 chains: 64–81 ms per step unfused, 8–11 ms so (not a GPU figure; BENCHMARKS.md).
+const FLUSH_EVERY: usize = 2;
+
+impl DevicePhilox {
+    /// Hands the queued ops to the backend (a no-op on eager CPU backends). A failed flush
+    /// leaves them queued; the error resurfaces at the next read.
+    fn flush(&self) {
+        let _ = self.device.flush();
     }
 }
 
