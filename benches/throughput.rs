@@ -11,7 +11,8 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use std::hint::black_box;
 use tailgate::backend::{BackendKind, make_device};
-use tailgate::config::{Algorithm, Teacher, TrainConfig};
+use tailgate::config::{Algorithm, DataRng, Teacher, TrainConfig};
+use tailgate::data::philox::{self, DevicePhilox};
 use tailgate::data::{dot, normal};
 use tailgate::summary::{EstimateSettings, summarize};
 use tailgate::tail::{
@@ -71,7 +72,40 @@ fn workload_w(c: &mut Criterion) {
             group.bench_function(id, |b| {
                 b.iter(|| train(&cfg, &device, None, &ProgressBar::hidden()).unwrap())
             });
+            // `philox` data: drawn on host threads on the CPU backends, on the device with wgpu.
+            let cfg = TrainConfig {
+                data_rng: DataRng::Philox,
+                ..cfg
+            };
+            let id = BenchmarkId::new(
+                format!("{algorithm:?}_philox").to_lowercase(),
+                backend.name(),
+            );
+            group.bench_function(id, |b| {
+                b.iter(|| train(&cfg, &device, None, &ProgressBar::hidden()).unwrap())
+            });
         }
+    }
+    group.finish();
+}
+
+/// One step's `philox` normals for W (1600 chains × 104) drawn on each device in tensor
+/// ops, read back (the GPU data path; the CPU backends draw on the host instead).
+fn device_philox(c: &mut Criterion) {
+    let mut group = c.benchmark_group("philox_device_normals_1600x104");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((CHAINS * 104) as u64));
+    for backend in backends() {
+        let device = make_device(backend).unwrap();
+        let generator = DevicePhilox::new(1, CHAINS, 102, &device);
+        let mut step = 0;
+        group.bench_function(backend.name(), |b| {
+            b.iter(|| {
+                step += 1;
+                let z = generator.normals(step);
+                black_box(z.slice([0..1, 0..1]).into_scalar::<f32>())
+            })
+        });
     }
     group.finish();
 }
@@ -172,6 +206,17 @@ fn normals(c: &mut Criterion) {
             black_box(buf[7])
         })
     });
+    group.bench_function("philox_box_muller", |b| {
+        let mut step = 0;
+        b.iter(|| {
+            step += 1;
+            for (chain, row) in buf.chunks_mut(104).enumerate() {
+                let count = row.len();
+                philox::host_normals(1, step, chain as u32, count, row);
+            }
+            black_box(buf[7])
+        })
+    });
     group.bench_function("rand_distr_standard_normal", |b| {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
         b.iter(|| {
@@ -234,6 +279,7 @@ fn summarize_w(c: &mut Criterion) {
 criterion_group!(
     benches,
     workload_w,
+    device_philox,
     one_chain_step,
     ceiling,
     normals,

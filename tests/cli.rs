@@ -137,6 +137,29 @@ fn config_file_and_flags_combine() {
     assert_eq!(json["config"]["eta"], 0.02);
     assert_eq!(json["config"]["center"], "mean");
     assert_eq!(json["summary"]["center"], "mean");
+    assert_eq!(json["config"]["data_rng"], "xoshiro");
+
+    // The data generator from the file, overridden by the flag.
+    std::fs::write(
+        &cfg,
+        r#"{"chains": 8, "dim": 2, "steps": 20, "data_rng": "xoshiro"}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("philox");
+    let o = tailgate(&[
+        "train",
+        "--quiet",
+        "--config",
+        p(&cfg),
+        "--data-rng",
+        "philox",
+        "--out",
+        p(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["config"]["data_rng"], "philox");
 
     std::fs::write(
         &cfg,
@@ -186,6 +209,12 @@ fn bad_train_inputs_exit_2_and_leave_nothing() {
     rejects(d, &["--chains", "0"], "`chains`");
     rejects(d, &["--backend", "tpu"], "invalid value 'tpu'");
     rejects(d, &["--algorithm", "adam"], "invalid value 'adam'");
+    rejects(d, &["--data-rng", "mt19937"], "invalid value 'mt19937'");
+    rejects(
+        d,
+        &["--data-rng", "philox", "--dataset-size", "50"],
+        "`data_rng`",
+    );
     if !cfg!(feature = "wgpu") {
         rejects(d, &["--backend", "wgpu"], "--features wgpu");
     }
