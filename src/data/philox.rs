@@ -168,7 +168,7 @@ impl DevicePhilox {
 /// whole ~400-op graph of a step ("[repair] falling back to unfused stream order" with
 /// `BURN_FUSION_LOG=medium`) and launches every op alone; flushing the queue every two
 /// rounds and before Box–Muller keeps each segment small enough to fuse. On lavapipe, W's
-/// 1600 chains: 64–81 ms per step unfused, 8–11 ms so (not a GPU figure; BENCHMARKS.md).
+/// 1600 chains: 64–81 ms per step unfused, 8–15 ms so (not a GPU figure; BENCHMARKS.md).
 const FLUSH_EVERY: usize = 2;
 
 impl DevicePhilox {
