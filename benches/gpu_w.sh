@@ -29,9 +29,9 @@ try:
     loop = {k: json.load(open(f"{base}-{k}/run.json"))["summary"]["wall_seconds"] for k in (200, 1000)}
 except FileNotFoundError:
     sys.exit(0)
-steady = chains * 800 / (loop[1000] - loop[200])
+per_step = (loop[1000] - loop[200]) / 800
 print(f"{rng} {alg}: loop 200 steps {loop[200]:.2f} s, 1000 steps {loop[1000]:.2f} s; "
-      f"steady {steady / 1e6:.1f} M chain-steps/s")
+      f"steady {per_step * 1e3:.3g} ms per step, {chains / per_step / 1e6:.3g} M chain-steps/s")
 PY
   done
 done
