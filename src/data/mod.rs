@@ -127,21 +127,13 @@ pub fn dataset(config: &TrainConfig, teacher: &[f32]) -> Option<Dataset> {
     let d = config.dim;
     let mut x = vec![0.0f32; n * d];
     let mut y = vec![0.0f32; n];
-    let linear = config.model == crate::config::Model::Linear;
+    let model = LabelModel::new(config, teacher.to_vec());
     x.par_chunks_mut(d)
         .zip(y.par_iter_mut())
         .enumerate()
         .for_each(|(i, (xi, yi))| {
             let mut rng = stream(config.seed, DATASET_STREAM, i as u64);
-            *yi = draw_sample(
-                &mut rng,
-                teacher,
-                config.labels,
-                config.label_noise as f32,
-                config.mixture_separation as f32,
-                xi,
-                linear,
-            );
+            *yi = model.draw(&mut rng, xi);
         });
     Some(Dataset { x, y, dim: d })
 }
@@ -212,15 +204,71 @@ pub fn philox_normals(batch: usize, dim: usize) -> usize {
     batch * (dim + 2)
 }
 
-/// The per-chain data streams and the label model: draws fresh batches every step.
-pub struct DataSource {
-    streams: Streams,
+/// How a sample's label is made from its input (science.md §2).
+struct LabelModel {
     teacher: Vec<f32>,
     labels: Labels,
     /// A linear teacher: realizable labels are `w*·x`.
     linear: bool,
     noise: f32,
     separation: f32,
+}
+
+impl LabelModel {
+    fn new(config: &TrainConfig, teacher: Vec<f32>) -> Self {
+        LabelModel {
+            teacher,
+            labels: config.labels,
+            linear: config.model == crate::config::Model::Linear,
+            noise: config.label_noise as f32,
+            separation: config.mixture_separation as f32,
+        }
+    }
+
+    /// Fills `x` with one input from `rng` and returns its label (the class and the noise
+    /// drawn after the input).
+    fn draw(&self, rng: &mut Xoshiro256PlusPlus, x: &mut [f32]) -> f32 {
+        normal::fill(rng, x);
+        let positive = (self.labels == Labels::Mixture).then(|| rng.random_bool(0.5));
+        let clean = self.clean(x, positive);
+        if self.noise > 0.0 {
+            clean + self.noise * normal::one(rng)
+        } else {
+            clean
+        }
+    }
+
+    /// The noiseless label of the input `x` (drawn N(0, I)); for the mixture, `positive` is
+    /// the sample's class and `x` is shifted to its mean.
+    fn clean(&self, x: &mut [f32], positive: Option<bool>) -> f32 {
+        match (self.labels, positive) {
+            (Labels::Mixture, Some(positive)) => {
+                let shift = if positive {
+                    self.separation
+                } else {
+                    -self.separation
+                };
+                for (v, t) in x.iter_mut().zip(&self.teacher) {
+                    *v += shift * t;
+                }
+                if positive { 1.0 } else { 0.0 }
+            }
+            (labels, _) => {
+                let z = dot(x, &self.teacher);
+                if self.linear && labels == Labels::Realizable {
+                    z
+                } else {
+                    label(labels, z)
+                }
+            }
+        }
+    }
+}
+
+/// The per-chain data streams and the label model: draws fresh batches every step.
+pub struct DataSource {
+    streams: Streams,
+    model: LabelModel,
     batch: usize,
     dim: usize,
     /// Offline runs draw their batches from here.
@@ -255,11 +303,7 @@ impl DataSource {
         };
         DataSource {
             streams,
-            teacher,
-            labels: config.labels,
-            linear: config.model == crate::config::Model::Linear,
-            noise: config.label_noise as f32,
-            separation: config.mixture_separation as f32,
+            model: LabelModel::new(config, teacher),
             batch: config.batch,
             dim: config.dim,
             dataset: None,
@@ -293,74 +337,19 @@ impl DataSource {
         let large = self.is_large();
         let mut x = vec![0.0f32; chains * b * d];
         let mut y = vec![0.0f32; chains * b];
-        let (dataset, teacher, labels, noise, sep, linear) = (
-            self.dataset.as_deref(),
-            &self.teacher,
-            self.labels,
-            self.noise,
-            self.separation,
-            self.linear,
-        );
         match &mut self.streams {
-            Streams::Xoshiro(rngs) => {
-                let chain =
-                    |((rng, xc), yc): ((&mut Xoshiro256PlusPlus, &mut [f32]), &mut [f32])| {
-                        match dataset {
-                            Some(data) => {
-                                let picks = rand::seq::index::sample(rng, data.len(), b);
-                                for ((i, xi), yi) in
-                                    picks.iter().zip(xc.chunks_exact_mut(d)).zip(yc)
-                                {
-                                    xi.copy_from_slice(&data.x[i * d..(i + 1) * d]);
-                                    *yi = data.y[i];
-                                }
-                            }
-                            None => {
-                                for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
-                                    *yi = draw_sample(rng, teacher, labels, noise, sep, xi, linear);
-                                }
-                            }
-                        }
-                    };
-                if large {
-                    rngs.par_iter_mut()
-                        .zip(x.par_chunks_mut(b * d))
-                        .zip(y.par_chunks_mut(b))
-                        .for_each(chain);
-                } else {
-                    // Handing a few hundred floats to the thread pool costs more than drawing them.
-                    rngs.iter_mut()
-                        .zip(x.chunks_mut(b * d))
-                        .zip(y.chunks_mut(b))
-                        .for_each(chain);
-                }
-            }
+            Streams::Xoshiro(rngs) => fill_xoshiro(
+                rngs,
+                &self.model,
+                self.dataset.as_deref(),
+                large,
+                b,
+                &mut x,
+                &mut y,
+            ),
             Streams::Philox { seed, drawn, .. } => {
-                let (seed, step) = (*seed, *drawn);
+                fill_philox(*seed, *drawn, &self.model, large, b, &mut x, &mut y);
                 *drawn += 1;
-                let count = philox_normals(b, d);
-                let chain = |z: &mut Vec<f32>, (c, (xc, yc)): (usize, (&mut [f32], &mut [f32]))| {
-                    philox::host_normals(seed, step, c as u32, count, z);
-                    xc.copy_from_slice(&z[..b * d]);
-                    for (i, (xi, yi)) in xc.chunks_exact_mut(d).zip(yc).enumerate() {
-                        let positive = (labels == Labels::Mixture).then(|| z[b * d + b + i] > 0.0);
-                        *yi = clean_label(xi, positive, teacher, labels, sep, linear)
-                            + noise * z[b * d + i];
-                    }
-                };
-                let scratch = || vec![0.0f32; 4 * philox::blocks(count)];
-                if large {
-                    x.par_chunks_mut(b * d)
-                        .zip(y.par_chunks_mut(b))
-                        .enumerate()
-                        .for_each_init(scratch, chain);
-                } else {
-                    let mut z = scratch();
-                    x.chunks_mut(b * d)
-                        .zip(y.chunks_mut(b))
-                        .enumerate()
-                        .for_each(|item| chain(&mut z, item));
-                }
             }
         }
         Batch {
@@ -373,52 +362,80 @@ impl DataSource {
     }
 }
 
-/// Fills `x` with one input and returns its label.
-fn draw_sample(
-    rng: &mut Xoshiro256PlusPlus,
-    teacher: &[f32],
-    labels: Labels,
-    noise: f32,
-    separation: f32,
+/// Every chain's batch from its own xoshiro stream: fresh samples, or b distinct points of
+/// `dataset`.
+fn fill_xoshiro(
+    rngs: &mut [Xoshiro256PlusPlus],
+    model: &LabelModel,
+    dataset: Option<&Dataset>,
+    large: bool,
+    b: usize,
     x: &mut [f32],
-    linear: bool,
-) -> f32 {
-    normal::fill(rng, x);
-    let positive = (labels == Labels::Mixture).then(|| rng.random_bool(0.5));
-    let clean = clean_label(x, positive, teacher, labels, separation, linear);
-    if noise > 0.0 {
-        clean + noise * normal::one(rng)
+    y: &mut [f32],
+) {
+    let d = x.len() / y.len();
+    let chain = |((rng, xc), yc): ((&mut Xoshiro256PlusPlus, &mut [f32]), &mut [f32])| match dataset
+    {
+        Some(data) => {
+            let picks = rand::seq::index::sample(rng, data.len(), b);
+            for ((i, xi), yi) in picks.iter().zip(xc.chunks_exact_mut(d)).zip(yc) {
+                xi.copy_from_slice(&data.x[i * d..(i + 1) * d]);
+                *yi = data.y[i];
+            }
+        }
+        None => {
+            for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
+                *yi = model.draw(rng, xi);
+            }
+        }
+    };
+    if large {
+        rngs.par_iter_mut()
+            .zip(x.par_chunks_mut(b * d))
+            .zip(y.par_chunks_mut(b))
+            .for_each(chain);
     } else {
-        clean
+        // Handing a few hundred floats to the thread pool costs more than drawing them.
+        rngs.iter_mut()
+            .zip(x.chunks_mut(b * d))
+            .zip(y.chunks_mut(b))
+            .for_each(chain);
     }
 }
 
-/// The noiseless label of the input `x` (drawn N(0, I)); for the mixture, `positive` is
-/// the sample's class and `x` is shifted to its mean.
-fn clean_label(
+/// Every chain's batch number `step` of the `philox` stream, laid out as
+/// [`philox_normals`] says.
+fn fill_philox(
+    seed: u64,
+    step: u32,
+    model: &LabelModel,
+    large: bool,
+    b: usize,
     x: &mut [f32],
-    positive: Option<bool>,
-    teacher: &[f32],
-    labels: Labels,
-    separation: f32,
-    linear: bool,
-) -> f32 {
-    match (labels, positive) {
-        (Labels::Mixture, Some(positive)) => {
-            let shift = if positive { separation } else { -separation };
-            for (v, t) in x.iter_mut().zip(teacher) {
-                *v += shift * t;
-            }
-            if positive { 1.0 } else { 0.0 }
+    y: &mut [f32],
+) {
+    let d = x.len() / y.len();
+    let count = philox_normals(b, d);
+    let chain = |z: &mut Vec<f32>, (c, (xc, yc)): (usize, (&mut [f32], &mut [f32]))| {
+        philox::host_normals(seed, step, c as u32, count, z);
+        xc.copy_from_slice(&z[..b * d]);
+        for (i, (xi, yi)) in xc.chunks_exact_mut(d).zip(yc).enumerate() {
+            let positive = (model.labels == Labels::Mixture).then(|| z[b * d + b + i] > 0.0);
+            *yi = model.clean(xi, positive) + model.noise * z[b * d + i];
         }
-        _ => {
-            let z = dot(x, teacher);
-            if linear && labels == Labels::Realizable {
-                z
-            } else {
-                label(labels, z)
-            }
-        }
+    };
+    let scratch = || vec![0.0f32; 4 * philox::blocks(count)];
+    if large {
+        x.par_chunks_mut(b * d)
+            .zip(y.par_chunks_mut(b))
+            .enumerate()
+            .for_each_init(scratch, chain);
+    } else {
+        let mut z = scratch();
+        x.chunks_mut(b * d)
+            .zip(y.chunks_mut(b))
+            .enumerate()
+            .for_each(|item| chain(&mut z, item));
     }
 }
 
