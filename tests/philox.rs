@@ -198,6 +198,33 @@ fn box_muller_normals_follow_the_normal_law() {
 }
 
 #[test]
+fn neighbouring_chains_and_seeds_are_uncorrelated() {
+    // Same step and block, counters one chain (or the key one seed) apart.
+    let (steps, per_step) = (10_000u32, 100);
+    let mut sums = [0.0f64; 2];
+    let mut a = vec![0.0f32; per_step];
+    let mut b = vec![0.0f32; per_step];
+    let mut c = vec![0.0f32; per_step];
+    for step in 0..steps {
+        philox::host_normals(7, step, 4, per_step, &mut a);
+        philox::host_normals(7, step, 5, per_step, &mut b);
+        philox::host_normals(8, step, 4, per_step, &mut c);
+        for i in 0..per_step {
+            sums[0] += f64::from(a[i]) * f64::from(b[i]);
+            sums[1] += f64::from(a[i]) * f64::from(c[i]);
+        }
+    }
+    let n = f64::from(steps) * per_step as f64;
+    for (what, s) in ["chains 4 and 5", "seeds 7 and 8"].iter().zip(sums) {
+        assert!(
+            (s / n).abs() < 4.0 / n.sqrt(),
+            "{what}: correlation {}",
+            s / n
+        );
+    }
+}
+
+#[test]
 fn philox_streams_are_seeded_and_depend_on_step_and_chain() {
     let mut a = vec![0.0f32; 8];
     let mut b = vec![0.0f32; 8];
