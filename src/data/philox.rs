@@ -90,6 +90,13 @@ pub fn host_normals(seed: u64, step: u32, chain: u32, count: usize, out: &mut [f
     }
 }
 
+/// Rounds per fused segment on a lazy (fusion) backend. burn 0.22.1's fusion gives up on the
+/// whole ~400-op graph of a step ("[repair] falling back to unfused stream order" with
+/// `BURN_FUSION_LOG=medium`) and launches every op alone; flushing the queue every two
+/// rounds and before Box–Muller keeps each segment small enough to fuse. On lavapipe, W's
+/// 1600 chains: 64–81 ms per step unfused, 8–15 ms so (not a GPU figure; BENCHMARKS.md).
+const FLUSH_EVERY: usize = 2;
+
 /// The generator on a device: every chain's `4 · blocks` normals of a step in one tensor
 /// `[chains, 4 · blocks]`, drawn where the step runs (no upload).
 pub struct DevicePhilox {
@@ -102,6 +109,8 @@ pub struct DevicePhilox {
 }
 
 impl DevicePhilox {
+    /// The generator of `chains` chains' `count` normals per step (rounded up to blocks of
+    /// four) on `device`.
     pub fn new(seed: u64, chains: usize, count: usize, device: &Device) -> Self {
         let blocks = blocks(count);
         let grid = |f: &dyn Fn(usize, usize) -> u32| {
@@ -162,16 +171,7 @@ impl DevicePhilox {
         let [chains, blocks] = z0.dims();
         Tensor::stack::<3>(vec![z0, z1, z2, z3], 2).reshape([chains, 4 * blocks])
     }
-}
 
-/// Rounds per fused segment on a lazy (fusion) backend. burn 0.22.1's fusion gives up on the
-/// whole ~400-op graph of a step ("[repair] falling back to unfused stream order" with
-/// `BURN_FUSION_LOG=medium`) and launches every op alone; flushing the queue every two
-/// rounds and before Box–Muller keeps each segment small enough to fuse. On lavapipe, W's
-/// 1600 chains: 64–81 ms per step unfused, 8–15 ms so (not a GPU figure; BENCHMARKS.md).
-const FLUSH_EVERY: usize = 2;
-
-impl DevicePhilox {
     /// Hands the queued ops to the backend (a no-op on eager CPU backends). A failed flush
     /// leaves them queued; the error resurfaces at the next read.
     fn flush(&self) {
