@@ -86,8 +86,7 @@ fn train_writes_outputs_and_same_seed_gives_same_bytes() {
         read_npy_f64(&a.join("iterates.npy")).unwrap().shape,
         vec![5, 40, 3]
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(a.join("run.json")).unwrap()).unwrap();
+    let json = common::run_json(&a);
     assert_eq!(json["config"]["algorithm"], "km");
     assert_eq!(json["config"]["burn_in"], 50);
     assert_eq!(json["teacher"].as_array().unwrap().len(), 3);
@@ -131,8 +130,7 @@ fn config_file_and_flags_combine() {
         p(&out),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let json = common::run_json(&out);
     assert_eq!(json["config"]["chains"], 8);
     assert_eq!(json["config"]["eta"], 0.02);
     assert_eq!(json["config"]["center"], "mean");
@@ -157,8 +155,7 @@ fn config_file_and_flags_combine() {
         p(&out),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let json = common::run_json(&out);
     assert_eq!(json["config"]["data_rng"], "philox");
 
     std::fs::write(
@@ -169,8 +166,7 @@ fn config_file_and_flags_combine() {
     let out = dir.path().join("median");
     let o = tailgate(&["train", "--quiet", "--config", p(&cfg), "--out", p(&out)]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let json = common::run_json(&out);
     assert_eq!(json["summary"]["center"], "median");
 }
 

@@ -1,6 +1,9 @@
 //! The ziggurat N(0, 1) sampler against the normal law: moments, the distribution function
 //! over fine bins (every layer and wedge), the tail beyond the base layer, determinism.
 
+mod common;
+
+use common::normal_law::{assert_standard_moments, mass, upper};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use tailgate::data::normal;
@@ -15,43 +18,12 @@ fn samples(n: usize, seed: u64) -> Vec<f32> {
     out
 }
 
-fn pdf(x: f64) -> f64 {
-    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
-}
-
-/// P(a < Z < b) by composite Simpson (error far below the sampling error used here).
-fn mass(a: f64, b: f64) -> f64 {
-    let n = 200;
-    let h = (b - a) / n as f64;
-    let inner: f64 = (1..n)
-        .map(|k| pdf(a + k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 })
-        .sum();
-    (pdf(a) + inner + pdf(b)) * h / 3.0
-}
-
-/// P(Z > t) for t ≥ 0.
-fn upper(t: f64) -> f64 {
-    0.5 - mass(0.0, t)
-}
-
 #[test]
 fn moments_match_the_standard_normal() {
     let n = 4_000_000;
     let x = samples(n, 1);
     let nf = n as f64;
-    let m1 = x.iter().map(|&v| f64::from(v)).sum::<f64>() / nf;
-    let m2 = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / nf;
-    let m4 = x.iter().map(|&v| f64::from(v).powi(4)).sum::<f64>() / nf;
-    // Standard errors: 1/√n, √2/√n and √96/√n.
-    assert!(m1.abs() < 4.0 / nf.sqrt(), "mean {m1}");
-    assert!(
-        (m2 - 1.0).abs() < 4.0 * 2f64.sqrt() / nf.sqrt(),
-        "variance {m2}"
-    );
-    assert!(
-        (m4 - 3.0).abs() < 4.0 * 96f64.sqrt() / nf.sqrt(),
-        "fourth moment {m4}"
-    );
+    assert_standard_moments(&x);
     let negative = x.iter().filter(|&&v| v < 0.0).count() as f64 / nf;
     assert!(
         (negative - 0.5).abs() < 4.0 * 0.5 / nf.sqrt(),

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::normal_law::{assert_standard_moments, upper};
 use tailgate::backend::{BackendKind, make_device};
 use tailgate::config::{DataRng, Labels, Model, TrainConfig};
 use tailgate::data::philox::{self, DevicePhilox};
@@ -145,33 +146,12 @@ fn normals(n: usize, seed: u64) -> Vec<f32> {
     out
 }
 
-fn upper(t: f64) -> f64 {
-    // P(Z > t) = erfc(t/√2)/2, by composite Simpson on the density over [t, t + 12].
-    let pdf = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
-    let (n, h) = (2000, 12.0 / 2000.0);
-    let inner: f64 = (1..n)
-        .map(|k| pdf(t + k as f64 * h) * if k % 2 == 1 { 4.0 } else { 2.0 })
-        .sum();
-    (pdf(t) + inner + pdf(t + 12.0)) * h / 3.0
-}
-
 #[test]
 fn box_muller_normals_follow_the_normal_law() {
     let n = 4_000_000;
     let x = normals(n, 11);
     let nf = n as f64;
-    let m1 = x.iter().map(|&v| f64::from(v)).sum::<f64>() / nf;
-    let m2 = x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / nf;
-    let m4 = x.iter().map(|&v| f64::from(v).powi(4)).sum::<f64>() / nf;
-    assert!(m1.abs() < 4.0 / nf.sqrt(), "mean {m1}");
-    assert!(
-        (m2 - 1.0).abs() < 4.0 * 2f64.sqrt() / nf.sqrt(),
-        "variance {m2}"
-    );
-    assert!(
-        (m4 - 3.0).abs() < 4.0 * 96f64.sqrt() / nf.sqrt(),
-        "fourth moment {m4}"
-    );
+    assert_standard_moments(&x);
     // The distribution function on a grid, and the tails out to 4.5σ.
     for t in [
         -2.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 4.5,

@@ -1,6 +1,8 @@
 #![allow(dead_code)]
 //! Helpers shared by the integration tests.
 
+pub mod normal_law;
+
 use indicatif::ProgressBar;
 use tailgate::backend::make_device;
 use tailgate::config::TrainConfig;
