@@ -60,36 +60,39 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
 
 /// Values per block of [`fill`]: the rejected draws of a block are finished after it.
 const BLOCK: usize = 64;
+// One bit per position of a block in `fill`'s mask of rejected draws.
+const _: () = assert!(BLOCK <= 64);
 
 /// Fills `out` with independent N(0, 1) samples.
 ///
-/// The fast path (≈ 99 % of draws) runs branch-free over a block and only notes the
-/// positions whose draw needs the wedge or tail test; those are finished after the block
-/// with the same bits. Each position still follows the exact ziggurat procedure; only the
-/// order in which the rare extra uniforms are consumed differs, and the generator state
-/// never escapes the hot loop (it stays in registers).
+/// The fast path (≈ 98.5 % of draws) runs branch-free over a block: an accepted sample is
+/// stored, a rejected draw leaves its bits in its slot and a bit in a mask. Those are
+/// finished after the block with the same bits. Each position still follows the exact
+/// ziggurat procedure; only the order in which the rare extra uniforms are consumed
+/// differs, and the generator state never escapes the hot loop (it stays in registers).
+/// One store per sample: side arrays of positions and bits cost ~20 % more (stores are
+/// the fast path's bottleneck).
 pub fn fill<G: Rng + ?Sized>(rng: &mut G, out: &mut [f32]) {
     let t = &*TABLES;
     for block in out.chunks_mut(BLOCK) {
-        // Two plain arrays (not pairs) so that their initialisation is a vector memset.
-        let (mut at, mut held) = ([0u8; BLOCK], [0u32; BLOCK]);
-        let mut n = 0;
+        let mut rejected = 0u64;
         let mut pairs = block.chunks_exact_mut(2);
         for (k, pair) in (&mut pairs).enumerate() {
             let bits = rng.next_u64();
             for (h, slot) in pair.iter_mut().enumerate() {
                 let b = (bits >> (32 * h)) as u32;
                 let (x, accepted) = fast(t, b);
-                *slot = x;
-                (at[n], held[n]) = ((2 * k + h) as u8, b);
-                n += usize::from(!accepted);
+                *slot = if accepted { x } else { f32::from_bits(b) };
+                rejected |= u64::from(!accepted) << (2 * k + h);
             }
         }
         if let [last] = pairs.into_remainder() {
             *last = one(rng);
         }
-        for (&pos, &b) in at[..n].iter().zip(&held[..n]) {
-            block[usize::from(pos)] = from_bits(t, rng, b);
+        while rejected != 0 {
+            let pos = rejected.trailing_zeros() as usize;
+            rejected &= rejected - 1;
+            block[pos] = from_bits(t, rng, block[pos].to_bits());
         }
     }
 }
@@ -100,10 +103,17 @@ fn fast(t: &Tables, bits: u32) -> (f32, bool) {
     let i = (bits & 0xff) as usize;
     // Bit 8 moved to the f32 sign bit: a branch on the sign would mispredict half the time.
     let sign = (bits & 0x100) << 23;
-    // Midpoint of one of 2²³ cells: uniform on (0, 1), never 0.
-    let u = ((bits >> 9) as f32 + 0.5) * (1.0 / 8_388_608.0);
+    let u = midpoint(bits >> 9);
     let x = u * t.x32[i];
     (f32::from_bits(x.to_bits() | sign), x < t.x32[i + 1])
+}
+
+/// The midpoint (m + ½)/2²³ of cell `m < 2²³`: uniform on (0, 1), never 0. Built as
+/// (1 + m/2²³) − (1 − 2⁻²⁴), exact by Sterbenz's lemma, instead of an int-to-float
+/// conversion (cheaper in the hot loop); the same value as the slow path's f64 `u`.
+#[inline(always)]
+fn midpoint(m: u32) -> f32 {
+    f32::from_bits(0x3f80_0000 | m) - f32::from_bits(0x3f7f_ffff)
 }
 
 /// One N(0, 1) sample (half a 64-bit draw is discarded: use [`fill`] for many).
@@ -218,5 +228,17 @@ mod tests {
         }
         let share = decided as f64 / total as f64;
         assert!(share > 0.8, "bounds settle only {share} of wedge tests");
+    }
+
+    /// The fast path's uniform built from float bits is (m + ½)/2²³ for every m.
+    #[test]
+    fn fast_uniform_is_the_cell_midpoint() {
+        for m in 0..1u32 << 23 {
+            assert_eq!(
+                midpoint(m) as f64,
+                (m as f64 + 0.5) / 8_388_608.0,
+                "cell {m}"
+            );
+        }
     }
 }
