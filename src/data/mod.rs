@@ -227,6 +227,7 @@ impl LabelModel {
 
     /// Fills `x` with one input from `rng` and returns its label (the class and the noise
     /// drawn after the input).
+    #[inline(always)]
     fn draw(&self, rng: &mut Xoshiro256PlusPlus, x: &mut [f32]) -> f32 {
         normal::fill(rng, x);
         let positive = (self.labels == Labels::Mixture).then(|| rng.random_bool(0.5));
@@ -240,6 +241,7 @@ impl LabelModel {
 
     /// The noiseless label of the input `x` (drawn N(0, I)); for the mixture, `positive` is
     /// the sample's class and `x` is shifted to its mean.
+    #[inline(always)]
     fn clean(&self, x: &mut [f32], positive: Option<bool>) -> f32 {
         match (self.labels, positive) {
             (Labels::Mixture, Some(positive)) => {
@@ -383,11 +385,7 @@ fn fill_xoshiro(
                 *yi = data.y[i];
             }
         }
-        None => {
-            for (xi, yi) in xc.chunks_exact_mut(d).zip(yc.iter_mut()) {
-                *yi = model.draw(rng, xi);
-            }
-        }
+        None => draw_rows(model, rng, xc, yc),
     };
     if large {
         rngs.par_iter_mut()
@@ -400,6 +398,18 @@ fn fill_xoshiro(
             .zip(x.chunks_mut(b * d))
             .zip(y.chunks_mut(b))
             .for_each(chain);
+    }
+}
+
+/// Fresh inputs and labels for the rows of `x` (one per label in `y`) from one chain's
+/// stream. Also compiled for AVX2 and BMI2, chosen at run time: this is the hot loop of a
+/// CPU run (the ziggurat and the teacher's dot product, inlined here), the same
+/// operations in the same order on either path (no FMA contraction), so the same numbers.
+#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt+popcnt"))]
+fn draw_rows(model: &LabelModel, rng: &mut Xoshiro256PlusPlus, x: &mut [f32], y: &mut [f32]) {
+    let d = x.len() / y.len();
+    for (xi, yi) in x.chunks_exact_mut(d).zip(y.iter_mut()) {
+        *yi = model.draw(rng, xi);
     }
 }
 

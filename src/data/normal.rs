@@ -72,6 +72,7 @@ const _: () = assert!(BLOCK <= 64);
 /// differs, and the generator state never escapes the hot loop (it stays in registers).
 /// One store per sample: side arrays of positions and bits cost ~20 % more (stores are
 /// the fast path's bottleneck).
+#[inline(always)]
 pub fn fill<G: Rng + ?Sized>(rng: &mut G, out: &mut [f32]) {
     let t = &*TABLES;
     for block in out.chunks_mut(BLOCK) {
