@@ -142,36 +142,43 @@ enum Sampler {
 /// The ceiling: the same arithmetic (fresh Gaussian x per chain and step, realizable
 /// labels with σ = 1, KM or SGD update) fused in one loop per chain, chains on threads.
 fn fused_loop(chains: usize, steps: usize, sgd: bool, sampler: Sampler) -> f32 {
-    let eta = 0.01f32;
     let mut w = vec![0.1f32; chains * DIM];
-    w.par_chunks_mut(DIM).enumerate().for_each(|(c, w)| {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(c as u64);
-        let mut x = [0f32; DIM];
-        for _ in 0..steps {
-            let noise = match sampler {
-                Sampler::Tailgate => {
-                    normal::fill(&mut rng, &mut x);
-                    normal::one(&mut rng)
-                }
-                Sampler::RandDistr => {
-                    for xj in x.iter_mut() {
-                        *xj = rng.sample(StandardNormal);
-                    }
-                    rng.sample::<f32, _>(StandardNormal)
-                }
-            };
-            let z = dot(w, &x);
-            let y = x[0].max(0.0) + noise; // teacher e₁
-            let r = y - z.max(0.0);
-            if sgd && z <= 0.0 {
-                continue;
-            }
-            for (wj, xj) in w.iter_mut().zip(&x) {
-                *wj += eta * r * xj;
-            }
-        }
-    });
+    w.par_chunks_mut(DIM)
+        .enumerate()
+        .for_each(|(c, w)| fused_chain(w, c as u64, steps, sgd, sampler));
     w.iter().sum()
+}
+
+/// One chain of the ceiling; like tailgate's data path (`data::draw_rows`) also compiled
+/// for AVX2 and BMI2 and chosen at run time, so the ceiling is not the slower build.
+#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt+popcnt"))]
+fn fused_chain(w: &mut [f32], seed: u64, steps: usize, sgd: bool, sampler: Sampler) {
+    let eta = 0.01f32;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut x = [0f32; DIM];
+    for _ in 0..steps {
+        let noise = match sampler {
+            Sampler::Tailgate => {
+                normal::fill(&mut rng, &mut x);
+                normal::one(&mut rng)
+            }
+            Sampler::RandDistr => {
+                for xj in x.iter_mut() {
+                    *xj = rng.sample(StandardNormal);
+                }
+                rng.sample::<f32, _>(StandardNormal)
+            }
+        };
+        let z = dot(w, &x);
+        let y = x[0].max(0.0) + noise; // teacher e₁
+        let r = y - z.max(0.0);
+        if sgd && z <= 0.0 {
+            continue;
+        }
+        for (wj, xj) in w.iter_mut().zip(&x) {
+            *wj += eta * r * xj;
+        }
+    }
 }
 
 fn ceiling(c: &mut Criterion) {
