@@ -16,8 +16,8 @@ use tailgate::data::philox::{self, DevicePhilox};
 use tailgate::data::{dot, normal};
 use tailgate::summary::{EstimateSettings, summarize};
 use tailgate::tail::{
-    BlockGrid, Center, Rows, bootstrap_ci, center_in_place, hill_alpha, mohammadi_median,
-    sample_symmetric_stable,
+    BlockGrid, Center, Rows, bootstrap_ci, center_in_place, hill_alpha, mohammadi_bootstrap_ci,
+    mohammadi_median, sample_symmetric_stable,
 };
 use tailgate::train::train;
 
@@ -252,7 +252,8 @@ fn estimators(c: &mut Criterion) {
 
 /// Everything `tailgate train` estimates after W's loop (`summary::summarize` on 1600 final
 /// and averaged rows of d = 100: Mohammadi, its 200-resample bootstrap CI, the average's
-/// α̂, Hill with the double-bootstrap k), and the bootstrap alone.
+/// α̂, Hill with the double-bootstrap k), and the bootstrap alone (general and
+/// tile-by-tile).
 fn summarize_w(c: &mut Criterion) {
     let (chains, dim) = (1600, 100);
     let finals: Vec<f32> = sample_symmetric_stable(1.8, chains * dim, 2)
@@ -278,6 +279,13 @@ fn summarize_w(c: &mut Criterion) {
             })
             .unwrap()
             .lo
+        })
+    });
+    group.bench_function("mohammadi_bootstrap_ci_200", |b| {
+        b.iter(|| {
+            mohammadi_bootstrap_ci(&rows, &Center::Mean, &BlockGrid::Network, 200, 0.95, 0)
+                .unwrap()
+                .lo
         })
     });
     group.finish();

@@ -3,8 +3,8 @@
 //! such instead of as an α.
 
 use crate::tail::{
-    self, BlockGrid, Center, KChoice, Rows, bootstrap_ci, center_in_place, center_rows,
-    mohammadi_median, quantile_sorted,
+    self, BlockGrid, Center, KChoice, Rows, center_rows, mohammadi_bootstrap_ci, mohammadi_median,
+    quantile_sorted,
 };
 use serde::Serialize;
 
@@ -164,14 +164,13 @@ pub fn summarize(
             return s;
         }
     }
-    let grid = settings.grid.clone();
-    let center = settings.center.clone();
-    s.alpha_ci = bootstrap_ci(
+    s.alpha_ci = mohammadi_bootstrap_ci(
         &rows,
+        &settings.center,
+        &settings.grid,
         settings.resamples,
         settings.ci_level,
         settings.seed,
-        |r| Ok(mohammadi_median(&center_in_place(r, &center)?, &grid)?.alpha),
     )
     .ok()
     .map(|ci| [ci.lo, ci.hi]);
@@ -239,12 +238,13 @@ pub fn layer_summaries(
             .and_then(|r| mohammadi_median(&r, &grid).ok())
             .map(|e| e.alpha);
         let alpha_ci = across.as_ref().filter(|_| alpha.is_some()).and_then(|r| {
-            bootstrap_ci(
+            mohammadi_bootstrap_ci(
                 r,
+                &center,
+                &grid,
                 settings.resamples,
                 settings.ci_level,
                 settings.seed,
-                |r| Ok(mohammadi_median(&center_in_place(r, &center)?, &grid)?.alpha),
             )
             .ok()
             .map(|ci| [ci.lo, ci.hi])

@@ -1,4 +1,6 @@
-use super::{Rows, TailError};
+use super::center::resample_centre;
+use super::mohammadi::{RowSource, mohammadi_median_of};
+use super::{BlockGrid, Center, Rows, TailError, center_in_place, mohammadi_median};
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -34,6 +36,36 @@ where
     percentile(resamples, level, seed, |r_seed| {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(r_seed);
         statistic(resample(rows, &mut rng)).ok()
+    })
+}
+
+/// [`bootstrap_ci`] of the Mohammadi median of the centred resamples (the interval every
+/// run reports), with the same numbers: a resample's rows are read through its indices
+/// and centred one tile at a time instead of copied and centred whole, which roughly
+/// halves the estimation after a run (BENCHMARKS.md). Median centring needs each
+/// resample's columns, so it takes the general path.
+pub fn mohammadi_bootstrap_ci(
+    rows: &Rows,
+    center: &Center,
+    grid: &BlockGrid,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Result<BootstrapCi, TailError> {
+    if *center == Center::Median {
+        return bootstrap_ci(rows, resamples, level, seed, |r| {
+            Ok(mohammadi_median(&center_in_place(r, center)?, grid)?.alpha)
+        });
+    }
+    percentile(resamples, level, seed, |r_seed| {
+        let indices = draw_indices(rows.n(), &mut Xoshiro256PlusPlus::seed_from_u64(r_seed));
+        let centre = resample_centre(rows, &indices, center)?.ok()?;
+        let resample = RowSource::Resample {
+            rows,
+            indices: &indices,
+            centre: &centre,
+        };
+        mohammadi_median_of(&resample, grid).ok().map(|e| e.alpha)
     })
 }
 
@@ -91,9 +123,12 @@ fn check(resamples: usize, level: f64) -> Result<(), TailError> {
 }
 
 fn resample(rows: &Rows, rng: &mut Xoshiro256PlusPlus) -> Rows {
-    let n = rows.n();
-    let idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
-    rows.select(&idx)
+    rows.select(&draw_indices(rows.n(), rng))
+}
+
+/// `n` row indices drawn with replacement.
+fn draw_indices(n: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
+    (0..n).map(|_| rng.random_range(0..n)).collect()
 }
 
 fn interval(

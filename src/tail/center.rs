@@ -36,16 +36,7 @@ pub fn center_vector(rows: &Rows, center: &Center) -> Result<Vec<f64>, TailError
     let (n, dim) = (rows.n(), rows.dim());
     match center {
         Center::None => Ok(vec![0.0; dim]),
-        Center::Mean => {
-            let mut c = vec![0.0; dim];
-            for i in 0..n {
-                for (cj, v) in c.iter_mut().zip(rows.row(i)) {
-                    *cj += v;
-                }
-            }
-            c.iter_mut().for_each(|v| *v /= n.max(1) as f64);
-            Ok(c)
-        }
+        Center::Mean => Ok(mean((0..n).map(|i| rows.row(i)), dim)),
         Center::Median => Ok((0..dim)
             .map(|j| {
                 let col: Vec<f64> = (0..n).map(|i| rows.row(i)[j]).collect();
@@ -62,6 +53,35 @@ pub fn center_vector(rows: &Rows, center: &Center) -> Result<Vec<f64>, TailError
             "`least_squares` centring needs the run's dataset; pass the solution as a vector"
                 .into(),
         )),
+    }
+}
+
+/// The coordinate-wise mean of `rows` (each of `dim` values), summed in row order.
+fn mean<'a>(rows: impl Iterator<Item = &'a [f64]>, dim: usize) -> Vec<f64> {
+    let mut c = vec![0.0; dim];
+    let mut n = 0usize;
+    for row in rows {
+        for (cj, v) in c.iter_mut().zip(row) {
+            *cj += v;
+        }
+        n += 1;
+    }
+    c.iter_mut().for_each(|v| *v /= n.max(1) as f64);
+    c
+}
+
+/// [`center_vector`] of the resample whose row `i` is `rows.row(indices[i])`, without
+/// building it; `None` for [`Center::Median`], which needs the resample's columns.
+pub(crate) fn resample_centre(
+    rows: &Rows,
+    indices: &[usize],
+    center: &Center,
+) -> Option<Result<Vec<f64>, TailError>> {
+    match center {
+        Center::Mean => Some(Ok(mean(indices.iter().map(|&i| rows.row(i)), rows.dim()))),
+        Center::Median => None,
+        // The rest depend on the rows' width only.
+        other => Some(center_vector(rows, other)),
     }
 }
 

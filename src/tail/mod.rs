@@ -11,7 +11,9 @@ mod mohammadi;
 mod rows;
 mod stable;
 
-pub use bootstrap::{BootstrapCi, bootstrap_ci, bootstrap_diff_ci, quantile_sorted};
+pub use bootstrap::{
+    BootstrapCi, bootstrap_ci, bootstrap_diff_ci, mohammadi_bootstrap_ci, quantile_sorted,
+};
 pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;
 pub use hill::{HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_plot};

@@ -86,7 +86,56 @@ pub struct BlockAlpha {
 /// `Y_i` the sums of consecutive blocks of `m` rows, rows after `n·m` dropped from both means.
 pub fn mohammadi(rows: &Rows, m: usize) -> Result<f64, TailError> {
     check_block(m, rows.n())?;
-    Ok(mohammadi_sizes(rows, &[m])[0])
+    Ok(mohammadi_sizes(&RowSource::Rows(rows), &[m])[0])
+}
+
+/// Where the estimator reads its rows: the rows themselves, or a bootstrap resample of them
+/// minus a centre, built one tile at a time and never materialised (a bootstrap's
+/// resamples then cost no copy and no centring pass over the whole sample).
+pub(crate) enum RowSource<'a> {
+    Rows(&'a Rows),
+    /// Row `i` is `rows.row(indices[i]) − centre`.
+    Resample {
+        rows: &'a Rows,
+        indices: &'a [usize],
+        centre: &'a [f64],
+    },
+}
+
+impl RowSource<'_> {
+    fn n(&self) -> usize {
+        match self {
+            RowSource::Rows(rows) => rows.n(),
+            RowSource::Resample { indices, .. } => indices.len(),
+        }
+    }
+
+    fn dim(&self) -> usize {
+        match self {
+            RowSource::Rows(rows) | RowSource::Resample { rows, .. } => rows.dim(),
+        }
+    }
+
+    /// Rows `range`, row-major: borrowed, or written into `scratch`.
+    fn tile<'s>(&'s self, range: std::ops::Range<usize>, scratch: &'s mut Vec<f64>) -> &'s [f64] {
+        match self {
+            RowSource::Rows(rows) => {
+                let dim = rows.dim();
+                &rows.as_slice()[range.start * dim..range.end * dim]
+            }
+            RowSource::Resample {
+                rows,
+                indices,
+                centre,
+            } => {
+                scratch.clear();
+                for &i in &indices[range] {
+                    scratch.extend(rows.row(i).iter().zip(*centre).map(|(v, c)| v - c));
+                }
+                scratch
+            }
+        }
+    }
 }
 
 fn check_block(m: usize, n: usize) -> Result<(), TailError> {
@@ -105,7 +154,7 @@ const TILE_VALUES: usize = 4096;
 /// [`mohammadi`] at every size of `sizes` (each already checked) in one pass over the rows.
 /// A size with a smaller divisor in the grid (10 after 5, 1000 after 500) sums that size's
 /// finished blocks instead of rows, so the network grid reads each value twice, not eight times.
-fn mohammadi_sizes(rows: &Rows, sizes: &[usize]) -> Vec<f64> {
+fn mohammadi_sizes(rows: &RowSource, sizes: &[usize]) -> Vec<f64> {
     let (n, dim) = (rows.n(), rows.dim());
     let k = sizes.len();
     let used: Vec<usize> = sizes.iter().map(|&m| n / m * m).collect();
@@ -133,13 +182,10 @@ fn mohammadi_sizes(rows: &Rows, sizes: &[usize]) -> Vec<f64> {
         block: vec![0.0; dim],
     };
     let mut sum_log_rows = vec![0.0; k];
-    let mut logs = Vec::new();
+    let (mut logs, mut scratch) = (Vec::new(), Vec::new());
     let tile_rows = (TILE_VALUES / dim).max(1);
-    for (t, tile) in rows.as_slice()[..end * dim]
-        .chunks(tile_rows * dim)
-        .enumerate()
-    {
-        let first = t * tile_rows;
+    for first in (0..end).step_by(tile_rows) {
+        let tile = rows.tile(first..(first + tile_rows).min(end), &mut scratch);
         logs.clear();
         logs.extend(tile.chunks_exact(dim).map(log_norm));
         let tile_sum = sum(&logs);
@@ -294,6 +340,14 @@ fn sum(values: &[f64]) -> f64 {
 
 /// The Mohammadi estimate at every block size of `grid`, reported as their median.
 pub fn mohammadi_median(rows: &Rows, grid: &BlockGrid) -> Result<MohammadiEstimate, TailError> {
+    mohammadi_median_of(&RowSource::Rows(rows), grid)
+}
+
+/// [`mohammadi_median`] of the rows that `rows` yields.
+pub(crate) fn mohammadi_median_of(
+    rows: &RowSource,
+    grid: &BlockGrid,
+) -> Result<MohammadiEstimate, TailError> {
     // `sizes` returns only block sizes with 2 ≤ m ≤ N.
     let sizes = grid.sizes(rows.n())?;
     let per_block_size: Vec<BlockAlpha> = sizes
