@@ -1,9 +1,9 @@
 //! Known-answer and error-path tests of the estimators (science.md §3).
 
 use tailgate::tail::{
-    BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, center_rows,
-    double_bootstrap_k, hill, hill_alpha, hill_plot, median, mohammadi, mohammadi_median,
-    sample_symmetric_stable,
+    BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, center_in_place,
+    center_rows, double_bootstrap_k, hill, hill_alpha, hill_plot, median, mohammadi,
+    mohammadi_bootstrap_ci, mohammadi_median, sample_symmetric_stable,
 };
 
 fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
@@ -222,6 +222,41 @@ fn bootstrap_interval_covers_true_alpha_in_most_repeats() {
         }
     }
     assert!(covered >= 40, "covered {covered} of 50");
+}
+
+/// The run summary's bootstrap reads resamples through their indices, centred tile by
+/// tile; it must give exactly the interval of the general bootstrap that copies and
+/// centres each resample.
+#[test]
+fn tile_by_tile_bootstrap_equals_the_general_one() {
+    for (dim, n) in [(1, 3001), (7, 1237), (100, 160)] {
+        let values: Vec<f64> = sample_symmetric_stable(1.6, dim * n, dim as u64)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + (i % dim) as f64) // an off-centre mean per coordinate
+            .collect();
+        let rows = Rows::new(values, dim).unwrap();
+        let centres = [
+            Center::Mean,
+            Center::None,
+            Center::Median,
+            Center::Vector((0..dim).map(|j| 0.5 * j as f64).collect()),
+        ];
+        for center in &centres {
+            for grid in [BlockGrid::Network, BlockGrid::Sqrt] {
+                let general = bootstrap_ci(&rows, 40, 0.9, 5, |r| {
+                    Ok(mohammadi_median(&center_in_place(r, center)?, &grid)?.alpha)
+                })
+                .unwrap();
+                let tiled = mohammadi_bootstrap_ci(&rows, center, &grid, 40, 0.9, 5).unwrap();
+                assert_eq!(tiled, general, "dim {dim}, {center:?}, {grid:?}");
+            }
+        }
+    }
+    // A centre of the wrong width fails every resample, as in the general path.
+    let rows = Rows::new(vec![1.0; 20], 2).unwrap();
+    let wrong = Center::Vector(vec![0.0; 3]);
+    assert!(mohammadi_bootstrap_ci(&rows, &wrong, &BlockGrid::Sqrt, 10, 0.9, 0).is_err());
 }
 
 #[test]
