@@ -330,24 +330,29 @@ impl DivergenceMonitor {
 
 /// The running mean of the iterates, accumulated on the device.
 struct RunningAverage {
-    sum: Tensor<2>,
+    /// Always `Some` between calls; taken during `add` so that the sum is the only owner
+    /// of its buffer and the backend adds in place (a clone would allocate every step).
+    sum: Option<Tensor<2>>,
     count: usize,
 }
 
 impl RunningAverage {
     fn new(chains: usize, dim: usize, device: &Device) -> Self {
         RunningAverage {
-            sum: Tensor::zeros([chains, dim], device),
+            sum: Some(Tensor::zeros([chains, dim], device)),
             count: 0,
         }
     }
 
     fn add(&mut self, flat: Tensor<2>) {
-        self.sum = self.sum.clone() + flat;
+        self.sum = self.sum.take().map(|sum| sum + flat);
         self.count += 1;
     }
 
     fn mean(self) -> Vec<f32> {
-        to_host(self.sum.div_scalar(self.count.max(1) as f64))
+        let sum = self
+            .sum
+            .expect("the running sum is put back after every add");
+        to_host(sum.div_scalar(self.count.max(1) as f64))
     }
 }
