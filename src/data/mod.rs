@@ -489,3 +489,43 @@ pub fn label(labels: Labels, z: f32) -> f32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `draw_rows` runs its AVX2 build where the CPU has one; it must give the bits that
+    /// the same draws give in this function, compiled for the baseline target.
+    #[test]
+    fn dispatched_rows_match_the_baseline_build() {
+        let teacher: Vec<f32> = (0..100)
+            .map(|j| ((j * 7 % 13) as f32 - 6.0) / 10.0)
+            .collect();
+        for (labels, noise) in [
+            (Labels::Realizable, 1.0),
+            (Labels::Binary01, 0.0),
+            (Labels::Mixture, 0.5),
+        ] {
+            let model = LabelModel {
+                teacher: teacher.clone(),
+                labels,
+                linear: false,
+                noise,
+                separation: 1.5,
+            };
+            let (mut x, mut y) = (vec![0.0f32; 64 * 100], vec![0.0f32; 64]);
+            draw_rows(&model, &mut stream(3, DATA_STREAM, 1), &mut x, &mut y);
+            let mut rng = stream(3, DATA_STREAM, 1);
+            for (row, &label) in x.chunks_exact(100).zip(&y) {
+                let mut expected = [0.0f32; 100];
+                let expected_label = model.draw(&mut rng, &mut expected);
+                assert_eq!(label.to_bits(), expected_label.to_bits(), "{labels:?}");
+                assert!(
+                    row.iter()
+                        .zip(&expected)
+                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                );
+            }
+        }
+    }
+}
