@@ -41,9 +41,9 @@ where
 
 /// [`bootstrap_ci`] of the Mohammadi median of the centred resamples (the interval every
 /// run reports), with the same numbers: a resample's rows are read through its indices
-/// and centred one tile at a time instead of copied and centred whole, which roughly
-/// halves the estimation after a run (BENCHMARKS.md). Median centring needs each
-/// resample's columns, so it takes the general path.
+/// and centred one tile at a time instead of copied and centred whole (about a tenth off
+/// the estimation after a W run, BENCHMARKS.md). Median centring needs each resample's
+/// columns, so it takes the general path.
 pub fn mohammadi_bootstrap_ci(
     rows: &Rows,
     center: &Center,
