@@ -117,20 +117,22 @@ fn train_writes_outputs_and_same_seed_gives_same_bytes() {
 fn config_file_and_flags_combine() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.json");
-    std::fs::write(&cfg, r#"{"chains": 8, "dim": 2, "steps": 20, "eta": 0.01}"#).unwrap();
-    let out = dir.path().join("o");
-    let o = tailgate(&[
-        "train",
-        "--quiet",
-        "--config",
-        p(&cfg),
-        "--eta",
-        "0.02",
-        "--out",
-        p(&out),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json = common::run_json(&out);
+    // `train --config c.json FLAGS` with `config` in the file; run.json of the run.
+    let run = |config: &str, flags: &[&str], name: &str| {
+        std::fs::write(&cfg, config).unwrap();
+        let out = dir.path().join(name);
+        let mut args = vec!["train", "--quiet", "--config", p(&cfg)];
+        args.extend_from_slice(flags);
+        args.extend(["--out", p(&out)]);
+        let o = tailgate(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        common::run_json(&out)
+    };
+    let json = run(
+        r#"{"chains": 8, "dim": 2, "steps": 20, "eta": 0.01}"#,
+        &["--eta", "0.02"],
+        "o",
+    );
     assert_eq!(json["config"]["chains"], 8);
     assert_eq!(json["config"]["eta"], 0.02);
     assert_eq!(json["config"]["center"], "mean");
@@ -138,35 +140,18 @@ fn config_file_and_flags_combine() {
     assert_eq!(json["config"]["data_rng"], "xoshiro");
 
     // The data generator from the file, overridden by the flag.
-    std::fs::write(
-        &cfg,
+    let json = run(
         r#"{"chains": 8, "dim": 2, "steps": 20, "data_rng": "xoshiro"}"#,
-    )
-    .unwrap();
-    let out = dir.path().join("philox");
-    let o = tailgate(&[
-        "train",
-        "--quiet",
-        "--config",
-        p(&cfg),
-        "--data-rng",
+        &["--data-rng", "philox"],
         "philox",
-        "--out",
-        p(&out),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json = common::run_json(&out);
+    );
     assert_eq!(json["config"]["data_rng"], "philox");
 
-    std::fs::write(
-        &cfg,
+    let json = run(
         r#"{"chains": 8, "dim": 2, "steps": 20, "center": "median"}"#,
-    )
-    .unwrap();
-    let out = dir.path().join("median");
-    let o = tailgate(&["train", "--quiet", "--config", p(&cfg), "--out", p(&out)]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json = common::run_json(&out);
+        &[],
+        "median",
+    );
     assert_eq!(json["summary"]["center"], "median");
 }
 
