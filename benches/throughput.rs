@@ -11,9 +11,10 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use std::hint::black_box;
 use tailgate::backend::{BackendKind, make_device};
-use tailgate::config::{Algorithm, DataRng, Teacher, TrainConfig};
+use tailgate::config::{Algorithm, DataRng, Engine, Teacher, TrainConfig};
 use tailgate::data::philox::{self, DevicePhilox};
 use tailgate::data::{dot, normal};
+use tailgate::reduced;
 use tailgate::summary::{EstimateSettings, summarize};
 use tailgate::tail::{
     BlockGrid, Center, Rows, bootstrap_ci, center_in_place, hill_alpha, mohammadi_bootstrap_ci,
@@ -291,8 +292,48 @@ fn summarize_w(c: &mut Criterion) {
     group.finish();
 }
 
+/// The reduced engine on workload W (d = 100, b = 1, 1600 chains, 50 steps: the ceiling's
+/// workload, side by side), and at 16 384 chains over d = 10 … 10⁵ (time should be flat in d).
+fn reduced_engine(c: &mut Criterion) {
+    let config = |algorithm, chains, dim, steps| {
+        TrainConfig {
+            engine: Engine::Reduced,
+            dim,
+            chains,
+            steps,
+            ..w_config(algorithm, BackendKind::Flex, chains, steps)
+        }
+        .resolve()
+        .unwrap()
+    };
+    let mut group = c.benchmark_group("reduced_d100_b1_1600chains");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements((CHAINS * STEPS) as u64));
+    for (name, algorithm) in [("sgd", Algorithm::Sgd), ("km", Algorithm::Km)] {
+        let cfg = config(algorithm, CHAINS, DIM, STEPS);
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(reduced::simulate(&cfg, &ProgressBar::hidden()).unwrap()))
+        });
+    }
+    group.finish();
+    let (chains, steps) = (16_384, 200);
+    let mut group = c.benchmark_group("reduced_16384chains_200steps");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((chains * steps) as u64));
+    for dim in [10, 100, 1000, 10_000, 100_000] {
+        for (name, algorithm) in [("sgd", Algorithm::Sgd), ("km", Algorithm::Km)] {
+            let cfg = config(algorithm, chains, dim, steps);
+            group.bench_function(BenchmarkId::new(name, dim), |b| {
+                b.iter(|| black_box(reduced::simulate(&cfg, &ProgressBar::hidden()).unwrap()))
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    reduced_engine,
     workload_w,
     device_philox,
     one_chain_step,

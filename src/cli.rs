@@ -1,7 +1,7 @@
 //! Command-line definitions. Every flag is documented where it is defined.
 
 use crate::backend::BackendKind;
-use crate::config::{Algorithm, DataRng, Labels, Model, Teacher, TrainConfig};
+use crate::config::{Algorithm, DataRng, Engine, Labels, Model, Teacher, TrainConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -38,15 +38,20 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
 pub enum TheoryModel {
     /// y = w*·x + σξ, x ~ N(0, I): α solves log E‖(I − (η/b) Σ xᵢxᵢᵀ) e₁‖^α = 0.
     Linear,
+    /// The ReLU gate, SGD and KM alike (any bounded labels, x ~ N(0, I)): the asymptotic
+    /// prediction, α solves log E‖(I − (η/b) Σ 1{w·xᵢ > 0} xᵢxᵢᵀ) e₁‖^α = 0.
+    ReluGate,
 }
 
 /// Flags of `tailgate theory`.
 #[derive(Debug, Args)]
 pub struct TheoryArgs {
-    /// The model whose theory is wanted (only `linear` has one).
+    /// The model whose theory is wanted: `linear` (GSZ21's theorem) or `relu_gate` (the
+    /// asymptotic prediction of science.md §8).
     #[arg(long, value_enum, default_value = "linear")]
     pub model: TheoryModel,
     /// Input dimension d.
@@ -148,6 +153,12 @@ pub struct TrainArgs {
     /// JSON run config (fields as in run.json's `config`); flags below override it.
     #[arg(long, value_name = "FILE.json")]
     pub config: Option<PathBuf>,
+    /// Simulator: `burn` (the reference trainer, every model and option) or `reduced` (the
+    /// exact two-number chain for Gaussian inputs, O(b) per chain-step whatever d is; the
+    /// gate and the linear model on fresh data, no momentum, no --record-every; refused
+    /// otherwise with the key that prevents it) [default: burn].
+    #[arg(long, value_enum)]
+    pub engine: Option<Engine>,
     /// What is trained: `relu_gate` (y = max(0, w·x)), `linear` (y = w·x, the
     /// linear-regression control; realizable labels become w*·x + σξ) or `mlp` (a ReLU MLP
     /// student on the gate's teacher data; see --depth, --hidden) [default: relu_gate].
@@ -229,6 +240,7 @@ impl TrainArgs {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
         }
         set!(
+            engine,
             model,
             algorithm,
             backend,
@@ -264,7 +276,13 @@ pub enum EstimatorChoice {
     Mohammadi,
     /// Hill on |x| or row norms, at --k or the double-bootstrap k.
     Hill,
-    /// Both, in that order.
+    /// Dekkers–Einmahl–de Haan moments estimator on |x| or row norms, at --k or the
+    /// double-bootstrap k (Draisma et al. 1999, as the tail-estimation package).
+    Moments,
+    /// Pickands (1975) on |x| or row norms, at --k (≤ N/4) or the k where the Pickands
+    /// plot is flattest.
+    Pickands,
+    /// All four, in that order.
     All,
 }
 
@@ -310,7 +328,8 @@ pub struct EstimateArgs {
     /// Mohammadi block-size grid when --block-sizes is not given.
     #[arg(long, value_enum, default_value = "network")]
     pub grid: GridChoice,
-    /// Hill: number of upper order statistics (1 ≤ k < N); default: double bootstrap.
+    /// Hill, moments and Pickands: number of upper order statistics (1 ≤ k < N; Pickands
+    /// k ≤ N/4); default: double bootstrap (Pickands: the flattest stretch of its plot).
     #[arg(long, value_name = "K")]
     pub k: Option<usize>,
     /// Centring of the rows before estimation.

@@ -121,10 +121,43 @@ pub enum DataRng {
     Philox,
 }
 
+/// Which simulator runs the chains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// burn's trainer on full d-dimensional iterates: the reference, and the only engine
+    /// for the MLP, fixed datasets, momentum and recorded iterates.
+    #[default]
+    Burn,
+    /// The exact reduced chain for fresh Gaussian inputs (science.md §7): two numbers per
+    /// chain, O(b) per chain-step whatever d is; the gate and the linear control only.
+    Reduced,
+}
+
+impl Engine {
+    /// The name used in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Burn => "burn",
+            Engine::Reduced => "reduced",
+        }
+    }
+
+    /// `burn`, the default, is left out of a serialised config, so that the configs (and
+    /// the cell ids hashed from them) of runs made before the key existed stay the same.
+    pub fn is_burn(&self) -> bool {
+        *self == Engine::Burn
+    }
+}
+
 /// Everything that determines a training run. Written, fully resolved, into `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
+    /// `burn` (the reference trainer) or `reduced` (the exact two-number chain of
+    /// science.md §7 for the gate and the linear control on fresh Gaussian data).
+    #[serde(skip_serializing_if = "Engine::is_burn")]
+    pub engine: Engine,
     pub model: Model,
     pub algorithm: Algorithm,
     pub backend: BackendKind,
@@ -182,6 +215,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
+            engine: Engine::Burn,
             model: Model::ReluGate,
             algorithm: Algorithm::Sgd,
             backend: BackendKind::Flex,
@@ -377,6 +411,10 @@ impl TrainConfig {
                 "init",
                 "`zeros` with `sgd` never moves: ReLU′(0) = 0 makes every gradient vanish at w = 0",
             ));
+        }
+        if self.engine == Engine::Reduced {
+            // No [chains, b, d] batch exists: the reduced engine's own limits apply.
+            return crate::reduced::check(self);
         }
         let elements = self
             .chains

@@ -12,6 +12,7 @@ pub mod error;
 pub mod io;
 pub mod model;
 pub mod optim;
+pub mod reduced;
 pub mod report;
 pub mod study;
 pub mod summary;

@@ -1,7 +1,7 @@
 //! A study: a grid of runs over `model × algorithm × labels × label_noise × d × b × η × seed`,
 //! expanded into cells, each an ordinary [`TrainConfig`] with a content-hash id.
 
-use crate::config::{Algorithm, Labels, Model, TrainConfig};
+use crate::config::{Algorithm, Engine, Labels, Model, TrainConfig};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -33,6 +33,7 @@ pub enum Grids {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grid {
+    pub engine: Option<Vec<Engine>>,
     pub model: Option<Vec<Model>>,
     pub algorithm: Option<Vec<Algorithm>>,
     pub labels: Option<Vec<Labels>>,
@@ -149,6 +150,7 @@ impl Grid {
                 .map(Step::Eta)
                 .collect::<Vec<_>>(),
         };
+        let engines = axis("engine", &self.engine, base.engine)?;
         let models = axis("model", &self.model, base.model)?;
         let algorithms = axis("algorithm", &self.algorithm, base.algorithm)?;
         let labels = axis("labels", &self.labels, base.labels)?;
@@ -157,31 +159,34 @@ impl Grid {
         let batches = axis("batch", &self.batch, base.batch)?;
         let seeds = axis("seed", &self.seed, base.seed)?;
         let mut out = Vec::new();
-        for &model in &models {
-            for &algorithm in &algorithms {
-                for &label in &labels {
-                    for &noise in &noises {
-                        for &dim in &dims {
-                            for &batch in &batches {
-                                for &step in &steps {
-                                    for &seed in &seeds {
-                                        let eta = match step {
-                                            Step::Eta(e) => e,
-                                            Step::Kappa(k) => eta_from_kappa(k, dim, batch),
-                                        };
-                                        out.push(TrainConfig {
-                                            model,
-                                            algorithm,
-                                            labels: label,
-                                            label_noise: noise,
-                                            dim,
-                                            batch,
-                                            eta,
-                                            seed,
-                                            // `base` is unresolved, so defaults that depend
-                                            // on d or K (init_std, burn_in) follow each cell.
-                                            ..base.clone()
-                                        });
+        for &engine in &engines {
+            for &model in &models {
+                for &algorithm in &algorithms {
+                    for &label in &labels {
+                        for &noise in &noises {
+                            for &dim in &dims {
+                                for &batch in &batches {
+                                    for &step in &steps {
+                                        for &seed in &seeds {
+                                            let eta = match step {
+                                                Step::Eta(e) => e,
+                                                Step::Kappa(k) => eta_from_kappa(k, dim, batch),
+                                            };
+                                            out.push(TrainConfig {
+                                                engine,
+                                                model,
+                                                algorithm,
+                                                labels: label,
+                                                label_noise: noise,
+                                                dim,
+                                                batch,
+                                                eta,
+                                                seed,
+                                                // `base` is unresolved, so defaults that depend
+                                                // on d or K (init_std, burn_in) follow each cell.
+                                                ..base.clone()
+                                            });
+                                        }
                                     }
                                 }
                             }

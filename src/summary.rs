@@ -3,8 +3,8 @@
 //! such instead of as an α.
 
 use crate::tail::{
-    self, BlockGrid, Center, KChoice, Rows, center_rows, mohammadi_bootstrap_ci, mohammadi_median,
-    quantile_sorted,
+    self, BlockGrid, Center, KChoice, Rows, center_in_place, center_rows, mohammadi_bootstrap_ci,
+    mohammadi_median, quantile_sorted,
 };
 use serde::Serialize;
 
@@ -96,8 +96,25 @@ pub fn summarize(
     diverged: &[bool],
     settings: &EstimateSettings,
 ) -> TailSummary {
-    let keep = |data: &[f32]| kept_rows(data, dim, diverged);
+    let keep = |data: &[f32]| Rows::new(kept_rows(data, dim, diverged), dim).ok();
     let diverged_chains = diverged.iter().filter(|&&d| d).count();
+    summarize_from(
+        &|| keep(final_rows),
+        &|| keep(average_rows),
+        diverged_chains,
+        settings,
+    )
+}
+
+/// [`summarize`] of rows that `final_rows` and `average_rows` build on demand (the kept
+/// chains only): each is built when needed and dropped after, so at most one copy of a
+/// large sample is in memory at a time (the reduced engine's 10⁷-row runs).
+pub fn summarize_from(
+    final_rows: &dyn Fn() -> Option<Rows>,
+    average_rows: &dyn Fn() -> Option<Rows>,
+    diverged_chains: usize,
+    settings: &EstimateSettings,
+) -> TailSummary {
     let mut s = TailSummary {
         status: if diverged_chains > 0 {
             RunStatus::PartiallyDiverged
@@ -121,8 +138,8 @@ pub fn summarize(
         converged_to_floor: false,
         norm_quantiles: None,
     };
-    let rows = match Rows::new(keep(final_rows), dim) {
-        Ok(r) if r.n() >= 2 => r,
+    let rows = match final_rows() {
+        Some(r) if r.n() >= 2 => r,
         _ => {
             s.status = RunStatus::Diverged;
             s.alpha_reason = Some("every chain diverged".into());
@@ -138,14 +155,16 @@ pub fn summarize(
         }
     };
     let centre_norm = centre.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let centered = center_rows(&rows, &Center::Vector(centre))
+    let centered = tail::center_in_place(rows, &Center::Vector(centre))
         .expect("the centre vector has the rows' dimension");
     let norms = centered.norms();
     let mut sorted = norms.clone();
     sorted.sort_by(f64::total_cmp);
     s.norm_quantiles =
         Some([0.05, 0.25, 0.5, 0.75, 0.95, 1.0].map(|q| quantile_sorted(&sorted, q)));
-    if quantile_sorted(&sorted, 0.5) <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
+    let median = quantile_sorted(&sorted, 0.5);
+    drop(sorted);
+    if median <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
         s.converged_to_floor = true;
         s.status = RunStatus::ConvergedToFloor;
         s.alpha_reason = Some(
@@ -164,20 +183,24 @@ pub fn summarize(
             return s;
         }
     }
-    s.alpha_ci = mohammadi_bootstrap_ci(
-        &rows,
-        &settings.center,
-        &settings.grid,
-        settings.resamples,
-        settings.ci_level,
-        settings.seed,
-    )
-    .ok()
-    .map(|ci| [ci.lo, ci.hi]);
-    s.alpha_average = Rows::new(keep(average_rows), dim)
-        .and_then(|r| center_rows(&r, &settings.center))
-        .and_then(|r| mohammadi_median(&r, &settings.grid))
-        .ok()
+    drop(centered);
+    // The bootstrap resamples the uncentred rows (each resample is centred on its own).
+    s.alpha_ci = final_rows()
+        .and_then(|rows| {
+            mohammadi_bootstrap_ci(
+                &rows,
+                &settings.center,
+                &settings.grid,
+                settings.resamples,
+                settings.ci_level,
+                settings.seed,
+            )
+            .ok()
+        })
+        .map(|ci| [ci.lo, ci.hi]);
+    s.alpha_average = average_rows()
+        .and_then(|r| center_in_place(r, &settings.center).ok())
+        .and_then(|r| mohammadi_median(&r, &settings.grid).ok())
         .map(|e| e.alpha);
     // Unsorted: the double bootstrap resamples by index, so order fixes its draws.
     let hill = tail::hill(

@@ -1,6 +1,9 @@
 //! The tail index that Gürbüzbalaban, Simsekli & Zhu (2021) predict for SGD on linear
 //! regression with isotropic Gaussian inputs (science.md §2): α solves
-//! `h(α) = log E‖M e₁‖^α = 0`, `M = I − (η/B) Σᵢ xᵢxᵢᵀ`.
+//! `h(α) = log E‖M e₁‖^α = 0`, `M = I − (η/B) Σᵢ xᵢxᵢᵀ`; and its analogue for the ReLU
+//! gate (science.md §8), where far out SGD and KM both step as `w' = M w` with
+//! `M = I − (η/B) Σᵢ 1{w·xᵢ > 0} xᵢxᵢᵀ`: the same integral with Q ~ χ²_N,
+//! N ~ Binomial(B, ½) of the samples active, mixed over N (an asymptotic prediction).
 //!
 //! The expectation is a two-dimensional integral for every B: with v = (x_{i1})ᵢ,
 //! Q = ‖v‖² ~ χ²_B and, given v, the other coordinates of Σᵢ xᵢ x_{i1} are iid N(0, Q), so
@@ -10,9 +13,10 @@
 
 use serde::Serialize;
 
-/// The theory's answer for one (d, B, η).
+/// The theory's answer for one model and (d, B, η).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LinearTheory {
+pub struct TailTheory {
+    /// `linear` or `relu_gate`.
     pub model: &'static str,
     pub dim: usize,
     pub batch: usize,
@@ -24,11 +28,15 @@ pub struct LinearTheory {
     pub alpha: Option<f64>,
     /// The root exceeds [`ALPHA_MAX`]: a light tail (no heavy tail), not resolved further.
     pub light_tail: bool,
-    /// `E‖M e₁‖² = 1 − 2η + (η²/B)(d + B + 1)` (exact), a check on the quadrature.
+    /// `E‖M e₁‖²` in closed form (a check on the quadrature): `1 − 2η + (η²/B)(d + B + 1)`
+    /// for the linear model, `1 − η + η²(B + 2d + 3)/(4B)` for the gate.
     pub second_moment: f64,
-    /// The step size where α = 2 exactly: `2B/(d + B + 1)`.
+    /// The step size where α = 2 exactly: `2B/(d + B + 1)` (linear), `4B/(B + 2d + 3)` (gate).
     pub eta_alpha_2: f64,
     pub method: &'static str,
+    /// What the number is, where it is not a theorem (the gate's asymptotic prediction).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<&'static str>,
 }
 
 /// Largest root reported. Above it the mass of ‖M e₁‖^α sits in the far tails of the χ²
@@ -112,19 +120,39 @@ struct Grid {
 }
 
 impl Grid {
+    /// The linear model's grid: Q ~ χ²_B.
     fn new(dim: usize, batch: usize, eta: f64, panels: (usize, usize)) -> Self {
-        let c = eta / batch as f64;
-        let tq = chi_rule(batch, Some(1.0 / c.sqrt()), panels.0);
+        Grid::mixture(dim, eta / batch as f64, &[(batch, 1.0)], panels)
+    }
+
+    /// The gate's grid: Q ~ χ²_N with probability `C(B, N)/2^B`, N = 0 … B (N = 0 leaves
+    /// `e₁` unchanged).
+    fn gate(dim: usize, batch: usize, eta: f64, panels: (usize, usize)) -> Self {
+        let mut p = 0.5f64.powi(batch as i32);
+        let mut parts = Vec::with_capacity(batch + 1);
+        for n in 0..=batch {
+            parts.push((n, p));
+            p *= (batch - n) as f64 / (n + 1) as f64;
+        }
+        Grid::mixture(dim, eta / batch as f64, &parts, panels)
+    }
+
+    /// `‖M e₁‖² = (1 − cQ)² + c²QR` with Q ~ χ²_k drawn as `parts` say (k, probability) and
+    /// R ~ χ²_{d−1}.
+    fn mixture(dim: usize, c: f64, parts: &[(usize, f64)], panels: (usize, usize)) -> Self {
         let sr = chi_rule(dim - 1, None, panels.1);
-        let mut log_norm_sq = Vec::with_capacity(tq.len() * sr.len());
-        let mut weight = Vec::with_capacity(tq.len() * sr.len());
-        for &(t, wt) in &tq {
-            let q = t * t;
-            let a = (1.0 - c * q).powi(2);
-            for &(s, ws) in &sr {
-                let g = a + c * c * q * s * s;
-                log_norm_sq.push(g.ln());
-                weight.push(wt * ws);
+        let mut log_norm_sq = Vec::new();
+        let mut weight = Vec::new();
+        for &(k, p) in parts {
+            let tq = chi_rule(k, Some(1.0 / c.sqrt()), panels.0);
+            for &(t, wt) in &tq {
+                let q = t * t;
+                let a = (1.0 - c * q).powi(2);
+                for &(s, ws) in &sr {
+                    let g = a + c * c * q * s * s;
+                    log_norm_sq.push(g.ln());
+                    weight.push(p * wt * ws);
+                }
             }
         }
         Grid {
@@ -187,7 +215,7 @@ fn check(dim: usize, batch: usize, eta: f64) -> crate::Result<()> {
 }
 
 /// The stationary tail index of linear-regression SGD for (d, B, η), or divergence.
-pub fn linear_tail_index(dim: usize, batch: usize, eta: f64) -> crate::Result<LinearTheory> {
+pub fn linear_tail_index(dim: usize, batch: usize, eta: f64) -> crate::Result<TailTheory> {
     linear_tail_index_with_panels(dim, batch, eta, PANELS.0, PANELS.1)
 }
 
@@ -198,32 +226,91 @@ pub fn linear_tail_index_with_panels(
     eta: f64,
     t_panels: usize,
     s_panels: usize,
-) -> crate::Result<LinearTheory> {
+) -> crate::Result<TailTheory> {
     check(dim, batch, eta)?;
-    let grid = Grid::new(dim, batch, eta, (t_panels, s_panels));
-    let lyapunov = grid.lyapunov();
     let b = batch as f64;
-    let mut out = LinearTheory {
-        model: "linear",
-        dim,
-        batch,
-        eta,
-        lyapunov,
-        diverges: lyapunov >= 0.0,
-        alpha: None,
-        light_tail: false,
-        second_moment: 1.0 - 2.0 * eta + eta * eta / b * (dim as f64 + b + 1.0),
-        eta_alpha_2: 2.0 * b / (dim as f64 + b + 1.0),
-        method: "gauss_legendre_2d",
-    };
+    let grid = Grid::new(dim, batch, eta, (t_panels, s_panels));
+    Ok(solve(
+        &grid,
+        TailTheory {
+            model: "linear",
+            dim,
+            batch,
+            eta,
+            lyapunov: 0.0,
+            diverges: false,
+            alpha: None,
+            light_tail: false,
+            second_moment: 1.0 - 2.0 * eta + eta * eta / b * (dim as f64 + b + 1.0),
+            eta_alpha_2: 2.0 * b / (dim as f64 + b + 1.0),
+            method: "gauss_legendre_2d",
+            prediction: None,
+        },
+    ))
+}
+
+/// Panels of the gate's quadrature: B + 1 grids (one per number of active samples), each
+/// coarser than the linear model's so that B = 20 costs what one linear grid does; 4× finer
+/// moves the root by under 1e-4 (tests/theory.rs).
+const GATE_PANELS: (usize, usize) = (96, 48);
+
+/// The ReLU gate's asymptotic tail index for (d, B, η), the same for SGD and KM and every
+/// bounded label model (science.md §8), or divergence: the root of
+/// `log E‖M e₁‖^α = 0` with the Binomial(B, ½) mixture of active samples.
+pub fn gate_tail_index(dim: usize, batch: usize, eta: f64) -> crate::Result<TailTheory> {
+    gate_tail_index_with_panels(dim, batch, eta, GATE_PANELS.0, GATE_PANELS.1)
+}
+
+/// [`gate_tail_index`] with a chosen quadrature resolution (for convergence checks).
+pub fn gate_tail_index_with_panels(
+    dim: usize,
+    batch: usize,
+    eta: f64,
+    t_panels: usize,
+    s_panels: usize,
+) -> crate::Result<TailTheory> {
+    check(dim, batch, eta)?;
+    let (b, d) = (batch as f64, dim as f64);
+    let grid = Grid::gate(dim, batch, eta, (t_panels, s_panels));
+    Ok(solve(
+        &grid,
+        TailTheory {
+            model: "relu_gate",
+            dim,
+            batch,
+            eta,
+            lyapunov: 0.0,
+            diverges: false,
+            alpha: None,
+            light_tail: false,
+            second_moment: 1.0 - eta + eta * eta * (b + 2.0 * d + 3.0) / (4.0 * b),
+            eta_alpha_2: 4.0 * b / (b + 2.0 * d + 3.0),
+            method: "gauss_legendre_2d_binomial_mixture",
+            prediction: Some(
+                "asymptotic: the Kesten–Goldie index of the far-out step w' = M w, \
+                 M = I − (η/b) Σ 1{w·xᵢ > 0} xᵢxᵢᵀ, one value for SGD and KM (science.md §8)",
+            ),
+        },
+    ))
+}
+
+/// `h(α) = log E‖M e₁‖^α` of the gate by quadrature.
+pub fn gate_log_moment(dim: usize, batch: usize, eta: f64, alpha: f64) -> f64 {
+    Grid::gate(dim, batch, eta, GATE_PANELS).log_moment(alpha)
+}
+
+/// Fills in the Lyapunov exponent, divergence and the root of `h` on `grid`.
+fn solve(grid: &Grid, mut out: TailTheory) -> TailTheory {
+    out.lyapunov = grid.lyapunov();
+    out.diverges = out.lyapunov >= 0.0;
     if out.diverges {
-        return Ok(out);
+        return out;
     }
     let h = |a: f64| grid.log_moment(a);
     // h(0) = 0, h′(0) = λ < 0 and h is convex: one positive root; bracket it.
     if h(ALPHA_MAX) < 0.0 {
         out.light_tail = true;
-        return Ok(out);
+        return out;
     }
     let mut hi = 1.0;
     while h(hi) < 0.0 {
@@ -235,7 +322,7 @@ pub fn linear_tail_index_with_panels(
     while h(lo) >= 0.0 {
         lo /= 2.0; // h < 0 just above 0 because h′(0) = λ < 0
         if lo < 1e-9 {
-            return Ok(out);
+            return out;
         }
     }
     // Illinois regula falsi on [lo, hi], h(lo) < 0 ≤ h(hi).
@@ -265,5 +352,5 @@ pub fn linear_tail_index_with_panels(
         }
     }
     out.alpha = Some(x);
-    Ok(out)
+    out
 }

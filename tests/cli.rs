@@ -3,45 +3,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::cli::{p, rejects, stderr, tailgate};
+use std::path::Path;
+use std::process::Command;
 use tailgate::io::{read_npy_f64, write_npy};
-
-fn tailgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tailgate"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-/// Runs `train` with a bad input and checks: exit 2, `needle` in stderr, no output left.
-fn rejects(dir: &Path, args: &[&str], needle: &str) {
-    let out = dir.join("out");
-    let mut all = vec!["train", "--quiet", "--out", p(&out)];
-    all.extend_from_slice(args);
-    let o = tailgate(&all);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-    assert!(
-        stderr(&o).contains(needle),
-        "{args:?}: stderr {:?} lacks {needle:?}",
-        stderr(&o)
-    );
-    assert!(!out.exists(), "{args:?} left {out:?} behind");
-    let leftovers: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().contains(".tmp-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-}
 
 #[test]
 fn train_writes_outputs_and_same_seed_gives_same_bytes() {

@@ -3,7 +3,8 @@
 use tailgate::tail::{
     BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, center_in_place,
     center_rows, double_bootstrap_k, hill, hill_alpha, hill_plot, median, mohammadi,
-    mohammadi_bootstrap_ci, mohammadi_median, sample_symmetric_stable,
+    mohammadi_bootstrap_ci, mohammadi_median, moments, moments_xi, pickands, pickands_xi,
+    sample_symmetric_stable,
 };
 
 fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
@@ -309,4 +310,80 @@ fn error_paths() {
     );
     assert!(Rows::new(vec![1.0, 2.0, 3.0], 2).is_err());
     assert!(double_bootstrap_k(&[1.0; 10], 10, 0).is_err());
+}
+
+#[test]
+fn moments_and_pickands_hand_computed() {
+    // X = 10, 5, 4, 2, 1; k = 2: yᵢ = ln(10/4), ln(5/4); M₁ = mean y, M₂ = mean y².
+    let x = [4.0, 1.0, 10.0, 2.0, 5.0];
+    let (y1, y2) = ((10.0f64 / 4.0).ln(), (5.0f64 / 4.0).ln());
+    let (m1, m2) = ((y1 + y2) / 2.0, (y1 * y1 + y2 * y2) / 2.0);
+    let want = m1 + 1.0 - 0.5 / (1.0 - m1 * m1 / m2);
+    assert!((moments_xi(&x, 2).unwrap() - want).abs() < 1e-12);
+    assert!(matches!(
+        moments_xi(&x, 5),
+        Err(TailError::KOutOfRange { .. })
+    ));
+    // X₍₁₎, X₍₂₎, X₍₄₎ = 16, 8, 5 at k = 1: ξ = ln((16 − 8)/(8 − 5))/ln 2.
+    let x = [5.0, 16.0, 6.0, 8.0, 1.0];
+    let want = (8.0f64 / 3.0).ln() / 2f64.ln();
+    assert!((pickands_xi(&x, 1).unwrap() - want).abs() < 1e-12);
+    assert!(matches!(
+        pickands_xi(&x, 2),
+        Err(TailError::KOutOfRange { .. })
+    ));
+    let est = pickands(&x, KChoice::Fixed(1)).unwrap();
+    assert_eq!((est.k, est.k_rule.as_str()), (1, "fixed"));
+    assert!((est.alpha.unwrap() - 1.0 / want).abs() < 1e-12);
+}
+
+#[test]
+fn moments_and_pickands_recover_pareto_and_stable_indices() {
+    let boot = KChoice::DoubleBootstrap {
+        resamples: 30,
+        seed: 3,
+    };
+    for alpha in [0.7, 1.5, 3.0] {
+        let x = pareto(alpha, 100_000, 5);
+        let m = moments(&x, KChoice::Fixed(2_000)).unwrap().alpha.unwrap();
+        assert!((m - alpha).abs() / alpha < 0.08, "α {alpha}: moments {m}");
+        let est = moments(&x, boot).unwrap();
+        let a = est.alpha.unwrap();
+        assert!(
+            (a - alpha).abs() / alpha < 0.1,
+            "α {alpha}: moments at double-bootstrap k {} gives {a}",
+            est.k
+        );
+        assert_eq!(est.k_rule, "double_bootstrap");
+        let p = pickands(&x, KChoice::Fixed(2_000)).unwrap().alpha.unwrap();
+        assert!((p - alpha).abs() / alpha < 0.25, "α {alpha}: Pickands {p}");
+        let est = pickands(&x, boot).unwrap();
+        assert_eq!(est.k_rule, "stability");
+        let p = est.alpha.unwrap();
+        assert!(
+            (p - alpha).abs() / alpha < 0.3,
+            "α {alpha}: Pickands at k {} gives {p}",
+            est.k
+        );
+    }
+    for alpha in [1.2, 1.8] {
+        let x: Vec<f64> = sample_symmetric_stable(alpha, 200_000, 8)
+            .iter()
+            .map(|v| v.abs())
+            .collect();
+        let m = moments(&x, KChoice::Fixed(1_000)).unwrap().alpha.unwrap();
+        assert!((m - alpha).abs() < 0.15, "stable α {alpha}: moments {m}");
+        let p = pickands(&x, KChoice::Fixed(1_000)).unwrap().alpha.unwrap();
+        assert!((p - alpha).abs() < 0.4, "stable α {alpha}: Pickands {p}");
+    }
+}
+
+/// A bounded law (uniform: ξ = −1) has no finite α: reported as none, not as a number.
+#[test]
+fn light_tails_give_no_alpha() {
+    let u: Vec<f64> = pareto(1.0, 50_000, 9).iter().map(|x| 1.0 / x).collect();
+    let m = moments(&u, KChoice::Fixed(1_000)).unwrap();
+    assert!(m.xi < -0.5 && m.alpha.is_none(), "{m:?}");
+    let p = pickands(&u, KChoice::Fixed(1_000)).unwrap();
+    assert!(p.xi < -0.5 && p.alpha.is_none(), "{p:?}");
 }

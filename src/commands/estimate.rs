@@ -12,7 +12,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct EstimateReport {
     pub estimator: &'static str,
-    pub alpha: f64,
+    /// `null` where the estimate has no finite α (moments or Pickands with ξ ≤ 0).
+    pub alpha: Option<f64>,
+    /// Moments and Pickands: the extreme-value index ξ (α = 1/ξ where ξ > 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xi: Option<f64>,
     /// Mohammadi: the estimate at each block size (the reported `alpha` is their median).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_block_size: Option<Vec<BlockAlpha>>,
@@ -74,7 +78,8 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
     let centered = center_rows(&rows, &center).map_err(with_file)?;
     let base = |estimator| EstimateReport {
         estimator,
-        alpha: f64::NAN,
+        alpha: None,
+        xi: None,
         per_block_size: None,
         grid: None,
         k: None,
@@ -121,7 +126,7 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         let est = mohammadi_median(&centered, &grid).map_err(with_file)?;
         let stat = |r: &Rows| mohammadi_median(r, &grid).map(|e| e.alpha);
         reports.push(EstimateReport {
-            alpha: est.alpha,
+            alpha: Some(est.alpha),
             per_block_size: Some(est.per_block_size),
             grid: Some(est.grid),
             ci: ci(&stat).map_err(with_file)?,
@@ -140,11 +145,58 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         let k = est.k;
         let stat = |r: &Rows| tail::hill_alpha(&r.norms(), k);
         reports.push(EstimateReport {
-            alpha: est.alpha,
+            alpha: Some(est.alpha),
             k: Some(est.k),
             k_rule: Some(est.k_rule),
             ci: ci(&stat).map_err(with_file)?,
             ..base("hill")
+        });
+    }
+    type XiFn = fn(&[f64], usize) -> std::result::Result<f64, TailError>;
+    type XiChoose = fn(&[f64], KChoice) -> std::result::Result<tail::XiEstimate, TailError>;
+    let order_estimators: [(EstimatorChoice, &'static str, XiChoose, XiFn); 2] = [
+        (
+            EstimatorChoice::Moments,
+            "moments",
+            tail::moments,
+            tail::moments_xi,
+        ),
+        (
+            EstimatorChoice::Pickands,
+            "pickands",
+            tail::pickands,
+            tail::pickands_xi,
+        ),
+    ];
+    for (which, name, estimate, xi_at) in order_estimators {
+        if !matches!(args.estimator, e if e == which || e == EstimatorChoice::All) {
+            continue;
+        }
+        let choice = match args.k {
+            Some(k) => KChoice::Fixed(k),
+            None => KChoice::DoubleBootstrap {
+                resamples: 50,
+                seed: args.seed,
+            },
+        };
+        let est = estimate(&norms, choice).map_err(with_file)?;
+        let k = est.k;
+        // Resamples with ξ ≤ 0 have no α: they count as failed resamples.
+        let stat = |r: &Rows| {
+            let xi = xi_at(&r.norms(), k)?;
+            if xi > 0.0 {
+                Ok(1.0 / xi)
+            } else {
+                Err(TailError::Invalid("ξ ≤ 0".into()))
+            }
+        };
+        reports.push(EstimateReport {
+            alpha: est.alpha,
+            xi: Some(est.xi),
+            k: Some(est.k),
+            k_rule: Some(est.k_rule),
+            ci: ci(&stat).map_err(with_file)?,
+            ..base(name)
         });
     }
     Ok(reports)
@@ -187,10 +239,14 @@ pub fn render(reports: &[EstimateReport], format: Format) -> String {
                             )
                         })
                         .unwrap_or_default();
+                let alpha = match (r.alpha, r.xi) {
+                    (Some(a), _) => format!("{a:.4}"),
+                    (None, Some(xi)) => format!("none (ξ = {xi:.4} ≤ 0: no finite tail index)"),
+                    (None, None) => "none".to_string(),
+                };
                 out += &format!(
-                    "{:<9} alpha = {:.4}{ci}\n          n = {}, dim = {}, center = {}{}\n",
+                    "{:<9} alpha = {alpha}{ci}\n          n = {}, dim = {}, center = {}{}\n",
                     r.estimator,
-                    r.alpha,
                     r.n,
                     r.dim,
                     r.center,

@@ -1,14 +1,23 @@
-use crate::cli::{Format, TheoryArgs};
+use crate::cli::{Format, TheoryArgs, TheoryModel};
 use crate::error::Result;
-use crate::theory::linear_tail_index;
+use crate::theory::{gate_tail_index, linear_tail_index};
 
-/// `tailgate theory`: α of linear-regression SGD, or `diverges`.
+/// `tailgate theory`: α of linear-regression SGD or the gate's prediction, or `diverges`.
 pub fn run(args: &TheoryArgs) -> Result<String> {
-    let t = linear_tail_index(args.dim, args.batch, args.eta)?;
+    let (t, model) = match args.model {
+        TheoryModel::Linear => (
+            linear_tail_index(args.dim, args.batch, args.eta)?,
+            "linear (y = w*·x + σξ, x ~ N(0, I))",
+        ),
+        TheoryModel::ReluGate => (
+            gate_tail_index(args.dim, args.batch, args.eta)?,
+            "relu_gate, SGD and KM (x ~ N(0, I); asymptotic prediction)",
+        ),
+    };
     Ok(match args.format {
         Format::Json => serde_json::to_string_pretty(&t).expect("plain data serialises"),
         Format::Table => format!(
-            "model      linear (y = w*·x + σξ, x ~ N(0, I))\n\
+            "model      {model}\n\
              d, b, η    {}, {}, {}\n\
              alpha      {}\n\
              diverges   {} (E log‖M e₁‖ = {:.6})\n\
@@ -16,10 +25,11 @@ pub fn run(args: &TheoryArgs) -> Result<String> {
             t.dim,
             t.batch,
             t.eta,
-            t.alpha
-                .map_or("none (the chain diverges)".to_string(), |a| format!(
-                    "{a:.4}"
-                )),
+            match (t.alpha, t.light_tail) {
+                (Some(a), _) => format!("{a:.4}"),
+                (None, true) => format!("above {} (light tail)", crate::theory::ALPHA_MAX),
+                (None, false) => "none (the chain diverges)".to_string(),
+            },
             t.diverges,
             t.lyapunov,
             t.second_moment,

@@ -11,6 +11,7 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 mod device;
+pub mod gamma;
 pub mod normal;
 pub mod philox;
 
@@ -37,7 +38,7 @@ impl Batch {
 }
 
 /// Independent streams derived from one seed (splitmix64 of seed and stream id).
-fn stream(seed: u64, stream: u64, index: u64) -> Xoshiro256PlusPlus {
+pub(crate) fn stream(seed: u64, stream: u64, index: u64) -> Xoshiro256PlusPlus {
     let mut z = seed
         ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15)
         ^ index.wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -50,6 +51,11 @@ const TEACHER_STREAM: u64 = 1;
 const INIT_STREAM: u64 = 2;
 const DATA_STREAM: u64 = 3;
 const DATASET_STREAM: u64 = 4;
+/// The reduced engine's draws of chain c (its initial point, then every step).
+pub(crate) const REDUCED_STREAM: u64 = 5;
+/// The reduced engine's frame of chain c: the directions that turn its coordinates into a
+/// d-dimensional row.
+pub(crate) const FRAME_STREAM: u64 = 6;
 /// Layer ℓ of an MLP initialises from stream `MLP_INIT_STREAM + ℓ`.
 const MLP_INIT_STREAM: u64 = 100;
 

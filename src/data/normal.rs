@@ -198,6 +198,38 @@ fn open01<G: Rng + ?Sized>(rng: &mut G) -> f64 {
         + 0.5 / 9_007_199_254_740_992.0
 }
 
+/// Normals one at a time from a block filled by [`fill`], so a caller that needs a few per
+/// step (the reduced chain) still runs the block fast path. Which normals come out depends
+/// only on the generator, never on when they are asked for.
+#[derive(Debug, Clone)]
+pub struct Buffered {
+    block: [f32; BLOCK],
+    next: usize,
+}
+
+impl Default for Buffered {
+    fn default() -> Self {
+        Buffered {
+            block: [0.0; BLOCK],
+            next: BLOCK,
+        }
+    }
+}
+
+impl Buffered {
+    /// The next N(0, 1) sample, widened to f64.
+    #[inline(always)]
+    pub fn next<G: Rng + ?Sized>(&mut self, rng: &mut G) -> f64 {
+        if self.next == BLOCK {
+            fill(rng, &mut self.block);
+            self.next = 0;
+        }
+        let z = self.block[self.next];
+        self.next += 1;
+        f64::from(z)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 mod bootstrap;
 mod center;
 mod error;
+mod extreme;
 mod hill;
 mod mohammadi;
 mod rows;
@@ -16,6 +17,9 @@ pub use bootstrap::{
 };
 pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;
+pub use extreme::{
+    XiEstimate, moments, moments_double_bootstrap_k, moments_xi, pickands, pickands_xi,
+};
 pub use hill::{HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_plot};
 pub use mohammadi::{BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median};
 pub use rows::Rows;

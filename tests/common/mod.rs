@@ -1,6 +1,8 @@
 #![allow(dead_code)]
 //! Helpers shared by the integration tests.
 
+pub mod cli;
+pub mod ks;
 pub mod normal_law;
 
 use indicatif::ProgressBar;

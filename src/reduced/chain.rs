@@ -1,0 +1,266 @@
+//! One chain of the reduced simulator: the exact step of the two-number state (science.md
+//! §7) with the frame of the running sum, and the loop from the initial point to the end.
+
+use crate::config::{Algorithm, Init, Labels, Model, TrainConfig};
+use crate::data::gamma::ChiSquared;
+use crate::data::normal::Buffered;
+use rand::Rng;
+
+/// Where the draws of a step come from: the chain's generator, or given numbers (tests).
+pub trait Draws {
+    /// A standard normal.
+    fn normal(&mut self) -> f64;
+    /// A fair coin (the class of a `mixture` sample).
+    fn coin(&mut self) -> bool;
+    /// A χ² sample of the law `law`.
+    fn chi_squared(&mut self, law: &ChiSquared) -> f64;
+}
+
+/// A chain's own generator with its buffered ziggurat normals.
+pub struct Stream<G> {
+    pub rng: G,
+    pub normals: Buffered,
+}
+
+impl<G: Rng> Draws for Stream<G> {
+    #[inline(always)]
+    fn normal(&mut self) -> f64 {
+        self.normals.next(&mut self.rng)
+    }
+
+    #[inline(always)]
+    fn coin(&mut self) -> bool {
+        self.rng.next_u32() & 1 == 1
+    }
+
+    #[inline(always)]
+    fn chi_squared(&mut self, law: &ChiSquared) -> f64 {
+        law.sample(&mut self.rng, &mut self.normals)
+    }
+}
+
+/// A chain's state: `w = a·w* + c·u` (`u ⊥ w*` a unit vector; `c ≥ 0` when d ≥ 3, signed
+/// when d = 2, 0 when d = 1) and the running sum `S = s[0]·w* + s[1]·u + s[2]·v`, `v` the
+/// unit direction of S's part outside `{w*, u}` (`s[2] ≥ 0`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct State {
+    pub a: f64,
+    pub c: f64,
+    pub s: [f64; 3],
+    /// Iterates in the running sum.
+    pub summed: usize,
+}
+
+impl State {
+    /// ‖w‖².
+    pub fn norm_sq(&self) -> f64 {
+        self.a * self.a + self.c * self.c
+    }
+}
+
+/// How a chain ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ended {
+    pub state: State,
+    /// ‖w‖ left the bound or turned non-finite at a check (the chain stopped there).
+    pub diverged: bool,
+}
+
+/// Everything a step needs from the config, precomputed.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    /// `η/b`.
+    eta_b: f64,
+    /// `1 − η·λ` (burn's weight decay adds λw to the direction).
+    decay: f64,
+    batch: usize,
+    /// Dimensions of `w*⊥`: d − 1.
+    perp: usize,
+    gradient_mask: bool,
+    linear: bool,
+    labels: Labels,
+    noise: f64,
+    separation: f64,
+    /// χ²_{d−2}: the squared norm of `Σ zᵢ rᵢ / √(Σ rᵢ²)` off `{w*, u}` (d ≥ 3).
+    off_plane: ChiSquared,
+    /// χ²_{d−3}: the same off `{w*, u, v}`, once the running sum fixes `v` (d ≥ 3).
+    off_frame: ChiSquared,
+    /// χ²_{d−1}: ‖w₀ − (w₀·w*)w*‖² / s² of a normal initial point.
+    init_perp: ChiSquared,
+    init_std: Option<f64>,
+    steps: usize,
+    burn_in: usize,
+    check_every: usize,
+    bound_sq: f64,
+}
+
+impl Kernel {
+    /// The kernel of a config the reduced engine accepts (see [`super::check`]).
+    pub fn new(config: &TrainConfig) -> Self {
+        let d = config.dim;
+        Kernel {
+            eta_b: config.eta / config.batch as f64,
+            decay: 1.0 - config.eta * f64::from(config.weight_decay as f32),
+            batch: config.batch,
+            perp: d - 1,
+            gradient_mask: config.model == Model::ReluGate && config.algorithm == Algorithm::Sgd,
+            linear: config.model == Model::Linear,
+            labels: config.labels,
+            noise: config.label_noise,
+            separation: config.mixture_separation,
+            off_plane: ChiSquared::new(d.saturating_sub(2)),
+            off_frame: ChiSquared::new(d.saturating_sub(3)),
+            init_perp: ChiSquared::new(d - 1),
+            init_std: match config.init {
+                Init::Normal => Some(config.init_std.unwrap_or(1.0 / (d as f64).sqrt())),
+                Init::Zeros => None,
+            },
+            steps: config.steps,
+            burn_in: config.burn_in.unwrap_or(config.steps / 2),
+            check_every: config.check_every,
+            bound_sq: config.divergence_norm * config.divergence_norm,
+        }
+    }
+
+    /// w₀: N(0, s²I) splits into `a ~ N(0, s²)` and `c² ~ s²·χ²_{d−1}` (signed `c ~ N(0, s²)`
+    /// when d = 2).
+    pub fn initial<D: Draws>(&self, draws: &mut D) -> State {
+        let Some(s) = self.init_std else {
+            return State::default();
+        };
+        let a = s * draws.normal();
+        let c = match self.perp {
+            0 => 0.0,
+            1 => s * draws.normal(),
+            _ => s * draws.chi_squared(&self.init_perp).sqrt(),
+        };
+        State {
+            a,
+            c,
+            ..State::default()
+        }
+    }
+
+    /// The chain from its initial point to the last step, stopped where it diverges.
+    pub fn run<D: Draws>(&self, draws: &mut D) -> Ended {
+        let mut state = self.initial(draws);
+        for step in 1..=self.steps {
+            let summing = step > self.burn_in;
+            self.step(&mut state, draws, summing);
+            if step % self.check_every == 0 || step == self.steps {
+                let n = state.norm_sq();
+                if !(n.is_finite() && n <= self.bound_sq) {
+                    return Ended {
+                        state,
+                        diverged: true,
+                    };
+                }
+            }
+        }
+        Ended {
+            state,
+            diverged: false,
+        }
+    }
+
+    /// One step `w ← (1 − ηλ)w + (η/b) Σᵢ rᵢ xᵢ`, and (when `summing`) `S ← S + w`.
+    ///
+    /// Draws, in this order: per sample `g₁, g₂` (g₂ only when d ≥ 2), the label noise ξ
+    /// (when σ > 0), the class (mixture); then, when d ≥ 3, the part of `Σ rᵢ zᵢ` off the
+    /// plane: χ²_{d−2}, or once summing its coordinate on `v` (a normal) and χ²_{d−3}. The
+    /// order never depends on the state, so SGD and KM with one seed see the same numbers.
+    #[inline(always)]
+    pub fn step<D: Draws>(&self, state: &mut State, draws: &mut D, summing: bool) {
+        let (mut along_star, mut along_u, mut r_sq) = (0.0, 0.0, 0.0);
+        for _ in 0..self.batch {
+            let mut g1 = draws.normal();
+            let g2 = if self.perp >= 1 { draws.normal() } else { 0.0 };
+            let xi = if self.noise > 0.0 {
+                self.noise * draws.normal()
+            } else {
+                0.0
+            };
+            let clean = if self.labels == Labels::Mixture {
+                let positive = draws.coin();
+                g1 += if positive {
+                    self.separation
+                } else {
+                    -self.separation
+                };
+                f64::from(u8::from(positive))
+            } else {
+                self.clean_label(g1)
+            };
+            let r = self.residual(state.a * g1 + state.c * g2, clean + xi);
+            along_star += r * g1;
+            along_u += r * g2;
+            r_sq += r * r;
+        }
+        let (eb, decay) = (self.eta_b, self.decay);
+        state.a = decay * state.a + eb * along_star;
+        let along = decay * state.c + eb * along_u;
+        let r_sq = eb * eb * r_sq;
+        if self.perp == 1 {
+            state.c = along;
+            if summing {
+                state.s[1] += state.c;
+            }
+        } else if self.perp >= 2 {
+            if summing {
+                let on_v = r_sq.sqrt() * draws.normal();
+                let rest = r_sq * draws.chi_squared(&self.off_frame);
+                let c = (along * along + on_v * on_v + rest).sqrt();
+                // S in the new frame: its part in the old {u, v} plane projected on u'.
+                let [_, s_u, s_v] = state.s;
+                let on_new_u = if c > 0.0 {
+                    (s_u * along + s_v * on_v) / c
+                } else {
+                    s_u
+                };
+                let off = (s_u * s_u + s_v * s_v - on_new_u * on_new_u).max(0.0);
+                state.c = c;
+                state.s[1] = on_new_u + c;
+                state.s[2] = off.sqrt();
+            } else {
+                let rest = r_sq * draws.chi_squared(&self.off_plane);
+                state.c = (along * along + rest).sqrt();
+            }
+        }
+        if summing {
+            state.s[0] += state.a;
+            state.summed += 1;
+        }
+    }
+
+    /// `rᵢ` without the `η/b`: the label minus the prediction, times ReLU′ for the gate's
+    /// SGD (ReLU′(0) = 0, as in autodiff).
+    #[inline(always)]
+    fn residual(&self, preactivation: f64, y: f64) -> f64 {
+        if self.linear {
+            return y - preactivation;
+        }
+        let r = y - preactivation.max(0.0);
+        if self.gradient_mask && preactivation <= 0.0 {
+            0.0
+        } else {
+            r
+        }
+    }
+
+    /// The noiseless label of a sample with `w*·x = t` (mixture labels are the class).
+    #[inline(always)]
+    fn clean_label(&self, t: f64) -> f64 {
+        match self.labels {
+            Labels::Realizable if self.linear => t,
+            Labels::Realizable => t.max(0.0),
+            Labels::Binary01 | Labels::Mixture => f64::from(u8::from(t > 0.0)),
+            Labels::BinaryPm1 => {
+                if t > 0.0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+        }
+    }
+}

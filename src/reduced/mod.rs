@@ -1,0 +1,132 @@
+//! The exact reduced engine (science.md §7): with fresh `x ~ N(0, I_d)` the gate's and the
+//! linear control's iterates are, in law, a Markov chain in `(w·w*, ‖w − (w·w*)w*‖)`, so a
+//! chain-step costs O(b) whatever d is. Pure Rust, no burn: chains run in parallel, each
+//! from its own seeded stream, so the same seed gives the same bytes on any thread count.
+
+mod chain;
+mod rows;
+
+pub use chain::{Draws, Ended, Kernel, State, Stream};
+pub use rows::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH, RowMaker, Which};
+
+use crate::config::{DataRng, Model, TrainConfig};
+use crate::data::{self, REDUCED_STREAM};
+use crate::error::{Error, Result};
+use crate::tail::Center;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Why a config cannot run on the reduced engine, as the one-line config error naming the
+/// key at fault; `Ok` when it can.
+pub fn check(config: &TrainConfig) -> Result<()> {
+    let refuse = |field, why: &str| Err(Error::config(field, format!("{why} (`engine: reduced`)")));
+    if config.model == Model::Mlp {
+        return refuse(
+            "model",
+            "`mlp` has no exact reduced chain; use `engine: burn`",
+        );
+    }
+    if config.dataset_size.is_some() {
+        return refuse(
+            "dataset_size",
+            "a fixed dataset breaks the rotation invariance the reduced chain rests on; use `engine: burn`",
+        );
+    }
+    if config.momentum != 0.0 {
+        return refuse(
+            "momentum",
+            "must be 0: the velocity would be a third vector of the frame; use `engine: burn`",
+        );
+    }
+    if config.record_every != 0 {
+        return refuse(
+            "record_every",
+            "must be 0: the reduced chain has no d-dimensional iterates to record; use `engine: burn`",
+        );
+    }
+    if config.data_rng != DataRng::Xoshiro {
+        return refuse(
+            "data_rng",
+            "`philox` is a generator of the burn engine's inputs; the reduced engine draws its own",
+        );
+    }
+    if matches!(config.center, Center::Vector(_))
+        && EstimationRows::for_run(config.chains, config.dim) != EstimationRows::Final
+    {
+        return refuse(
+            "center",
+            "a vector centre needs the full rows, and this run's estimates use projected rows (d > 128 or chains·d > 10⁸); use `mean` or `median`",
+        );
+    }
+    if config.chains > MAX_CHAINS {
+        return refuse(
+            "chains",
+            &format!(
+                "at most {MAX_CHAINS} on the reduced engine (five f64 per chain are held in memory)"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Chains the reduced engine accepts: 10⁹ chains hold 40 GB of coordinates.
+pub const MAX_CHAINS: usize = 1_000_000_000;
+
+/// Chains handed to a worker at a time (and the progress bar's step).
+const CHUNK: usize = 1024;
+
+/// A finished reduced run: the coordinates of every chain.
+#[derive(Debug, Clone)]
+pub struct Reduced {
+    /// `[chains, 2]`: `(a, c)` of the final iterate `w = a·w* + c·u`.
+    pub coords: Vec<f64>,
+    /// `[chains, 3]`: the running mean after the burn-in, `S/n = m₀·w* + m₁·u + m₂·v`.
+    pub average: Vec<f64>,
+    pub diverged: Vec<bool>,
+    pub teacher: Vec<f32>,
+    pub wall_seconds: f64,
+}
+
+/// Runs every chain of `config` (which [`check`] accepts); `progress` counts chains.
+pub fn simulate(config: &TrainConfig, progress: &ProgressBar) -> Result<Reduced> {
+    check(config)?;
+    let start = Instant::now();
+    let kernel = Kernel::new(config);
+    let chains = config.chains;
+    let mut coords = vec![0.0; 2 * chains];
+    let mut average = vec![0.0; 3 * chains];
+    let mut diverged = vec![false; chains];
+    coords
+        .par_chunks_mut(2 * CHUNK)
+        .zip(average.par_chunks_mut(3 * CHUNK))
+        .zip(diverged.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(chunk, ((coords, average), diverged))| {
+            for (i, ((xy, m), d)) in coords
+                .chunks_exact_mut(2)
+                .zip(average.chunks_exact_mut(3))
+                .zip(diverged.iter_mut())
+                .enumerate()
+            {
+                let chain = (chunk * CHUNK + i) as u64;
+                let ended = kernel.run(&mut Stream {
+                    rng: data::stream(config.seed, REDUCED_STREAM, chain),
+                    normals: Default::default(),
+                });
+                let State { a, c, s, summed } = ended.state;
+                xy.copy_from_slice(&[a, c]);
+                let n = summed.max(1) as f64;
+                m.copy_from_slice(&s.map(|v| v / n));
+                *d = ended.diverged;
+            }
+            progress.inc(diverged.len() as u64);
+        });
+    Ok(Reduced {
+        coords,
+        average,
+        diverged,
+        teacher: data::teacher(config),
+        wall_seconds: start.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,314 @@
+//! Two order-statistics estimators of the extreme-value index ξ (α = 1/ξ) on magnitudes,
+//! with the conventions of the `tail-estimation` package (Voitalov et al. 2019), on values
+//! sorted descending `X₍₁₎ ≥ X₍₂₎ ≥ …`:
+//! - moments (Dekkers, Einmahl & de Haan 1989): `Mⱼ = (1/k) Σ_{i≤k} (ln X₍ᵢ₎ − ln X₍ₖ₊₁₎)ʲ`,
+//!   `ξ = M₁ + 1 − ½ (1 − M₁²/M₂)⁻¹`; data-driven k by the double bootstrap of
+//!   Draisma, de Haan, Peng & Pereira (1999), as tail-estimation computes it;
+//! - Pickands (1975), `1 ≤ k ≤ N/4`: `ξ = ln((X₍ₖ₎ − X₍₂ₖ₎)/(X₍₂ₖ₎ − X₍₄ₖ₎)) / ln 2`;
+//!   data-driven k by a stability rule (below).
+//!
+//! A non-positive ξ has no finite α: it is reported as `alpha: None`, never as a number.
+
+use super::TailError;
+use super::hill::KChoice;
+use rand::RngExt;
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// An estimate of ξ at the `k` it used, and α = 1/ξ where ξ > 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct XiEstimate {
+    pub xi: f64,
+    /// `None` when ξ ≤ 0 (no finite tail index: a light or bounded tail).
+    pub alpha: Option<f64>,
+    pub k: usize,
+    /// `fixed`, `double_bootstrap` or `stability`.
+    pub k_rule: String,
+}
+
+impl XiEstimate {
+    fn new(xi: f64, k: usize, k_rule: &str) -> Self {
+        XiEstimate {
+            xi,
+            alpha: (xi > 0.0).then(|| 1.0 / xi),
+            k,
+            k_rule: k_rule.to_string(),
+        }
+    }
+}
+
+fn sorted_desc(magnitudes: &[f64]) -> Vec<f64> {
+    let mut v = magnitudes.to_vec();
+    v.sort_unstable_by(|a, b| b.total_cmp(a));
+    v
+}
+
+/// `(M₁, M₂, M₃)` at every k = 1 … n − 1 of descending `sorted` (index k − 1); NaN where
+/// `X₍ₖ₊₁₎ ≤ 0`.
+fn log_moments(sorted: &[f64]) -> Vec<[f64; 3]> {
+    let logs: Vec<f64> = sorted.iter().map(|x| x.ln()).collect();
+    let (mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0);
+    (1..sorted.len())
+        .map(|k| {
+            let y = logs[k - 1];
+            s1 += y;
+            s2 += y * y;
+            s3 += y * y * y;
+            let (kf, l) = (k as f64, logs[k]);
+            if sorted[k] <= 0.0 {
+                return [f64::NAN; 3];
+            }
+            // Σ (y − l)ʲ from the power sums.
+            let m1 = s1 / kf - l;
+            let m2 = s2 / kf - 2.0 * l * s1 / kf + l * l;
+            let m3 = s3 / kf - 3.0 * l * s2 / kf + 3.0 * l * l * s1 / kf - l * l * l;
+            [m1, m2, m3]
+        })
+        .collect()
+}
+
+fn moments_xi_of([m1, m2, _]: [f64; 3]) -> f64 {
+    m1 + 1.0 - 0.5 / (1.0 - m1 * m1 / m2)
+}
+
+/// The moments estimator at `k` (1 ≤ k < n).
+pub fn moments_xi(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
+    let n = magnitudes.len();
+    if k == 0 || k >= n {
+        return Err(TailError::KOutOfRange { k, n });
+    }
+    let mut v = magnitudes.to_vec();
+    // Descending: v[..k] are the k largest, v[k] is X₍ₖ₊₁₎.
+    v.select_nth_unstable_by(k, |a, b| b.total_cmp(a));
+    let threshold = v[k];
+    if threshold <= 0.0 {
+        return Err(TailError::ZeroThreshold { k });
+    }
+    let l = threshold.ln();
+    let (mut m1, mut m2) = (0.0, 0.0);
+    for x in &v[..k] {
+        let y = x.ln() - l;
+        m1 += y;
+        m2 += y * y;
+    }
+    Ok(moments_xi_of([m1 / k as f64, m2 / k as f64, 0.0]))
+}
+
+/// The moments estimator with `k` fixed or chosen by double bootstrap.
+pub fn moments(magnitudes: &[f64], choice: KChoice) -> Result<XiEstimate, TailError> {
+    let (k, rule) = match choice {
+        KChoice::Fixed(k) => (k, "fixed"),
+        KChoice::DoubleBootstrap { resamples, seed } => (
+            moments_double_bootstrap_k(magnitudes, resamples, seed)?,
+            "double_bootstrap",
+        ),
+    };
+    Ok(XiEstimate::new(moments_xi(magnitudes, k)?, k, rule))
+}
+
+/// Smallest sample the double bootstraps accept.
+const MIN_BOOTSTRAP_N: usize = 50;
+/// The AMSE minimum is searched over k/size up to this fraction (tail-estimation's
+/// `eps_stop` default for the moments estimator).
+const EPS_STOP: f64 = 0.99;
+
+/// The double-bootstrap k of the moments estimator: resamples of sizes `n₁ = n^ε`
+/// (ε = ½(1 + ln⌊n/2⌋/ln n)) and `n₂ = n₁²/n`; the AMSE proxy `(ξ₂ − ξ₃)²` with
+/// `ξ₃ = √(M₂/2) + 1 − ⅔ (1 − M₁M₂/M₃)⁻¹`, averaged over resamples; its minima k₁, k₂ and
+/// `k* = (k₁²/k₂)·c(ξ̂, ρ̂)`, with the constant of Draisma et al. from ξ̂ at k = ⌊√n⌋ and
+/// `ρ̂ = ln k₁ / (2 ln k₁ − 2 ln n₁)`. Retried on fresh resamples when k₂ > k₁.
+pub fn moments_double_bootstrap_k(
+    magnitudes: &[f64],
+    resamples: usize,
+    seed: u64,
+) -> Result<usize, TailError> {
+    let n = magnitudes.len();
+    if n < MIN_BOOTSTRAP_N {
+        return Err(TailError::TooFewRows {
+            needed: MIN_BOOTSTRAP_N,
+            got: n,
+        });
+    }
+    if resamples == 0 {
+        return Err(TailError::Invalid(
+            "double bootstrap needs at least 1 resample".into(),
+        ));
+    }
+    let nf = n as f64;
+    let eps = 0.5 * (1.0 + (0.5 * nf).floor().ln() / nf.ln());
+    let n1 = nf.powf(eps) as usize;
+    let n2 = n1 * n1 / n;
+    let xi_n = moments_xi(magnitudes, (nf.sqrt().floor() as usize).max(1))?;
+    for attempt in 0..5u64 {
+        let s = seed.wrapping_add(attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let k1 = amse_argmin(magnitudes, n1, resamples, s);
+        let k2 = amse_argmin(magnitudes, n2, resamples, s ^ 0xbf58_476d_1ce4_e5b9);
+        let (Some(k1), Some(k2)) = (k1, k2) else {
+            break;
+        };
+        if k2 > k1 {
+            continue;
+        }
+        let k_star = (k1 * k1) as f64 / k2 as f64 * moments_prefactor(xi_n, n1, k1);
+        if !k_star.is_finite() {
+            break;
+        }
+        return Ok((k_star as usize).clamp(2, n - 1));
+    }
+    Err(TailError::Invalid(format!(
+        "the moments double bootstrap found no usable AMSE minimum for n = {n}; give k explicitly"
+    )))
+}
+
+/// Argmin (1-based k) of the resample-averaged `(ξ₂ − ξ₃)²` at resample size `size`.
+fn amse_argmin(magnitudes: &[f64], size: usize, resamples: usize, seed: u64) -> Option<usize> {
+    if size < 3 {
+        return None;
+    }
+    let len = size - 1;
+    let parts: Vec<Vec<f64>> = (0..resamples)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
+            let sample: Vec<f64> = (0..size)
+                .map(|_| magnitudes[rng.random_range(0..magnitudes.len())])
+                .collect();
+            log_moments(&sorted_desc(&sample))
+                .into_iter()
+                .map(|m| {
+                    let xi2 = moments_xi_of(m);
+                    let xi3 = (0.5 * m[1]).sqrt() + 1.0 - (2.0 / 3.0) / (1.0 - m[0] * m[1] / m[2]);
+                    (xi2 - xi3).powi(2)
+                })
+                .collect()
+        })
+        .collect();
+    let (mut sum, mut count) = (vec![0.0; len], vec![0usize; len]);
+    for part in parts {
+        for (i, v) in part.into_iter().enumerate() {
+            if v.is_finite() {
+                sum[i] += v;
+                count[i] += 1;
+            }
+        }
+    }
+    // tail-estimation: the index of linspace(1/size, 1, size) nearest EPS_STOP bounds the search.
+    let stop = (EPS_STOP * size as f64 - 1.0)
+        .round()
+        .clamp(1.0, len as f64) as usize;
+    (0..stop)
+        .filter(|&i| count[i] > 0)
+        .min_by(|&a, &b| (sum[a] / count[a] as f64).total_cmp(&(sum[b] / count[b] as f64)))
+        .map(|i| i + 1)
+}
+
+/// The constant of Draisma et al. (1999) relating k₁²/k₂ to the optimal k of the moments
+/// estimator, for ξ̂ and ρ̂ = ln k₁ / (2 ln k₁ − 2 ln n₁).
+fn moments_prefactor(xi: f64, n1: usize, k1: usize) -> f64 {
+    let rho = (k1 as f64).ln() / (2.0 * (k1 as f64).ln() - 2.0 * (n1 as f64).ln());
+    let v_sq = if xi >= 0.0 {
+        1.0 + xi * xi
+    } else {
+        (1.0 - xi).powi(2) * (1.0 - 2.0 * xi) * (6.0 * xi * xi - xi + 1.0)
+            / ((1.0 - 3.0 * xi) * (1.0 - 4.0 * xi))
+    };
+    let v_bar_sq = if xi >= 0.0 {
+        0.25 * (1.0 + xi * xi)
+    } else {
+        let a = 0.25 * (1.0 - xi).powi(2);
+        let b = 1.0 - 8.0 * xi + 48.0 * xi.powi(2) - 154.0 * xi.powi(3);
+        let c = 263.0 * xi.powi(4) - 222.0 * xi.powi(5) + 72.0 * xi.powi(6);
+        let d = (1.0 - 2.0 * xi) * (1.0 - 3.0 * xi) * (1.0 - 4.0 * xi);
+        let e = (1.0 - 5.0 * xi) * (1.0 - 6.0 * xi);
+        a * (b + c) / (d * e)
+    };
+    let b = if xi < rho {
+        (1.0 - xi) * (1.0 - 2.0 * xi) / ((1.0 - rho - xi) * (1.0 - rho - 2.0 * xi))
+    } else if xi < 0.0 {
+        1.0 / (1.0 - xi)
+    } else {
+        xi / (rho * (1.0 - rho)) + 1.0 / (1.0 - rho).powi(2)
+    };
+    let b_bar = if xi < rho {
+        0.5 * (-rho * (1.0 - xi).powi(2))
+            / ((1.0 - xi - rho) * (1.0 - 2.0 * xi - rho) * (1.0 - 3.0 * xi - rho))
+    } else if xi < 0.0 {
+        (1.0 - 2.0 * xi - ((1.0 - xi) * (1.0 - 2.0 * xi)).sqrt()) / ((1.0 - xi) * (1.0 - 2.0 * xi))
+    } else {
+        -(rho + xi * (1.0 - rho)) / (2.0 * (1.0 - rho).powi(3))
+    };
+    (v_sq * b_bar * b_bar / (v_bar_sq * b * b)).powf(1.0 / (1.0 - 2.0 * rho))
+}
+
+/// Pickands at `k` on descending `sorted` (1 ≤ k ≤ n/4).
+fn pickands_sorted(sorted: &[f64], k: usize) -> f64 {
+    let (a, b, c) = (sorted[k - 1], sorted[2 * k - 1], sorted[4 * k - 1]);
+    ((a - b) / (b - c)).ln() / std::f64::consts::LN_2
+}
+
+/// Pickands' estimator at `k` (1 ≤ k ≤ n/4).
+pub fn pickands_xi(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
+    let n = magnitudes.len();
+    if k == 0 || 4 * k > n {
+        return Err(TailError::KOutOfRange { k, n });
+    }
+    Ok(pickands_sorted(&sorted_desc(magnitudes), k))
+}
+
+/// Pickands with `k` fixed, or chosen by stability: on a geometric grid of k (ratio 2^¼)
+/// from 10 to n/8, the k whose neighbourhood `[k/2, 2k]` (within n/4) has the smallest
+/// spread (interquartile range) of ξ̂ — the flattest stretch of the Pickands plot, where
+/// neither the variance of small k nor the bias of large k dominates. The double
+/// bootstrap's resample settings are ignored for Pickands.
+pub fn pickands(magnitudes: &[f64], choice: KChoice) -> Result<XiEstimate, TailError> {
+    let sorted = sorted_desc(magnitudes);
+    let n = sorted.len();
+    let (k, rule) = match choice {
+        KChoice::Fixed(k) => {
+            if k == 0 || 4 * k > n {
+                return Err(TailError::KOutOfRange { k, n });
+            }
+            (k, "fixed")
+        }
+        KChoice::DoubleBootstrap { .. } => (pickands_stable_k(&sorted)?, "stability"),
+    };
+    Ok(XiEstimate::new(pickands_sorted(&sorted, k), k, rule))
+}
+
+fn pickands_stable_k(sorted: &[f64]) -> Result<usize, TailError> {
+    let n = sorted.len();
+    if n < 160 {
+        return Err(TailError::TooFewRows {
+            needed: 160,
+            got: n,
+        });
+    }
+    let quarter = n / 4;
+    let xi: Vec<f64> = (1..=quarter).map(|k| pickands_sorted(sorted, k)).collect();
+    let spread = |k: usize| {
+        let mut w: Vec<f64> = xi[(k / 2).max(1) - 1..(2 * k).min(quarter)]
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        if w.len() < 4 {
+            return f64::INFINITY;
+        }
+        w.sort_by(f64::total_cmp);
+        let q = |p: f64| w[((w.len() - 1) as f64 * p).round() as usize];
+        q(0.75) - q(0.25)
+    };
+    let mut best = (f64::INFINITY, 10);
+    let mut kf = 10.0f64;
+    while (kf as usize) <= n / 8 {
+        let k = kf as usize;
+        let s = spread(k);
+        if s < best.0 {
+            best = (s, k);
+        }
+        kf *= 2f64.powf(0.25);
+    }
+    Ok(best.1)
+}
