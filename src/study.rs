@@ -45,6 +45,8 @@ pub struct Grid {
     /// Step sizes on the scale of the divergence step: η = κ·b/(d + b + 1) (science.md §2).
     pub kappa: Option<Vec<f64>>,
     pub seed: Option<Vec<u64>>,
+    /// Numbers of chains (a sample-size axis: estimators against the number of chains).
+    pub chains: Option<Vec<usize>>,
 }
 
 /// One run of a study.
@@ -158,6 +160,7 @@ impl Grid {
         let dims = axis("dim", &self.dim, base.dim)?;
         let batches = axis("batch", &self.batch, base.batch)?;
         let seeds = axis("seed", &self.seed, base.seed)?;
+        let chain_counts = axis("chains", &self.chains, base.chains)?;
         let mut out = Vec::new();
         for &engine in &engines {
             for &model in &models {
@@ -167,7 +170,10 @@ impl Grid {
                             for &dim in &dims {
                                 for &batch in &batches {
                                     for &step in &steps {
-                                        for &seed in &seeds {
+                                        for (&seed, &chains) in seeds
+                                            .iter()
+                                            .flat_map(|s| chain_counts.iter().map(move |c| (s, c)))
+                                        {
                                             let eta = match step {
                                                 Step::Eta(e) => e,
                                                 Step::Kappa(k) => eta_from_kappa(k, dim, batch),
@@ -182,6 +188,7 @@ impl Grid {
                                                 batch,
                                                 eta,
                                                 seed,
+                                                chains,
                                                 // `base` is unresolved, so defaults that depend
                                                 // on d or K (init_std, burn_in) follow each cell.
                                                 ..base.clone()

@@ -2,11 +2,16 @@
 //! applied to the final and averaged rows, with diverged and collapsed runs reported as
 //! such instead of as an α.
 
+mod estimates;
+
+pub use estimates::{Estimate, SubsetAlphas};
+
 use crate::tail::{
-    self, BlockGrid, Center, KChoice, Rows, center_in_place, center_rows, mohammadi_bootstrap_ci,
+    self, BlockGrid, Center, Rows, center_in_place, center_rows, mohammadi_bootstrap_ci,
     mohammadi_median, quantile_sorted,
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Estimation settings used on training runs.
 #[derive(Debug, Clone)]
@@ -73,6 +78,12 @@ pub struct TailSummary {
     pub converged_to_floor: bool,
     /// Quantiles 5/25/50/75/95/100 % of ‖w − centre‖ over the estimated chains.
     pub norm_quantiles: Option<[f64; 6]>,
+    /// Every estimator on the centred final rows: `mohammadi` (= `alpha`), and `hill`,
+    /// `moments`, `pickands` on their norms at a data-driven k, each with its interval.
+    pub estimates: BTreeMap<&'static str, Estimate>,
+    /// α̂ of every estimator on the first N/64, N/16, N/4 and all of the chains: whether the
+    /// estimates have settled with the number of chains.
+    pub convergence: Vec<SubsetAlphas>,
 }
 
 /// The rows (of `width` values) of chains that did not diverge and are finite, in f64.
@@ -137,6 +148,8 @@ pub fn summarize_from(
         diverged_chains,
         converged_to_floor: false,
         norm_quantiles: None,
+        estimates: BTreeMap::new(),
+        convergence: vec![],
     };
     let rows = match final_rows() {
         Some(r) if r.n() >= 2 => r,
@@ -183,6 +196,14 @@ pub fn summarize_from(
             return s;
         }
     }
+    // Unsorted norms: the double bootstraps resample by index, so order fixes their draws.
+    let mut estimates =
+        estimates::order_estimates(&norms, settings.resamples, settings.ci_level, settings.seed);
+    let alpha = s.alpha.expect("set above");
+    estimates.insert("mohammadi", Estimate::mohammadi(alpha, None));
+    s.convergence =
+        estimates::convergence(&centered, &norms, &settings.grid, settings.seed, &estimates);
+    // One copy of a large sample at a time: the bootstrap builds the rows again.
     drop(centered);
     // The bootstrap resamples the uncentred rows (each resample is centred on its own).
     s.alpha_ci = final_rows()
@@ -198,22 +219,16 @@ pub fn summarize_from(
             .ok()
         })
         .map(|ci| [ci.lo, ci.hi]);
+    estimates.insert("mohammadi", Estimate::mohammadi(alpha, s.alpha_ci));
+    if let Some(hill) = estimates.get("hill") {
+        s.hill_alpha = hill.alpha;
+        s.hill_k = hill.alpha.and(hill.k);
+    }
+    s.estimates = estimates;
     s.alpha_average = average_rows()
         .and_then(|r| center_in_place(r, &settings.center).ok())
         .and_then(|r| mohammadi_median(&r, &settings.grid).ok())
         .map(|e| e.alpha);
-    // Unsorted: the double bootstrap resamples by index, so order fixes its draws.
-    let hill = tail::hill(
-        &norms,
-        KChoice::DoubleBootstrap {
-            resamples: 50,
-            seed: settings.seed,
-        },
-    );
-    if let Ok(h) = hill {
-        s.hill_alpha = Some(h.alpha);
-        s.hill_k = Some(h.k);
-    }
     s
 }
 

@@ -627,3 +627,38 @@ mod cli {
         assert!(json["summary"]["alpha"].as_f64().is_some());
     }
 }
+
+/// Chains stepped in lockstep (the engine's path) end exactly where each ends alone.
+#[test]
+fn lockstep_chains_equal_single_chains_bit_for_bit() {
+    for (model, algorithm, labels, dim, batch) in [
+        (Model::ReluGate, Algorithm::Sgd, Labels::Mixture, 7, 3),
+        (Model::ReluGate, Algorithm::Km, Labels::Realizable, 2, 1),
+        (Model::Linear, Algorithm::Sgd, Labels::Binary01, 5, 2),
+        (Model::ReluGate, Algorithm::Km, Labels::BinaryPm1, 1, 2),
+    ] {
+        let mut c = config(model, algorithm, dim, batch, 0.4);
+        c.labels = labels;
+        c.steps = 300;
+        c.weight_decay = 0.01;
+        // A low bound makes some chains diverge mid-run.
+        c.divergence_norm = 3.0;
+        let kernel = Kernel::new(&c.resolve().unwrap());
+        let stream = |j: u64| Stream {
+            rng: Xoshiro256PlusPlus::seed_from_u64(100 + j),
+            normals: Buffered::default(),
+        };
+        let mut draws: [_; 8] = std::array::from_fn(|j| stream(j as u64));
+        let together = kernel.run_lockstep(&mut draws);
+        for (j, t) in together.iter().enumerate() {
+            let alone = kernel.run(&mut stream(j as u64));
+            assert_eq!(t.diverged, alone.diverged, "{model:?} d={dim} chain {j}");
+            let bits = |s: &State| [s.a, s.c, s.s[0], s.s[1], s.s[2]].map(f64::to_bits);
+            assert_eq!(
+                bits(&t.state),
+                bits(&alone.state),
+                "{model:?} d={dim} chain {j}"
+            );
+        }
+    }
+}

@@ -221,12 +221,19 @@ impl Buffered {
     #[inline(always)]
     pub fn next<G: Rng + ?Sized>(&mut self, rng: &mut G) -> f64 {
         if self.next == BLOCK {
-            fill(rng, &mut self.block);
-            self.next = 0;
+            self.refill(rng);
         }
         let z = self.block[self.next];
         self.next += 1;
         f64::from(z)
+    }
+
+    /// One block: out of line, so the callers' loops stay small (every call site would
+    /// otherwise carry its own copy of the block loop).
+    #[inline(never)]
+    fn refill<G: Rng + ?Sized>(&mut self, rng: &mut G) {
+        fill(rng, &mut self.block);
+        self.next = 0;
     }
 }
 

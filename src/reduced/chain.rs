@@ -143,24 +143,56 @@ impl Kernel {
 
     /// The chain from its initial point to the last step, stopped where it diverges.
     pub fn run<D: Draws>(&self, draws: &mut D) -> Ended {
-        let mut state = self.initial(draws);
+        let [ended] = self.run_lockstep(std::array::from_mut(draws));
+        ended
+    }
+
+    /// `L` independent chains stepped in lockstep, each exactly as [`Kernel::run`] steps it
+    /// alone (the same numbers). One chain's step is a chain of dependent floating-point
+    /// operations (a square root and a division among them), so a step first takes every
+    /// chain's draws (they never depend on the state), then updates all `L` states in one
+    /// loop whose iterations are independent: the CPU overlaps their latencies.
+    pub fn run_lockstep<D: Draws, const L: usize>(&self, draws: &mut [D; L]) -> [Ended; L] {
+        let mut states: [State; L] = std::array::from_fn(|j| self.initial(&mut draws[j]));
+        let mut diverged = [false; L];
+        let mut samples = vec![[0.0f64; 3]; self.batch * L];
+        let mut off = [[0.0f64; 2]; L];
+        let mut next_check = self.check_every;
         for step in 1..=self.steps {
             let summing = step > self.burn_in;
-            self.step(&mut state, draws, summing);
-            if step % self.check_every == 0 || step == self.steps {
-                let n = state.norm_sq();
-                if !(n.is_finite() && n <= self.bound_sq) {
-                    return Ended {
-                        state,
-                        diverged: true,
-                    };
+            for (j, d) in draws.iter_mut().enumerate() {
+                if diverged[j] {
+                    continue;
+                }
+                for i in 0..self.batch {
+                    samples[i * L + j] = self.sample(d);
+                }
+                off[j] = self.off_plane(d, summing);
+            }
+            let mut sums = [[0.0f64; 3]; L];
+            for i in 0..self.batch {
+                let row = &samples[i * L..(i + 1) * L];
+                for ((sum, state), &x) in sums.iter_mut().zip(&states).zip(row) {
+                    self.accumulate(sum, state, x);
+                }
+            }
+            for j in 0..L {
+                if !diverged[j] {
+                    self.update(&mut states[j], sums[j], off[j], summing);
+                }
+            }
+            if step == next_check || step == self.steps {
+                next_check += self.check_every;
+                for (state, d) in states.iter().zip(diverged.iter_mut()) {
+                    let n = state.norm_sq();
+                    *d |= !(n.is_finite() && n <= self.bound_sq);
                 }
             }
         }
-        Ended {
-            state,
-            diverged: false,
-        }
+        std::array::from_fn(|j| Ended {
+            state: states[j],
+            diverged: diverged[j],
+        })
     }
 
     /// One step `w ← (1 − ηλ)w + (η/b) Σᵢ rᵢ xᵢ`, and (when `summing`) `S ← S + w`.
@@ -171,35 +203,69 @@ impl Kernel {
     /// order never depends on the state, so SGD and KM with one seed see the same numbers.
     #[inline(always)]
     pub fn step<D: Draws>(&self, state: &mut State, draws: &mut D, summing: bool) {
-        let (mut along_star, mut along_u, mut r_sq) = (0.0, 0.0, 0.0);
+        let mut sum = [0.0; 3];
         for _ in 0..self.batch {
-            let mut g1 = draws.normal();
-            let g2 = if self.perp >= 1 { draws.normal() } else { 0.0 };
-            let xi = if self.noise > 0.0 {
-                self.noise * draws.normal()
-            } else {
-                0.0
-            };
-            let clean = if self.labels == Labels::Mixture {
-                let positive = draws.coin();
-                g1 += if positive {
-                    self.separation
-                } else {
-                    -self.separation
-                };
-                f64::from(u8::from(positive))
-            } else {
-                self.clean_label(g1)
-            };
-            let r = self.residual(state.a * g1 + state.c * g2, clean + xi);
-            along_star += r * g1;
-            along_u += r * g2;
-            r_sq += r * r;
+            let x = self.sample(draws);
+            self.accumulate(&mut sum, state, x);
         }
+        let off = self.off_plane(draws, summing);
+        self.update(state, sum, off, summing);
+    }
+
+    /// One sample's `[w*·x, u·x, y]` (label noise included): all a step needs of it.
+    #[inline(always)]
+    fn sample<D: Draws>(&self, draws: &mut D) -> [f64; 3] {
+        let mut g1 = draws.normal();
+        let g2 = if self.perp >= 1 { draws.normal() } else { 0.0 };
+        let xi = if self.noise > 0.0 {
+            self.noise * draws.normal()
+        } else {
+            0.0
+        };
+        let clean = if self.labels == Labels::Mixture {
+            let positive = draws.coin();
+            g1 += if positive {
+                self.separation
+            } else {
+                -self.separation
+            };
+            f64::from(u8::from(positive))
+        } else {
+            self.clean_label(g1)
+        };
+        [g1, g2, clean + xi]
+    }
+
+    /// The draws off the `{w*, u}` plane (d ≥ 3): `[coordinate on v / √Σrᵢ², χ²]`, the
+    /// χ² of d − 2 degrees of freedom before the sum starts, of d − 3 after.
+    #[inline(always)]
+    fn off_plane<D: Draws>(&self, draws: &mut D, summing: bool) -> [f64; 2] {
+        match (self.perp >= 2, summing) {
+            (false, _) => [0.0; 2],
+            (true, false) => [0.0, draws.chi_squared(&self.off_plane)],
+            (true, true) => {
+                let on_v = draws.normal();
+                [on_v, draws.chi_squared(&self.off_frame)]
+            }
+        }
+    }
+
+    /// Adds one sample's `rᵢg₁, rᵢg₂, rᵢ²` (without η/b) to `sum`.
+    #[inline(always)]
+    fn accumulate(&self, sum: &mut [f64; 3], state: &State, [g1, g2, y]: [f64; 3]) {
+        let r = self.residual(state.a * g1 + state.c * g2, y);
+        sum[0] += r * g1;
+        sum[1] += r * g2;
+        sum[2] += r * r;
+    }
+
+    /// The new state from the batch's sums and the off-plane draws.
+    #[inline(always)]
+    fn update(&self, state: &mut State, sum: [f64; 3], [normal, chi]: [f64; 2], summing: bool) {
         let (eb, decay) = (self.eta_b, self.decay);
-        state.a = decay * state.a + eb * along_star;
-        let along = decay * state.c + eb * along_u;
-        let r_sq = eb * eb * r_sq;
+        state.a = decay * state.a + eb * sum[0];
+        let along = decay * state.c + eb * sum[1];
+        let r_sq = eb * eb * sum[2];
         if self.perp == 1 {
             state.c = along;
             if summing {
@@ -207,8 +273,8 @@ impl Kernel {
             }
         } else if self.perp >= 2 {
             if summing {
-                let on_v = r_sq.sqrt() * draws.normal();
-                let rest = r_sq * draws.chi_squared(&self.off_frame);
+                let on_v = r_sq.sqrt() * normal;
+                let rest = r_sq * chi;
                 let c = (along * along + on_v * on_v + rest).sqrt();
                 // S in the new frame: its part in the old {u, v} plane projected on u'.
                 let [_, s_u, s_v] = state.s;
@@ -222,8 +288,7 @@ impl Kernel {
                 state.s[1] = on_new_u + c;
                 state.s[2] = off.sqrt();
             } else {
-                let rest = r_sq * draws.chi_squared(&self.off_plane);
-                state.c = (along * along + rest).sqrt();
+                state.c = (along * along + r_sq * chi).sqrt();
             }
         }
         if summing {

@@ -75,6 +75,8 @@ pub const MAX_CHAINS: usize = 1_000_000_000;
 
 /// Chains handed to a worker at a time (and the progress bar's step).
 const CHUNK: usize = 1024;
+/// Chains a worker steps in lockstep (see [`Kernel::run_lockstep`]).
+const LOCKSTEP: usize = 8;
 
 /// A finished reduced run: the coordinates of every chain.
 #[derive(Debug, Clone)]
@@ -103,24 +105,30 @@ pub fn simulate(config: &TrainConfig, progress: &ProgressBar) -> Result<Reduced>
         .zip(diverged.par_chunks_mut(CHUNK))
         .enumerate()
         .for_each(|(chunk, ((coords, average), diverged))| {
-            for (i, ((xy, m), d)) in coords
-                .chunks_exact_mut(2)
-                .zip(average.chunks_exact_mut(3))
-                .zip(diverged.iter_mut())
-                .enumerate()
-            {
-                let chain = (chunk * CHUNK + i) as u64;
-                let ended = kernel.run(&mut Stream {
-                    rng: data::stream(config.seed, REDUCED_STREAM, chain),
-                    normals: Default::default(),
-                });
+            let first = chunk * CHUNK;
+            let len = diverged.len();
+            let stream = |chain: usize| Stream {
+                rng: data::stream(config.seed, REDUCED_STREAM, chain as u64),
+                normals: Default::default(),
+            };
+            let mut store = |i: usize, ended: Ended| {
                 let State { a, c, s, summed } = ended.state;
-                xy.copy_from_slice(&[a, c]);
+                coords[2 * i..2 * i + 2].copy_from_slice(&[a, c]);
                 let n = summed.max(1) as f64;
-                m.copy_from_slice(&s.map(|v| v / n));
-                *d = ended.diverged;
+                average[3 * i..3 * i + 3].copy_from_slice(&s.map(|v| v / n));
+                diverged[i] = ended.diverged;
+            };
+            let whole = len - len % LOCKSTEP;
+            for start in (0..whole).step_by(LOCKSTEP) {
+                let mut draws: [_; LOCKSTEP] = std::array::from_fn(|j| stream(first + start + j));
+                for (j, ended) in kernel.run_lockstep(&mut draws).into_iter().enumerate() {
+                    store(start + j, ended);
+                }
             }
-            progress.inc(diverged.len() as u64);
+            for i in whole..len {
+                store(i, kernel.run(&mut stream(first + i)));
+            }
+            progress.inc(len as u64);
         });
     Ok(Reduced {
         coords,

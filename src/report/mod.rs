@@ -1,6 +1,7 @@
 //! `tailgate report`: merges the finished cells of a sweep folder (any number of shards)
 //! into `summary.csv`, plots (PNG and SVG) and `report.md`.
 
+mod convergence;
 mod plot;
 
 pub use plot::{Chart, Point, Series, draw};
@@ -40,6 +41,16 @@ pub struct CellSummary {
     pub wall_seconds: f64,
     #[serde(default)]
     pub theory: Option<TheoryIn>,
+    /// Every estimator's α̂ (absent in runs made before tailgate 0.3).
+    #[serde(default)]
+    pub estimates: BTreeMap<String, EstimateIn>,
+}
+
+/// One estimator's entry of `summary.estimates`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EstimateIn {
+    pub alpha: Option<f64>,
+    pub ci: Option<[f64; 2]>,
 }
 
 /// The theory's part of a linear cell's summary.
@@ -283,6 +294,21 @@ pub fn write_report(
         md.push_str(&trends(group, axis));
         md.push_str(&unestimated(group));
     }
+    let by_chains = convergence::groups(&cells);
+    if !by_chains.is_empty() {
+        md.push_str("## Estimators against the number of chains\n\n");
+        md.push_str(&convergence::distances(&by_chains));
+        for (i, group) in by_chains.iter().enumerate() {
+            let chart = convergence::chart(group);
+            embed(
+                &chart,
+                &staged.path(&format!("chains_{i:02}")),
+                &mut md,
+                &mut files,
+            )?;
+            md.push_str(&convergence::table(group));
+        }
+    }
     md.push_str("## Cells\n\n");
     md.push_str(&cell_table(&cells));
     let missing: Vec<&String> = record
@@ -496,6 +522,8 @@ impl StepAxis {
 fn series_by_alg_b(cells: &[&CellResult], x: impl Fn(&CellResult) -> f64) -> Vec<Series> {
     let batches: Vec<usize> = group_by(cells, |c| c.config().batch).into_keys().collect();
     let mut out = Vec::new();
+    // The gate's theory is one value for SGD and KM: drawn once per b.
+    let mut theory_drawn = std::collections::BTreeSet::new();
     for ((alg, b), group) in group_by(cells, |c| (c.config().algorithm.name(), c.config().batch)) {
         let shade = batches.iter().position(|&v| v == b).unwrap_or(0);
         let points: Vec<_> = group_by(&group, |c| fkey(x(c)))
@@ -519,7 +547,7 @@ fn series_by_alg_b(cells: &[&CellResult], x: impl Fn(&CellResult) -> f64) -> Vec
                 Some((x(g[0]), t, None))
             })
             .collect();
-        if !theory.is_empty() {
+        if !theory.is_empty() && theory_drawn.insert(b) {
             out.push(Series {
                 label: format!("theory b={b}"),
                 points: theory,
