@@ -25,7 +25,7 @@ pub struct Study {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Grids {
-    One(Grid),
+    One(Box<Grid>),
     Many(Vec<Grid>),
 }
 
@@ -86,7 +86,7 @@ impl Study {
 
     pub fn grids(&self) -> &[Grid] {
         match &self.grid {
-            Grids::One(g) => std::slice::from_ref(g),
+            Grids::One(g) => std::slice::from_ref(&**g),
             Grids::Many(v) => v,
         }
     }

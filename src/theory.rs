@@ -85,11 +85,17 @@ fn chi_rule(k: usize, kink: Option<f64>, panels: usize) -> Vec<(f64, f64)> {
     if k == 0 {
         return vec![(0.0, 1.0)];
     }
+    // chi_k is concentrated at √(k−1) with a spread under 1: beyond ±12 its density is
+    // below e^{−70} of the peak for every k, so large k (d up to 10⁵ and more) get their
+    // panels where the mass is.
     let top = (k as f64).sqrt() + 12.0;
-    let edges = match kink.filter(|&t| t > 0.0 && t < top) {
+    let bottom = ((k as f64).sqrt() - 12.0).max(0.0);
+    let edges = match kink.filter(|&t| t > bottom && t < top) {
         Some(t) => {
-            let left = ((panels as f64) * t / top).ceil().max(4.0) as usize;
-            let mut e = linspace(0.0, t, left);
+            let left = ((panels as f64) * (t - bottom) / (top - bottom))
+                .ceil()
+                .max(4.0) as usize;
+            let mut e = linspace(bottom, t, left);
             e.extend(
                 linspace(t, top, panels.max(left + 4) - left)
                     .into_iter()
@@ -97,15 +103,23 @@ fn chi_rule(k: usize, kink: Option<f64>, panels: usize) -> Vec<(f64, f64)> {
             );
             e
         }
-        None => linspace(0.0, top, panels),
+        None => linspace(bottom, top, panels),
     };
-    let mut rule: Vec<(f64, f64)> = composite(&edges)
-        .into_iter()
-        .map(|(t, w)| {
-            // chi_k density up to its constant: t^{k−1} e^{−t²/2}, in logs to avoid overflow.
-            let log_density = (k as f64 - 1.0) * t.ln() - t * t / 2.0;
-            (t, w * log_density.exp())
-        })
+    let nodes = composite(&edges);
+    // chi_k density up to its constant: t^{k−1} e^{−t²/2}, in logs and relative to the
+    // largest node (for k in the thousands the density itself overflows).
+    let log_density: Vec<f64> = nodes
+        .iter()
+        .map(|&(t, _)| (k as f64 - 1.0) * t.ln() - t * t / 2.0)
+        .collect();
+    let peak = log_density
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let mut rule: Vec<(f64, f64)> = nodes
+        .iter()
+        .zip(&log_density)
+        .map(|(&(t, w), &l)| (t, w * (l - peak).exp()))
         .collect();
     let total: f64 = rule.iter().map(|r| r.1).sum();
     for r in &mut rule {
@@ -288,9 +302,8 @@ const GATE_PANELS: (usize, usize) = (96, 48);
 pub fn gate_tail_index(dim: usize, batch: usize, eta: f64) -> crate::Result<TailTheory> {
     // A sweep asks for one (d, b, η) once per algorithm, label model and seed; the
     // quadrature over B + 1 grids costs up to a second at B = 20, so answers are kept.
-    static KNOWN: std::sync::LazyLock<
-        std::sync::Mutex<std::collections::HashMap<(usize, usize, u64), TailTheory>>,
-    > = std::sync::LazyLock::new(Default::default);
+    type Known = std::sync::Mutex<std::collections::HashMap<(usize, usize, u64), TailTheory>>;
+    static KNOWN: std::sync::LazyLock<Known> = std::sync::LazyLock::new(Default::default);
     let key = (dim, batch, eta.to_bits());
     if let Some(t) = KNOWN.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(t);
@@ -362,7 +375,7 @@ fn solve(grid: &Grid, mut out: TailTheory) -> TailTheory {
     let mut x = hi.min(ALPHA_MAX);
     for _ in 0..100 {
         let (hx, slope) = grid.log_moment_and_slope(x);
-        if !(slope > 0.0) {
+        if slope.is_nan() || slope <= 0.0 {
             break;
         }
         let step = hx / slope;

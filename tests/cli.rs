@@ -4,7 +4,6 @@
 mod common;
 
 use common::cli::{p, rejects, stderr, tailgate};
-use std::path::Path;
 use std::process::Command;
 use tailgate::io::{read_npy_f64, write_npy};
 

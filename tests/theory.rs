@@ -42,6 +42,8 @@ fn quadrature_matches_the_exact_second_moment() {
         (5, 3, 0.4),
         (100, 20, 0.3),
         (40, 2, 0.01),
+        (100_000, 1, 0.00002),
+        (100_000, 10, 0.0002),
     ] {
         let exact = 1.0 - 2.0 * eta + eta * eta / b as f64 * (d + b + 1) as f64;
         let quad = log_moment(d, b, eta, 2.0).exp();
@@ -183,6 +185,8 @@ fn gate_quadrature_matches_monte_carlo_and_its_second_moment() {
         (5, 3, 0.4),
         (100, 20, 0.3),
         (2, 5, 0.9),
+        (100_000, 1, 0.00002),
+        (100_000, 4, 0.00008),
     ] {
         let t = gate_tail_index(d, b, eta).unwrap();
         let quad = gate_log_moment(d, b, eta, 2.0).exp();

@@ -68,29 +68,32 @@ const K_RESAMPLES: usize = 50;
 /// subset is a prefix; the chains are independent, so a prefix is a random subset).
 const SUBSETS: [usize; 3] = [64, 16, 4];
 
+/// An order-statistic estimate: α (NaN where ξ ≤ 0), ξ where there is one, k, k's rule.
+type Chosen = (f64, Option<f64>, usize, String);
+
 /// The order-statistic estimators on magnitudes: the k rule and the statistic at a k.
-type Choose = fn(&[f64], KChoice) -> Result<(f64, Option<f64>, usize, String), TailError>;
+type Choose = fn(&[f64], KChoice) -> Result<Chosen, TailError>;
 type AtK = fn(&[f64], usize) -> Result<f64, TailError>;
 
-fn hill_choose(x: &[f64], c: KChoice) -> Result<(f64, Option<f64>, usize, String), TailError> {
+fn hill_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
     let h = tail::hill(x, c)?;
     Ok((h.alpha, None, h.k, h.k_rule))
 }
 
 fn xi_choose(
     f: fn(&[f64], KChoice) -> Result<tail::XiEstimate, TailError>,
-) -> impl Fn(&[f64], KChoice) -> Result<(f64, Option<f64>, usize, String), TailError> {
+) -> impl Fn(&[f64], KChoice) -> Result<Chosen, TailError> {
     move |x, c| {
         let e = f(x, c)?;
         Ok((e.alpha.unwrap_or(f64::NAN), Some(e.xi), e.k, e.k_rule))
     }
 }
 
-fn moments_choose(x: &[f64], c: KChoice) -> Result<(f64, Option<f64>, usize, String), TailError> {
+fn moments_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
     xi_choose(tail::moments)(x, c)
 }
 
-fn pickands_choose(x: &[f64], c: KChoice) -> Result<(f64, Option<f64>, usize, String), TailError> {
+fn pickands_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
     xi_choose(tail::pickands)(x, c)
 }
 
