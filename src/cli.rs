@@ -350,6 +350,10 @@ pub struct EstimateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Leave out the rows that this boolean .npy `[N]` marks true (a run's diverged.npy),
+    /// as every estimate in run.json does.
+    #[arg(long, value_name = "MASK.npy")]
+    pub exclude: Option<PathBuf>,
     /// Also write the Hill plot (columns `k,alpha` for k = 1 … min(N − 1, 100000)) to this CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub hill_plot: Option<PathBuf>,

@@ -271,6 +271,21 @@ fn bad_estimate_inputs_exit_2() {
     let text = d.join("notnpy.npy");
     std::fs::write(&text, "hello").unwrap();
     let (missing, unknown_type) = (d.join("missing.npy"), d.join("x.txt.gz"));
+    // A mask of the wrong length for ok.npy, and the right one for nan.npy: it removes the
+    // non-finite row, so that file is then estimable.
+    let mask = d.join("mask.npy");
+    write_npy(&mask, &[3], &[false, true, false]).unwrap();
+    let o = tailgate(&[
+        "estimate",
+        p(&nan),
+        "--exclude",
+        p(&mask),
+        "--block-sizes",
+        "2",
+        "--bootstrap",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![p(&missing)], "missing.npy"),
         (vec![p(&text)], "not a readable .npy"),
@@ -289,6 +304,11 @@ fn bad_estimate_inputs_exit_2() {
         ),
         (vec![p(&f64s), "--ci", "1.5"], "confidence level"),
         (vec![p(&unknown_type)], "unknown file type"),
+        (
+            vec![p(&f64s), "--estimator", "pickands", "--k", "2"],
+            "k = 2 is out of range",
+        ),
+        (vec![p(&f64s), "--exclude", p(&mask)], "mask.npy"),
     ];
     for (args, needle) in cases {
         let mut all = vec!["estimate"];

@@ -1,7 +1,7 @@
 use crate::cli::{CenterChoice, EstimateArgs, EstimatorChoice, Format, GridChoice};
 use crate::commands::train::progress_bar;
 use crate::error::{Error, Result};
-use crate::io::{read_samples, write_atomically};
+use crate::io::{read_npy_mask, read_samples, write_atomically};
 use crate::tail::{
     self, BlockAlpha, BlockGrid, Center, KChoice, Rows, TailError, bootstrap_ci, center_in_place,
     center_rows, mohammadi_median,
@@ -54,7 +54,18 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         path: args.file.clone(),
         message: e.to_string(),
     };
-    let mut rows = Rows::new(array.values, dim).map_err(with_file)?;
+    let mut values = array.values;
+    if let Some(mask_path) = &args.exclude {
+        let n = values.len() / dim;
+        let mask = read_npy_mask(mask_path, n)?;
+        values = values
+            .chunks_exact(dim)
+            .zip(&mask)
+            .filter(|(_, out)| !**out)
+            .flat_map(|(row, _)| row.iter().copied())
+            .collect();
+    }
+    let mut rows = Rows::new(values, dim).map_err(with_file)?;
     if args.pooled {
         rows = rows.pooled();
     }
