@@ -135,16 +135,16 @@ pub fn table(group: &[&CellResult]) -> String {
     md
 }
 
-/// Mean and largest |α̂ − theory| per estimator and number of chains over every group with
-/// a theory root, as a markdown table (rows: chains; columns: estimators).
+/// Mean and largest |α̂ − theory| per estimator, model and number of chains over every group
+/// with a theory root, as a markdown table (rows: model and chains; columns: estimators).
 pub fn distances(groups: &[Vec<&CellResult>]) -> String {
-    let mut by: BTreeMap<usize, BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
+    let mut by: BTreeMap<(&str, usize), BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
     for g in groups {
         for c in g {
             let Some(t) = theory(c) else { continue };
             for name in ESTIMATORS {
                 if let Some((a, _)) = estimate(c, name) {
-                    by.entry(c.config().chains)
+                    by.entry((c.config().model.name(), c.config().chains))
                         .or_default()
                         .entry(name)
                         .or_default()
@@ -157,11 +157,11 @@ pub fn distances(groups: &[Vec<&CellResult>]) -> String {
         return String::new();
     }
     let mut md = format!(
-        "Distance |α̂ − theory|, mean (largest) over the cells with a theory root:\n\n| chains | {} |\n| --- |{}\n",
+        "Distance |α̂ − theory|, mean (largest) over the cells with a theory root:\n\n| model | chains | {} |\n| --- | --- |{}\n",
         ESTIMATORS.join(" | "),
         " --- |".repeat(ESTIMATORS.len())
     );
-    for (chains, per) in &by {
+    for ((model, chains), per) in &by {
         let cells: Vec<String> = ESTIMATORS
             .iter()
             .map(|name| match per.get(name) {
@@ -173,7 +173,7 @@ pub fn distances(groups: &[Vec<&CellResult>]) -> String {
                 _ => "—".into(),
             })
             .collect();
-        let _ = writeln!(md, "| {chains} | {} |", cells.join(" | "));
+        let _ = writeln!(md, "| {model} | {chains} | {} |", cells.join(" | "));
     }
     md.push('\n');
     md

@@ -10,11 +10,7 @@
 //! A non-positive ξ has no finite α: it is reported as `alpha: None`, never as a number.
 
 use super::TailError;
-use super::hill::KChoice;
-use rand::RngExt;
-use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
-use rayon::prelude::*;
+use super::hill::{KChoice, mean_over_resamples};
 use serde::Serialize;
 
 /// An estimate of ξ at the `k` it used, and α = 1/ξ where ξ > 0.
@@ -167,40 +163,23 @@ fn amse_argmin(magnitudes: &[f64], size: usize, resamples: usize, seed: u64) -> 
     if size < 3 {
         return None;
     }
-    let len = size - 1;
-    let parts: Vec<Vec<f64>> = (0..resamples)
-        .into_par_iter()
-        .map(|r| {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
-            let sample: Vec<f64> = (0..size)
-                .map(|_| magnitudes[rng.random_range(0..magnitudes.len())])
-                .collect();
-            log_moments(&sorted_desc(&sample))
-                .into_iter()
-                .map(|m| {
-                    let xi2 = moments_xi_of(m);
-                    let xi3 = (0.5 * m[1]).sqrt() + 1.0 - (2.0 / 3.0) / (1.0 - m[0] * m[1] / m[2]);
-                    (xi2 - xi3).powi(2)
-                })
-                .collect()
-        })
-        .collect();
-    let (mut sum, mut count) = (vec![0.0; len], vec![0usize; len]);
-    for part in parts {
-        for (i, v) in part.into_iter().enumerate() {
-            if v.is_finite() {
-                sum[i] += v;
-                count[i] += 1;
-            }
-        }
-    }
+    let amse = mean_over_resamples(magnitudes, size, resamples, seed, |sorted| {
+        log_moments(sorted)
+            .into_iter()
+            .map(|m| {
+                let xi2 = moments_xi_of(m);
+                let xi3 = (0.5 * m[1]).sqrt() + 1.0 - (2.0 / 3.0) / (1.0 - m[0] * m[1] / m[2]);
+                (xi2 - xi3).powi(2)
+            })
+            .collect()
+    });
     // tail-estimation: the index of linspace(1/size, 1, size) nearest EPS_STOP bounds the search.
     let stop = (EPS_STOP * size as f64 - 1.0)
         .round()
-        .clamp(1.0, len as f64) as usize;
+        .clamp(1.0, amse.len() as f64) as usize;
     (0..stop)
-        .filter(|&i| count[i] > 0)
-        .min_by(|&a, &b| (sum[a] / count[a] as f64).total_cmp(&(sum[b] / count[b] as f64)))
+        .filter(|&i| amse[i].is_finite())
+        .min_by(|&a, &b| amse[a].total_cmp(&amse[b]))
         .map(|i| i + 1)
 }
 

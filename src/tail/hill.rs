@@ -144,6 +144,20 @@ pub fn double_bootstrap_k(
 /// Average over `resamples` bootstrap resamples of size `size` of the AMSE proxy
 /// `(M2(k) − 2 M1(k)²)²`, for `k = 1..size−1` (index `k − 1`). NaN where undefined.
 fn mean_amse(magnitudes: &[f64], size: usize, resamples: usize, seed: u64) -> Vec<f64> {
+    mean_over_resamples(magnitudes, size, resamples, seed, amse_one)
+}
+
+/// The average over `resamples` resamples of size `size` (with replacement, sorted
+/// descending) of `per_sample`'s curve over k = 1 … size − 1, NaNs skipped: the first and
+/// second stages of a double bootstrap (Hill's here, the moments estimator's in
+/// `extreme.rs`).
+pub(super) fn mean_over_resamples(
+    magnitudes: &[f64],
+    size: usize,
+    resamples: usize,
+    seed: u64,
+    per_sample: impl Fn(&[f64]) -> Vec<f64> + Sync,
+) -> Vec<f64> {
     let len = size.saturating_sub(1);
     let mut sum = vec![0.0; len];
     let mut count = vec![0usize; len];
@@ -157,7 +171,7 @@ fn mean_amse(magnitudes: &[f64], size: usize, resamples: usize, seed: u64) -> Ve
                 let sample: Vec<f64> = (0..size)
                     .map(|_| magnitudes[rng.random_range(0..magnitudes.len())])
                     .collect();
-                amse_one(&sorted_desc(&sample))
+                per_sample(&sorted_desc(&sample))
             })
             .collect();
         for part in parts {
