@@ -251,13 +251,15 @@ impl Progress {
 fn describe(cell: &Cell) -> String {
     let c = &cell.config;
     format!(
-        "{} {} σ={} d={} b={} η={:.4} seed={} [{}]",
+        "{} {} {} σ={} d={} b={} η={:.4} chains={} seed={} [{}]",
+        c.model.name(),
         c.algorithm.name(),
         c.labels.name(),
         c.label_noise,
         c.dim,
         c.batch,
         c.eta,
+        c.chains,
         c.seed,
         cell.id
     )
