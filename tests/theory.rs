@@ -6,23 +6,33 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
 use tailgate::theory::{gate_log_moment, gate_tail_index, linear_tail_index, log_moment};
 
-/// Monte Carlo of `log E‖M e₁‖^α` with explicit inputs xᵢ ∈ R^d (no reduction to χ²):
-/// the estimate and its standard error (delta method).
-fn monte_carlo(dim: usize, batch: usize, eta: f64, alpha: f64, n: usize) -> (f64, f64) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
-    let mut sum = 0.0;
-    let mut sum_sq = 0.0;
-    let mut v = vec![0.0f64; dim];
+/// Monte Carlo of `log E‖M u‖^α` with explicit inputs xᵢ ∈ R^d (no reduction to χ²): the
+/// estimate and its standard error (delta method). Linear regression: `u = e₁`,
+/// `M = I − (η/b) Σᵢ xᵢxᵢᵀ`. The gate (`gate`): a random unit `u` (the law must be the same
+/// for every direction) and `M = I − (η/b) Σᵢ 1{u·xᵢ > 0} xᵢxᵢᵀ`.
+fn monte_carlo(dim: usize, batch: usize, eta: f64, alpha: f64, n: usize, gate: bool) -> (f64, f64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(if gate { 7 } else { 42 });
+    let mut u = vec![0.0f64; dim];
+    if gate {
+        u.iter_mut()
+            .for_each(|a| *a = StandardNormal.sample(&mut rng));
+        let norm = u.iter().map(|a| a * a).sum::<f64>().sqrt();
+        u.iter_mut().for_each(|a| *a /= norm);
+    } else {
+        u[0] = 1.0;
+    }
+    let (mut sum, mut sum_sq) = (0.0, 0.0);
     let mut x = vec![0.0f64; dim];
     for _ in 0..n {
-        v.iter_mut().for_each(|a| *a = 0.0);
-        v[0] = 1.0;
+        let mut v = u.clone();
         for _ in 0..batch {
             x.iter_mut()
                 .for_each(|a| *a = StandardNormal.sample(&mut rng));
-            let x1 = x[0];
-            for (vj, xj) in v.iter_mut().zip(&x) {
-                *vj -= eta / batch as f64 * xj * x1;
+            let p: f64 = x.iter().zip(&u).map(|(a, b)| a * b).sum();
+            if !gate || p > 0.0 {
+                for (vj, xj) in v.iter_mut().zip(&x) {
+                    *vj -= eta / batch as f64 * xj * p;
+                }
             }
         }
         let m = v.iter().map(|a| a * a).sum::<f64>().powf(alpha / 2.0);
@@ -58,7 +68,7 @@ fn quadrature_matches_the_exact_second_moment() {
 #[test]
 fn quadrature_matches_monte_carlo_with_explicit_inputs() {
     for (d, b, eta, alpha) in [(10, 1, 0.17, 1.5), (5, 3, 0.5, 1.2), (20, 2, 0.1, 3.0)] {
-        let (mc, se) = monte_carlo(d, b, eta, alpha, 400_000);
+        let (mc, se) = monte_carlo(d, b, eta, alpha, 400_000, false);
         let quad = log_moment(d, b, eta, alpha);
         assert!(
             (quad - mc).abs() < 4.0 * se + 1e-4,
@@ -138,41 +148,10 @@ fn small_steps_give_light_tails_and_moderate_roots_are_roots() {
     }
 }
 
-/// Monte Carlo of `log E‖M u‖^α` for the gate with explicit inputs: a random unit `u`
-/// (not e₁: the law must be the same for every direction) and
-/// `M = I − (η/b) Σᵢ 1{u·xᵢ > 0} xᵢxᵢᵀ`.
-fn gate_monte_carlo(dim: usize, batch: usize, eta: f64, alpha: f64, n: usize) -> (f64, f64) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-    let mut u: Vec<f64> = (0..dim).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let norm = u.iter().map(|a| a * a).sum::<f64>().sqrt();
-    u.iter_mut().for_each(|a| *a /= norm);
-    let (mut sum, mut sum_sq) = (0.0, 0.0);
-    let mut x = vec![0.0f64; dim];
-    for _ in 0..n {
-        let mut v = u.clone();
-        for _ in 0..batch {
-            x.iter_mut()
-                .for_each(|a| *a = StandardNormal.sample(&mut rng));
-            let p: f64 = x.iter().zip(&u).map(|(a, b)| a * b).sum();
-            if p > 0.0 {
-                for (vj, xj) in v.iter_mut().zip(&x) {
-                    *vj -= eta / batch as f64 * xj * p;
-                }
-            }
-        }
-        let m = v.iter().map(|a| a * a).sum::<f64>().powf(alpha / 2.0);
-        sum += m;
-        sum_sq += m * m;
-    }
-    let mean = sum / n as f64;
-    let var = sum_sq / n as f64 - mean * mean;
-    (mean.ln(), (var / n as f64).sqrt() / mean)
-}
-
 #[test]
 fn gate_quadrature_matches_monte_carlo_and_its_second_moment() {
     for (d, b, eta, alpha) in [(10, 1, 0.17, 1.5), (5, 3, 0.5, 1.2), (10, 2, 0.3, 3.0)] {
-        let (mc, se) = gate_monte_carlo(d, b, eta, alpha, 300_000);
+        let (mc, se) = monte_carlo(d, b, eta, alpha, 300_000, true);
         let quad = gate_log_moment(d, b, eta, alpha);
         assert!(
             (mc - quad).abs() < 4.0 * se + 1e-4,

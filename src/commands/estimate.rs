@@ -163,23 +163,23 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
             ..base("hill")
         });
     }
-    type XiFn = fn(&[f64], usize) -> std::result::Result<f64, TailError>;
+    type AlphaAtK = fn(&[f64], usize) -> std::result::Result<f64, TailError>;
     type XiChoose = fn(&[f64], KChoice) -> std::result::Result<tail::XiEstimate, TailError>;
-    let order_estimators: [(EstimatorChoice, &'static str, XiChoose, XiFn); 2] = [
+    let order_estimators: [(EstimatorChoice, &'static str, XiChoose, AlphaAtK); 2] = [
         (
             EstimatorChoice::Moments,
             "moments",
             tail::moments,
-            tail::moments_xi,
+            tail::moments_alpha,
         ),
         (
             EstimatorChoice::Pickands,
             "pickands",
             tail::pickands,
-            tail::pickands_xi,
+            tail::pickands_alpha,
         ),
     ];
-    for (which, name, estimate, xi_at) in order_estimators {
+    for (which, name, estimate, alpha_at) in order_estimators {
         if !matches!(args.estimator, e if e == which || e == EstimatorChoice::All) {
             continue;
         }
@@ -193,14 +193,7 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         let est = estimate(&norms, choice).map_err(with_file)?;
         let k = est.k;
         // Resamples with ξ ≤ 0 have no α: they count as failed resamples.
-        let stat = |r: &Rows| {
-            let xi = xi_at(&r.norms(), k)?;
-            if xi > 0.0 {
-                Ok(1.0 / xi)
-            } else {
-                Err(TailError::Invalid("ξ ≤ 0".into()))
-            }
-        };
+        let stat = |r: &Rows| alpha_at(&r.norms(), k);
         reports.push(EstimateReport {
             alpha: est.alpha,
             xi: Some(est.xi),

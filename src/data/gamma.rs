@@ -2,7 +2,7 @@
 //! for k = 1; never a normal approximation, whatever k (the reduced chain draws χ²_{d−2}
 //! with d up to 10⁵ and beyond).
 
-use super::normal::Buffered;
+use super::normal::{Buffered, open01};
 use rand::Rng;
 
 /// The χ² law with `k` degrees of freedom, ready to sample.
@@ -57,10 +57,4 @@ impl ChiSquared {
             },
         }
     }
-}
-
-/// Uniform on the open interval (0, 1) from 53 bits.
-#[inline(always)]
-pub fn open01<G: Rng + ?Sized>(rng: &mut G) -> f64 {
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / 9_007_199_254_740_992.0)
 }

@@ -192,8 +192,9 @@ fn wedge_bounds(t: &Tables, i: usize, x: f64) -> Option<(f64, f64)> {
     }
 }
 
-/// Uniform on (0, 1).
-fn open01<G: Rng + ?Sized>(rng: &mut G) -> f64 {
+/// Uniform on (0, 1): the midpoint of one of 2⁵³ cells.
+#[inline]
+pub(crate) fn open01<G: Rng + ?Sized>(rng: &mut G) -> f64 {
     (rng.random::<u64>() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
         + 0.5 / 9_007_199_254_740_992.0
 }

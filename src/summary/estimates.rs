@@ -2,9 +2,7 @@
 //! estimators on nested subsets of the chains (`summary.convergence`): whether an α̂ has
 //! settled with the sample size, or is still moving (science.md §8).
 
-use crate::tail::{
-    self, BlockGrid, KChoice, Rows, TailError, bootstrap_ci, hill_alpha, moments_xi, pickands_xi,
-};
+use crate::tail::{self, BlockGrid, KChoice, Rows, TailError, bootstrap_ci, hill_alpha};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -80,43 +78,22 @@ fn hill_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
     Ok((h.alpha, None, h.k, h.k_rule))
 }
 
-fn xi_choose(
-    f: fn(&[f64], KChoice) -> Result<tail::XiEstimate, TailError>,
-) -> impl Fn(&[f64], KChoice) -> Result<Chosen, TailError> {
-    move |x, c| {
-        let e = f(x, c)?;
-        Ok((e.alpha.unwrap_or(f64::NAN), Some(e.xi), e.k, e.k_rule))
-    }
+fn from_xi(e: tail::XiEstimate) -> Chosen {
+    (e.alpha.unwrap_or(f64::NAN), Some(e.xi), e.k, e.k_rule)
 }
 
 fn moments_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
-    xi_choose(tail::moments)(x, c)
+    tail::moments(x, c).map(from_xi)
 }
 
 fn pickands_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
-    xi_choose(tail::pickands)(x, c)
-}
-
-fn moments_alpha(x: &[f64], k: usize) -> Result<f64, TailError> {
-    positive(moments_xi(x, k)?)
-}
-
-fn pickands_alpha(x: &[f64], k: usize) -> Result<f64, TailError> {
-    positive(pickands_xi(x, k)?)
-}
-
-fn positive(xi: f64) -> Result<f64, TailError> {
-    if xi > 0.0 {
-        Ok(1.0 / xi)
-    } else {
-        Err(TailError::Invalid(format!("ξ = {xi} ≤ 0: no finite α")))
-    }
+    tail::pickands(x, c).map(from_xi)
 }
 
 const ORDER_ESTIMATORS: [(&str, Choose, AtK); 3] = [
     ("hill", hill_choose, hill_alpha),
-    ("moments", moments_choose, moments_alpha),
-    ("pickands", pickands_choose, pickands_alpha),
+    ("moments", moments_choose, tail::moments_alpha),
+    ("pickands", pickands_choose, tail::pickands_alpha),
 ];
 
 /// Hill, moments and Pickands on the norms of the centred rows, each at its data-driven k,

@@ -10,7 +10,7 @@
 //! A non-positive ξ has no finite α: it is reported as `alpha: None`, never as a number.
 
 use super::TailError;
-use super::hill::{KChoice, mean_over_resamples};
+use super::hill::{KChoice, double_bootstrap_sizes, mean_over_resamples, sorted_desc};
 use serde::Serialize;
 
 /// An estimate of ξ at the `k` it used, and α = 1/ξ where ξ > 0.
@@ -33,12 +33,6 @@ impl XiEstimate {
             k_rule: k_rule.to_string(),
         }
     }
-}
-
-fn sorted_desc(magnitudes: &[f64]) -> Vec<f64> {
-    let mut v = magnitudes.to_vec();
-    v.sort_unstable_by(|a, b| b.total_cmp(a));
-    v
 }
 
 /// `(M₁, M₂, M₃)` at every k = 1 … n − 1 of descending `sorted` (index k − 1); NaN where
@@ -92,6 +86,25 @@ pub fn moments_xi(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
     Ok(moments_xi_of([m1 / k as f64, m2 / k as f64, 0.0]))
 }
 
+/// α = 1/ξ of the moments estimator at `k`, an error where ξ ≤ 0 (no finite α): the
+/// statistic a bootstrap interval resamples (such a resample counts as failed).
+pub fn moments_alpha(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
+    finite_alpha(moments_xi(magnitudes, k)?)
+}
+
+/// α = 1/ξ of Pickands' estimator at `k`, an error where ξ ≤ 0 (see [`moments_alpha`]).
+pub fn pickands_alpha(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
+    finite_alpha(pickands_xi(magnitudes, k)?)
+}
+
+fn finite_alpha(xi: f64) -> Result<f64, TailError> {
+    if xi > 0.0 {
+        Ok(1.0 / xi)
+    } else {
+        Err(TailError::Invalid(format!("ξ = {xi} ≤ 0: no finite α")))
+    }
+}
+
 /// The moments estimator with `k` fixed or chosen by double bootstrap.
 pub fn moments(magnitudes: &[f64], choice: KChoice) -> Result<XiEstimate, TailError> {
     let (k, rule) = match choice {
@@ -104,8 +117,6 @@ pub fn moments(magnitudes: &[f64], choice: KChoice) -> Result<XiEstimate, TailEr
     Ok(XiEstimate::new(moments_xi(magnitudes, k)?, k, rule))
 }
 
-/// Smallest sample the double bootstraps accept.
-const MIN_BOOTSTRAP_N: usize = 50;
 /// The AMSE minimum is searched over k/size up to this fraction (tail-estimation's
 /// `eps_stop` default for the moments estimator).
 const EPS_STOP: f64 = 0.99;
@@ -121,21 +132,8 @@ pub fn moments_double_bootstrap_k(
     seed: u64,
 ) -> Result<usize, TailError> {
     let n = magnitudes.len();
-    if n < MIN_BOOTSTRAP_N {
-        return Err(TailError::TooFewRows {
-            needed: MIN_BOOTSTRAP_N,
-            got: n,
-        });
-    }
-    if resamples == 0 {
-        return Err(TailError::Invalid(
-            "double bootstrap needs at least 1 resample".into(),
-        ));
-    }
+    let (n1, n2) = double_bootstrap_sizes(n, resamples)?;
     let nf = n as f64;
-    let eps = 0.5 * (1.0 + (0.5 * nf).floor().ln() / nf.ln());
-    let n1 = nf.powf(eps) as usize;
-    let n2 = n1 * n1 / n;
     let xi_n = moments_xi(magnitudes, (nf.sqrt().floor() as usize).max(1))?;
     for attempt in 0..5u64 {
         let s = seed.wrapping_add(attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15));

@@ -80,7 +80,7 @@ pub fn hill(magnitudes: &[f64], choice: KChoice) -> Result<HillEstimate, TailErr
     })
 }
 
-fn sorted_desc(magnitudes: &[f64]) -> Vec<f64> {
+pub(super) fn sorted_desc(magnitudes: &[f64]) -> Vec<f64> {
     let mut v = magnitudes.to_vec();
     v.sort_unstable_by(|a, b| b.total_cmp(a));
     v
@@ -90,16 +90,13 @@ fn sorted_desc(magnitudes: &[f64]) -> Vec<f64> {
 /// are too small to have an AMSE minimum.
 const MIN_DOUBLE_BOOTSTRAP_N: usize = 50;
 
-/// The `k` that minimises the asymptotic MSE of Hill, by double bootstrap
-/// (Danielsson et al. 2001): first-stage resamples of size `n1 = √t·n`, second of
-/// `n2 = n1²/n` (t = 1/2), AMSE `(M2 − 2 M1²)²` averaged over resamples, and
-/// `k* = (k1²/k2) · (log k1 / (2 log n1 − log k1))^{2 (log n1 − log k1)/log n1}`.
-pub fn double_bootstrap_k(
-    magnitudes: &[f64],
+/// The resample sizes of a double bootstrap on `n` magnitudes (t = ½): `n₁ = n^ε`,
+/// `ε = ½(1 + ln⌊n/2⌋ / ln n)`, and `n₂ = n₁²/n`; an error for too few magnitudes or no
+/// resamples. Shared by Hill's and the moments estimator's (`extreme.rs`) double bootstrap.
+pub(super) fn double_bootstrap_sizes(
+    n: usize,
     resamples: usize,
-    seed: u64,
-) -> Result<usize, TailError> {
-    let n = magnitudes.len();
+) -> Result<(usize, usize), TailError> {
     if n < MIN_DOUBLE_BOOTSTRAP_N {
         return Err(TailError::TooFewRows {
             needed: MIN_DOUBLE_BOOTSTRAP_N,
@@ -111,11 +108,24 @@ pub fn double_bootstrap_k(
             "double bootstrap needs at least 1 resample".into(),
         ));
     }
-    let t = 0.5_f64;
     let nf = n as f64;
-    let eps = 0.5 * (1.0 + (t * nf).floor().ln() / nf.ln());
+    let eps = 0.5 * (1.0 + (0.5 * nf).floor().ln() / nf.ln());
     let n1 = nf.powf(eps).floor() as usize;
-    let n2 = (n1 * n1) / n;
+    Ok((n1, n1 * n1 / n))
+}
+
+/// The `k` that minimises the asymptotic MSE of Hill, by double bootstrap
+/// (Danielsson et al. 2001): first-stage resamples of size `n1 = √t·n`, second of
+/// `n2 = n1²/n` (t = 1/2), AMSE `(M2 − 2 M1²)²` averaged over resamples, and
+/// `k* = (k1²/k2) · (log k1 / (2 log n1 − log k1))^{2 (log n1 − log k1)/log n1}`.
+pub fn double_bootstrap_k(
+    magnitudes: &[f64],
+    resamples: usize,
+    seed: u64,
+) -> Result<usize, TailError> {
+    let n = magnitudes.len();
+    let (n1, n2) = double_bootstrap_sizes(n, resamples)?;
+    let nf = n as f64;
     let amse1 = mean_amse(magnitudes, n1, resamples, seed);
     let amse2 = mean_amse(magnitudes, n2, resamples, seed ^ 0x9e37_79b9_7f4a_7c15);
     // Voitalov et al.: when k2 > k1 the first minimum is suspected false; move the

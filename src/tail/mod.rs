@@ -18,7 +18,8 @@ pub use bootstrap::{
 pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;
 pub use extreme::{
-    XiEstimate, moments, moments_double_bootstrap_k, moments_xi, pickands, pickands_xi,
+    XiEstimate, moments, moments_alpha, moments_double_bootstrap_k, moments_xi, pickands,
+    pickands_alpha, pickands_xi,
 };
 pub use hill::{HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_plot};
 pub use mohammadi::{BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median};
