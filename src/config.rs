@@ -251,11 +251,7 @@ impl TrainConfig {
     /// Reads a JSON config; unknown fields and malformed JSON are errors naming the file,
     /// line and column.
     pub fn from_json_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Json {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        crate::io::read_json(path)
     }
 
     /// Fills the defaults that depend on other fields and checks every value.

@@ -14,6 +14,7 @@ pub mod model;
 pub mod optim;
 pub mod reduced;
 pub mod report;
+pub mod run;
 pub mod study;
 pub mod summary;
 pub mod sweep;

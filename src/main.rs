@@ -9,9 +9,7 @@ use tailgate::commands;
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Train(args) => {
-            commands::train::run(args).map(|dir| format!("wrote {}", dir.display()))
-        }
+        Command::Train(args) => commands::train::run(args),
         Command::Estimate(args) => commands::estimate::run(args)
             .map(|reports| commands::estimate::render(&reports, args.format)),
         Command::SampleStable(args) => {

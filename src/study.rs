@@ -77,11 +77,7 @@ pub fn cell_id(config: &TrainConfig) -> String {
 impl Study {
     /// Reads a study; malformed JSON and unknown keys name the file, line and column.
     pub fn from_json_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::Json {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        crate::io::read_json(path)
     }
 
     pub fn grids(&self) -> &[Grid] {

@@ -10,7 +10,7 @@ use crate::tail::{
     self, BlockGrid, Center, Rows, center_in_place, center_rows, mohammadi_bootstrap_ci,
     mohammadi_median, quantile_sorted,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Estimation settings used on training runs.
@@ -40,7 +40,7 @@ impl Default for EstimateSettings {
 const FLOOR_RELATIVE_SPREAD: f64 = 1e-5;
 
 /// What a run's chains did, in one word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Every chain finite and spread out: `alpha` describes the stationary law.
@@ -54,8 +54,20 @@ pub enum RunStatus {
     ConvergedToFloor,
 }
 
+impl RunStatus {
+    /// The word run.json and summary.csv use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::PartiallyDiverged => "partially_diverged",
+            RunStatus::Diverged => "diverged",
+            RunStatus::ConvergedToFloor => "converged_to_floor",
+        }
+    }
+}
+
 /// The tail-index part of `run.json`'s `summary`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TailSummary {
     pub status: RunStatus,
     /// Mohammadi median on the centred final rows; `null` when not estimable (see `alpha_reason`).
@@ -63,15 +75,16 @@ pub struct TailSummary {
     pub alpha_reason: Option<String>,
     pub alpha_ci: Option<[f64; 2]>,
     pub alpha_ci_level: f64,
+    #[serde(default)]
     pub alpha_per_block_size: Vec<tail::BlockAlpha>,
     /// The same estimator on the running-average rows.
     pub alpha_average: Option<f64>,
     pub hill_alpha: Option<f64>,
     pub hill_k: Option<usize>,
-    pub protocol: &'static str,
-    pub center: &'static str,
-    pub estimator: &'static str,
-    pub block_grid: &'static str,
+    pub protocol: String,
+    pub center: String,
+    pub estimator: String,
+    pub block_grid: String,
     /// Chains the estimate used (finite, not diverged).
     pub estimated_chains: usize,
     pub diverged_chains: usize,
@@ -80,9 +93,11 @@ pub struct TailSummary {
     pub norm_quantiles: Option<[f64; 6]>,
     /// Every estimator on the centred final rows: `mohammadi` (= `alpha`), and `hill`,
     /// `moments`, `pickands` on their norms at a data-driven k, each with its interval.
-    pub estimates: BTreeMap<&'static str, Estimate>,
+    #[serde(default)]
+    pub estimates: BTreeMap<String, Estimate>,
     /// α̂ of every estimator on the first N/64, N/16, N/4 and all of the chains: whether the
     /// estimates have settled with the number of chains.
+    #[serde(default)]
     pub convergence: Vec<SubsetAlphas>,
 }
 
@@ -140,10 +155,10 @@ pub fn summarize_from(
         alpha_average: None,
         hill_alpha: None,
         hill_k: None,
-        protocol: "across_chains_final_iterate",
-        center: settings.center.name(),
-        estimator: "mohammadi_median",
-        block_grid: settings.grid.name(),
+        protocol: "across_chains_final_iterate".into(),
+        center: settings.center.name().into(),
+        estimator: "mohammadi_median".into(),
+        block_grid: settings.grid.name().into(),
         estimated_chains: 0,
         diverged_chains,
         converged_to_floor: false,
@@ -200,7 +215,7 @@ pub fn summarize_from(
     let mut estimates =
         estimates::order_estimates(&norms, settings.resamples, settings.ci_level, settings.seed);
     let alpha = s.alpha.expect("set above");
-    estimates.insert("mohammadi", Estimate::mohammadi(alpha, None));
+    estimates.insert("mohammadi".into(), Estimate::mohammadi(alpha, None));
     s.convergence =
         estimates::convergence(&centered, &norms, &settings.grid, settings.seed, &estimates);
     // One copy of a large sample at a time: the bootstrap builds the rows again.
@@ -219,7 +234,7 @@ pub fn summarize_from(
             .ok()
         })
         .map(|ci| [ci.lo, ci.hi]);
-    estimates.insert("mohammadi", Estimate::mohammadi(alpha, s.alpha_ci));
+    estimates.insert("mohammadi".into(), Estimate::mohammadi(alpha, s.alpha_ci));
     if let Some(hill) = estimates.get("hill") {
         s.hill_alpha = hill.alpha;
         s.hill_k = hill.alpha.and(hill.k);
@@ -233,7 +248,7 @@ pub fn summarize_from(
 }
 
 /// The tail index of one layer of an MLP (`summary.layers` in run.json).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerSummary {
     pub layer: usize,
     /// `[out, in]`.

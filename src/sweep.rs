@@ -11,9 +11,9 @@
 //!
 //! [`StagedDir`]: crate::io::StagedDir
 
-use crate::commands::train::{progress_bar, train_into, write_json};
 use crate::error::{Error, Result};
-use crate::io::write_atomically;
+use crate::io::{parse_json, progress_bar, write_atomically, write_json};
+use crate::run::train_into;
 use crate::study::{Cell, Shard, Study};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -47,10 +47,12 @@ pub fn init_dir(dir: &Path, study: &Study, cells: &[Cell]) -> Result<()> {
     };
     let path = dir.join("study.json");
     if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let existing: StudyRecord = serde_json::from_str(&text).map_err(|e| Error::Json {
-            path: path.clone(),
-            message: format!("not a tailgate sweep folder's study.json: {e}"),
+        let existing = read_record(dir).map_err(|e| match e {
+            Error::Json { path, message } => Error::Json {
+                path,
+                message: format!("not a tailgate sweep folder's study.json: {message}"),
+            },
+            e => e,
         })?;
         if existing.cells != record.cells {
             return Err(Error::Input {
@@ -97,10 +99,7 @@ pub fn read_record(dir: &Path) -> Result<StudyRecord> {
         path: path.clone(),
         message: format!("cannot read ({e}); is {} a sweep folder?", dir.display()),
     })?;
-    serde_json::from_str(&text).map_err(|e| Error::Json {
-        path,
-        message: e.to_string(),
-    })
+    parse_json(&path, &text)
 }
 
 /// What a sweep did.

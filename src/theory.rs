@@ -12,13 +12,13 @@
 //! t = √Q, s = √R (smooth densities), with a panel edge at the kink t = 1/√c.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The theory's answer for one model and (d, B, η).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TailTheory {
     /// `linear` or `relu_gate`.
-    pub model: &'static str,
+    pub model: String,
     pub dim: usize,
     pub batch: usize,
     pub eta: f64,
@@ -34,10 +34,10 @@ pub struct TailTheory {
     pub second_moment: f64,
     /// The step size where α = 2 exactly: `2B/(d + B + 1)` (linear), `4B/(B + 2d + 3)` (gate).
     pub eta_alpha_2: f64,
-    pub method: &'static str,
+    pub method: String,
     /// What the number is, where it is not a theorem (the gate's asymptotic prediction).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prediction: Option<&'static str>,
+    pub prediction: Option<String>,
 }
 
 /// Largest root reported. Above it the mass of ‖M e₁‖^α sits in the far tails of the χ²
@@ -275,7 +275,7 @@ pub fn linear_tail_index_with_panels(
     Ok(solve(
         &grid,
         TailTheory {
-            model: "linear",
+            model: "linear".into(),
             dim,
             batch,
             eta,
@@ -285,7 +285,7 @@ pub fn linear_tail_index_with_panels(
             light_tail: false,
             second_moment: 1.0 - 2.0 * eta + eta * eta / b * (dim as f64 + b + 1.0),
             eta_alpha_2: 2.0 * b / (dim as f64 + b + 1.0),
-            method: "gauss_legendre_2d",
+            method: "gauss_legendre_2d".into(),
             prediction: None,
         },
     ))
@@ -329,7 +329,7 @@ pub fn gate_tail_index_with_panels(
     Ok(solve(
         &grid,
         TailTheory {
-            model: "relu_gate",
+            model: "relu_gate".into(),
             dim,
             batch,
             eta,
@@ -339,10 +339,11 @@ pub fn gate_tail_index_with_panels(
             light_tail: false,
             second_moment: 1.0 - eta + eta * eta * (b + 2.0 * d + 3.0) / (4.0 * b),
             eta_alpha_2: 4.0 * b / (b + 2.0 * d + 3.0),
-            method: "gauss_legendre_2d_binomial_mixture",
+            method: "gauss_legendre_2d_binomial_mixture".into(),
             prediction: Some(
                 "asymptotic: the Kesten–Goldie index of the far-out step w' = M w, \
-                 M = I − (η/b) Σ 1{w·xᵢ > 0} xᵢxᵢᵀ, one value for SGD and KM (science.md §8)",
+                 M = I − (η/b) Σ 1{w·xᵢ > 0} xᵢxᵢᵀ, one value for SGD and KM (science.md §8)"
+                    .into(),
             ),
         },
     ))

@@ -323,7 +323,7 @@ fn compare_engines(config: TrainConfig) {
     let burn_alpha = common::summary(&full, &burn_cfg);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    tailgate::commands::train::train_into(&red_cfg, &out, &ProgressBar::hidden()).unwrap();
+    tailgate::run::train_into(&red_cfg, &out, &ProgressBar::hidden()).unwrap();
     let run = common::run_json(&out);
     let ci = &run["summary"]["alpha_ci"];
     let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());

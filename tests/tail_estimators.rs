@@ -1,10 +1,10 @@
 //! Known-answer and error-path tests of the estimators (science.md §3).
 
 use tailgate::tail::{
-    BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, center_in_place,
-    center_rows, double_bootstrap_k, hill, hill_alpha, hill_plot, median, mohammadi,
-    mohammadi_bootstrap_ci, mohammadi_median, moments, moments_xi, pickands, pickands_xi,
-    sample_symmetric_stable,
+    BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, bootstrap_diff_ci,
+    bootstrap_paired_diff_ci, center_in_place, center_rows, double_bootstrap_k, hill, hill_alpha,
+    hill_plot, median, mohammadi, mohammadi_bootstrap_ci, mohammadi_median, moments, moments_xi,
+    pickands, pickands_xi, sample_symmetric_stable,
 };
 
 fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
@@ -223,6 +223,38 @@ fn bootstrap_interval_covers_true_alpha_in_most_repeats() {
         }
     }
     assert!(covered >= 40, "covered {covered} of 50");
+}
+
+/// The paired bootstrap resamples one set of chains for both samples: what the samples
+/// share cancels exactly, and it is narrower than the independent interval when they share
+/// much (SGD and KM cells drawing the same data).
+#[test]
+fn paired_difference_interval_cancels_what_the_samples_share() {
+    let stat = |r: Rows| Ok(mohammadi_median(&r, &BlockGrid::Network)?.alpha);
+    let a = stable_rows(1.5, 4_000, 3);
+    let same = bootstrap_paired_diff_ci(&a, &a, 100, 0.95, 7, stat).unwrap();
+    assert_eq!((same.lo, same.hi, same.failed), (0.0, 0.0, 0));
+    // b = a plus a small independent perturbation: the paired interval is narrower than the
+    // independent one, and both cover 0.
+    let noise = sample_symmetric_stable(1.5, 4_000, 4);
+    let b = Rows::scalars(
+        a.as_slice()
+            .iter()
+            .zip(&noise)
+            .map(|(x, e)| x + 0.05 * e)
+            .collect(),
+    )
+    .unwrap();
+    let paired = bootstrap_paired_diff_ci(&a, &b, 100, 0.95, 7, stat).unwrap();
+    let independent = bootstrap_diff_ci(&a, &b, 100, 0.95, 7, stat).unwrap();
+    assert!(paired.lo <= 0.0 && 0.0 <= paired.hi, "{paired:?}");
+    assert!(
+        paired.hi - paired.lo < 0.5 * (independent.hi - independent.lo),
+        "paired {paired:?} independent {independent:?}"
+    );
+    // Unequal sizes are not pairs.
+    let short = Rows::scalars(a.as_slice()[..100].to_vec()).unwrap();
+    assert!(bootstrap_paired_diff_ci(&a, &short, 100, 0.95, 7, stat).is_err());
 }
 
 /// The run summary's bootstrap reads resamples through their indices, centred tile by

@@ -1,6 +1,6 @@
 use crate::cli::{CenterChoice, EstimateArgs, EstimatorChoice, Format, GridChoice};
-use crate::commands::train::progress_bar;
 use crate::error::{Error, Result};
+use crate::io::progress_bar;
 use crate::io::{read_npy_mask, read_samples, write_atomically};
 use crate::tail::{
     self, BlockAlpha, BlockGrid, Center, KChoice, Rows, TailError, bootstrap_ci, center_in_place,

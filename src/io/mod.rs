@@ -1,9 +1,13 @@
 //! Files in and out: atomic output folders, `.npy` arrays, CSV samples, `run.json`.
 
+mod json;
 mod npy;
 mod outdir;
+mod progress;
 mod samples;
 
+pub use json::{parse_json, read_json, write_json};
 pub use npy::{NpyStream, write_npy};
 pub use outdir::{StagedDir, write_atomically};
+pub use progress::progress_bar;
 pub use samples::{Array, read_npy_f64, read_npy_mask, read_samples};

@@ -3,7 +3,8 @@
 //! sample size beside the theory's α, as a chart and a table, and the distances from the
 //! theory summarised per estimator and sample size (the validation study's question).
 
-use super::{CellResult, Chart, Point, Series};
+use super::cells::CellResult;
+use super::plot::{Chart, Point, Series};
 use crate::config::TrainConfig;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -50,7 +51,7 @@ pub fn groups(cells: &[CellResult]) -> Vec<Vec<&CellResult>> {
 }
 
 fn estimate(c: &CellResult, name: &str) -> Option<(f64, Option<[f64; 2]>)> {
-    let e = c.run.summary.estimates.get(name)?;
+    let e = c.run.summary.tail.estimates.get(name)?;
     Some((e.alpha?, e.ci))
 }
 
@@ -97,6 +98,7 @@ pub fn chart(group: &[&CellResult]) -> Chart {
         y_label: "α̂ (95 % CI)".into(),
         series,
         h_line: Some(2.0),
+        y_range: None,
     }
 }
 

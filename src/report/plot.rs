@@ -33,7 +33,51 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Horizontal reference line (α = 2) when inside the range.
     pub h_line: Option<f64>,
+    /// Fixed y range (points outside are clipped); `None` fits the data.
+    pub y_range: Option<(f64, f64)>,
 }
+
+/// Small multiples: panels in a grid of `cols` columns under one title, one file.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub title: String,
+    pub panels: Vec<Chart>,
+    pub cols: usize,
+}
+
+/// Font sizes and margins of a chart: a whole image, or a panel of a [`Figure`].
+struct Scale {
+    caption: u32,
+    label: u32,
+    desc: u32,
+    margin: u32,
+    x_area: u32,
+    y_area: u32,
+    marker: u32,
+}
+
+const FULL: Scale = Scale {
+    caption: 22,
+    label: 15,
+    desc: 17,
+    margin: 16,
+    x_area: 48,
+    y_area: 64,
+    marker: 4,
+};
+
+const PANEL: Scale = Scale {
+    caption: 16,
+    label: 12,
+    desc: 13,
+    margin: 8,
+    x_area: 36,
+    y_area: 48,
+    marker: 3,
+};
+
+/// Pixels of one panel of a [`Figure`].
+const PANEL_SIZE: (u32, u32) = (420, 320);
 
 const SIZE: (u32, u32) = (960, 640);
 
@@ -44,15 +88,49 @@ pub fn draw(chart: &Chart, stem: &Path) -> Result<[PathBuf; 2]> {
     let svg = stem.with_extension("svg");
     {
         let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-        render(chart, &root).map_err(|e| plot_error(&png, e))?;
+        render(chart, &root, &FULL).map_err(|e| plot_error(&png, e))?;
         root.present().map_err(|e| plot_error(&png, e))?;
     }
     {
         let root = SVGBackend::new(&svg, SIZE).into_drawing_area();
-        render(chart, &root).map_err(|e| plot_error(&svg, e))?;
+        render(chart, &root, &FULL).map_err(|e| plot_error(&svg, e))?;
         root.present().map_err(|e| plot_error(&svg, e))?;
     }
     Ok([png, svg])
+}
+
+/// Writes a [`Figure`] as `<stem>.png` and `<stem>.svg`; returns the two paths.
+pub fn draw_figure(figure: &Figure, stem: &Path) -> Result<[PathBuf; 2]> {
+    register_font();
+    let png = stem.with_extension("png");
+    let svg = stem.with_extension("svg");
+    let cols = figure.cols.clamp(1, figure.panels.len().max(1));
+    let rows = figure.panels.len().div_ceil(cols).max(1);
+    let size = (PANEL_SIZE.0 * cols as u32, PANEL_SIZE.1 * rows as u32 + 40);
+    {
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        render_figure(figure, &root, (rows, cols)).map_err(|e| plot_error(&png, e))?;
+        root.present().map_err(|e| plot_error(&png, e))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        render_figure(figure, &root, (rows, cols)).map_err(|e| plot_error(&svg, e))?;
+        root.present().map_err(|e| plot_error(&svg, e))?;
+    }
+    Ok([png, svg])
+}
+
+fn render_figure<DB: DrawingBackend>(
+    figure: &Figure,
+    root: &DrawingArea<DB, Shift>,
+    grid: (usize, usize),
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let body = root.titled(&figure.title, ("sans-serif", 24))?;
+    for (chart, area) in figure.panels.iter().zip(body.split_evenly(grid)) {
+        render(chart, &area, &PANEL)?;
+    }
+    Ok(())
 }
 
 fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -117,20 +195,22 @@ fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
 fn render<DB: DrawingBackend>(
     chart: &Chart,
     root: &DrawingArea<DB, Shift>,
+    scale: &Scale,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let ((x0, x1), (y0, y1)) = bounds(chart);
+    let ((x0, x1), fitted) = bounds(chart);
+    let (y0, y1) = chart.y_range.unwrap_or(fitted);
     let mut ctx = ChartBuilder::on(root)
-        .caption(&chart.title, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
+        .caption(&chart.title, ("sans-serif", scale.caption))
+        .margin(scale.margin)
+        .x_label_area_size(scale.x_area)
+        .y_label_area_size(scale.y_area)
         .build_cartesian_2d(x0..x1, y0..y1)?;
     ctx.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
+        .label_style(("sans-serif", scale.label))
+        .axis_desc_style(("sans-serif", scale.desc))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     if let Some(h) = chart.h_line.filter(|h| (y0..=y1).contains(h)) {
@@ -142,6 +222,13 @@ fn render<DB: DrawingBackend>(
     for s in &chart.series {
         let color = PALETTE[s.color % PALETTE.len()];
         let mut pts = s.points.clone();
+        if chart.y_range.is_some() {
+            // A fixed range clips: points outside are left out, intervals cut at the edges.
+            pts.retain(|p| (y0..=y1).contains(&p.1));
+            for p in &mut pts {
+                p.2 = p.2.map(|(lo, hi)| (lo.max(y0), hi.min(y1)));
+            }
+        }
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
         let bars = pts.iter().filter_map(|&(x, y, ci)| {
             ci.map(|(lo, hi)| ErrorBar::new_vertical(x, lo, y, hi, color.mix(0.6), 6))
@@ -159,7 +246,11 @@ fn render<DB: DrawingBackend>(
             color.stroke_width(2)
         };
         // Dense curves (survival, Hill) read better without markers.
-        let radius = if s.line && pts.len() > 60 { 0 } else { 4 };
+        let radius = if s.line && pts.len() > 60 {
+            0
+        } else {
+            scale.marker
+        };
         ctx.draw_series(
             pts.iter()
                 .map(|&(x, y, _)| Circle::new((x, y), radius, style)),
@@ -171,7 +262,7 @@ fn render<DB: DrawingBackend>(
         ctx.configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 15))
+            .label_font(("sans-serif", scale.label))
             .position(SeriesLabelPosition::LowerLeft)
             .draw()?;
     }

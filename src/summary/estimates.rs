@@ -3,11 +3,11 @@
 //! settled with the sample size, or is still moving (science.md §8).
 
 use crate::tail::{self, BlockGrid, KChoice, Rows, TailError, bootstrap_ci, hill_alpha};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One estimator's answer in `summary.estimates`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// `null` when the estimator gives no finite α (ξ ≤ 0) or failed (see `reason`).
     pub alpha: Option<f64>,
@@ -51,7 +51,7 @@ impl Estimate {
 }
 
 /// α̂ of every estimator on the first `chains` kept chains (no intervals).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubsetAlphas {
     pub chains: usize,
     pub mohammadi: Option<f64>,
@@ -103,7 +103,7 @@ pub fn order_estimates(
     resamples: usize,
     level: f64,
     seed: u64,
-) -> BTreeMap<&'static str, Estimate> {
+) -> BTreeMap<String, Estimate> {
     let boot = KChoice::DoubleBootstrap {
         resamples: K_RESAMPLES,
         seed,
@@ -129,7 +129,7 @@ pub fn order_estimates(
                 },
                 Err(e) => Estimate::failed(e),
             };
-            (name, estimate)
+            (name.to_string(), estimate)
         })
         .collect()
 }
@@ -141,7 +141,7 @@ pub fn convergence(
     norms: &[f64],
     grid: &BlockGrid,
     seed: u64,
-    full: &BTreeMap<&'static str, Estimate>,
+    full: &BTreeMap<String, Estimate>,
 ) -> Vec<SubsetAlphas> {
     let boot = KChoice::DoubleBootstrap {
         resamples: K_RESAMPLES,

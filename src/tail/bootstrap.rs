@@ -91,6 +91,36 @@ where
     })
 }
 
+/// Percentile interval of `statistic(a) − statistic(b)` for two samples paired row by row
+/// (row i of `a` and of `b` come from one chain's shared randomness): each resample draws
+/// one set of indices and takes those rows of both, so what the two share cancels.
+pub fn bootstrap_paired_diff_ci<F>(
+    a: &Rows,
+    b: &Rows,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+    statistic: F,
+) -> Result<BootstrapCi, TailError>
+where
+    F: Fn(Rows) -> Result<f64, TailError> + Sync,
+{
+    if a.n() != b.n() {
+        return Err(TailError::Invalid(format!(
+            "paired samples need equally many rows, got {} and {}",
+            a.n(),
+            b.n()
+        )));
+    }
+    percentile(resamples, level, seed, |r_seed| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(r_seed);
+        let idx = draw_indices(a.n(), &mut rng);
+        let x = statistic(a.select(&idx)).ok()?;
+        let y = statistic(b.select(&idx)).ok()?;
+        Some(x - y)
+    })
+}
+
 /// Draws `resamples` values in parallel, resample `r` from the seed `seed + r` (so the
 /// interval does not depend on the thread count), and takes their percentile interval;
 /// non-finite and failed draws are left out and counted.

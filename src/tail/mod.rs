@@ -13,7 +13,8 @@ mod rows;
 mod stable;
 
 pub use bootstrap::{
-    BootstrapCi, bootstrap_ci, bootstrap_diff_ci, mohammadi_bootstrap_ci, quantile_sorted,
+    BootstrapCi, bootstrap_ci, bootstrap_diff_ci, bootstrap_paired_diff_ci, mohammadi_bootstrap_ci,
+    quantile_sorted,
 };
 pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;

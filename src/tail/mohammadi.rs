@@ -75,7 +75,7 @@ pub struct MohammadiEstimate {
 }
 
 /// The estimate at one block size.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BlockAlpha {
     pub m: usize,
     pub alpha: f64,

@@ -1,0 +1,235 @@
+//! The report's statistics, as plain values for the markdown to render: SGD against KM on
+//! paired cells (the difference of α̂ with a bootstrap interval), and the direction α̂ moves
+//! along each axis (the sign of Kendall's τ).
+
+use super::cells::{CellResult, StepAxis, fkey, group_by, kept_rows, pair_key};
+use crate::config::Algorithm;
+use crate::error::Result;
+use crate::tail::{self, BootstrapCi, Rows, bootstrap_diff_ci, mohammadi_median};
+
+/// SGD and KM on cells that differ only in the algorithm, both with an α̂.
+#[derive(Debug)]
+pub struct PairDiff<'a> {
+    pub sgd: &'a CellResult,
+    pub km: &'a CellResult,
+    pub alpha_sgd: f64,
+    pub alpha_km: f64,
+    /// Bootstrap interval of α̂_SGD − α̂_KM (none when resamples < 2 or it failed).
+    pub ci: Option<BootstrapCi>,
+}
+
+impl PairDiff<'_> {
+    pub fn diff(&self) -> f64 {
+        self.alpha_sgd - self.alpha_km
+    }
+
+    /// The interval excludes 0: the algorithms' tails differ.
+    pub fn differs(&self) -> bool {
+        self.ci
+            .as_ref()
+            .is_some_and(|ci| ci.lo > 0.0 || ci.hi < 0.0)
+    }
+}
+
+/// Every SGD–KM pair of a setup, in (d, b, η, seed) order.
+#[derive(Debug, Default)]
+pub struct Comparison<'a> {
+    pub pairs: Vec<PairDiff<'a>>,
+    /// Pairs where exactly one algorithm has an α̂: `(sgd, km)`.
+    pub one_sided: Vec<(&'a CellResult, &'a CellResult)>,
+}
+
+impl Comparison<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty() && self.one_sided.is_empty()
+    }
+
+    pub fn with_interval(&self) -> usize {
+        self.pairs.iter().filter(|p| p.ci.is_some()).count()
+    }
+
+    pub fn differing(&self) -> usize {
+        self.pairs.iter().filter(|p| p.differs()).count()
+    }
+
+    /// Differing pairs where SGD has the heavier tail (smaller α̂).
+    pub fn sgd_heavier(&self) -> usize {
+        self.pairs
+            .iter()
+            .filter(|p| p.differs() && p.alpha_sgd < p.alpha_km)
+            .count()
+    }
+
+    pub fn mean_diff(&self) -> Option<f64> {
+        (!self.pairs.is_empty())
+            .then(|| self.pairs.iter().map(PairDiff::diff).sum::<f64>() / self.pairs.len() as f64)
+    }
+}
+
+/// SGD against KM on the same (d, b, η, seed, …) within `group`.
+pub fn compare_algorithms<'a>(
+    group: &[&'a CellResult],
+    resamples: usize,
+    seed: u64,
+) -> Result<Comparison<'a>> {
+    let mut out = Comparison::default();
+    for cells in group_by(group, |c| pair_key(c.config())).values() {
+        let sgd = cells
+            .iter()
+            .find(|c| c.config().algorithm == Algorithm::Sgd);
+        let km = cells.iter().find(|c| c.config().algorithm == Algorithm::Km);
+        let (Some(&sgd), Some(&km)) = (sgd, km) else {
+            continue;
+        };
+        match (sgd.alpha(), km.alpha()) {
+            (Some(alpha_sgd), Some(alpha_km)) => {
+                let ci = if resamples >= 2 {
+                    let center = sgd.run.center()?;
+                    alpha_difference_ci(&kept_rows(sgd)?, &kept_rows(km)?, &center, resamples, seed)
+                } else {
+                    None
+                };
+                out.pairs.push(PairDiff {
+                    sgd,
+                    km,
+                    alpha_sgd,
+                    alpha_km,
+                    ci,
+                });
+            }
+            (None, Some(_)) | (Some(_), None) => out.one_sided.push((sgd, km)),
+            (None, None) => {}
+        }
+    }
+    let order = |c: &CellResult| {
+        let cfg = c.config();
+        (cfg.dim, cfg.batch, fkey(cfg.eta), cfg.seed)
+    };
+    out.pairs.sort_by_key(|p| order(p.sgd));
+    out.one_sided.sort_by_key(|p| order(p.0));
+    Ok(out)
+}
+
+/// 95 % bootstrap interval of the Mohammadi α̂ of `a` minus that of `b`, each resample
+/// centred on its own as the runs' summaries centre.
+pub fn alpha_difference_ci(
+    a: &Rows,
+    b: &Rows,
+    center: &tail::Center,
+    resamples: usize,
+    seed: u64,
+) -> Option<BootstrapCi> {
+    let stat = |r: Rows| -> std::result::Result<f64, tail::TailError> {
+        Ok(mohammadi_median(
+            &tail::center_in_place(r, center)?,
+            &tail::BlockGrid::Network,
+        )?
+        .alpha)
+    };
+    bootstrap_diff_ci(a, b, resamples, 0.95, seed, stat).ok()
+}
+
+/// Kendall's τ numerator: concordant minus discordant pairs.
+pub fn kendall(points: &[(f64, f64)]) -> i64 {
+    let mut t = 0;
+    for i in 0..points.len() {
+        for j in i + 1..points.len() {
+            let dx = points[j].0 - points[i].0;
+            let dy = points[j].1 - points[i].1;
+            t += (dx.signum() * dy.signum()) as i64;
+        }
+    }
+    t
+}
+
+/// Along one axis, for one algorithm: in how many series (the other axes fixed) α̂ falls,
+/// rises or neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trend {
+    pub algorithm: &'static str,
+    /// What varies, in words.
+    pub axis: &'static str,
+    pub falls: usize,
+    pub rises: usize,
+    pub flat: usize,
+}
+
+impl Trend {
+    pub fn series(&self) -> usize {
+        self.falls + self.rises + self.flat
+    }
+}
+
+/// How α̂ moves along the step size, b and d with the others fixed, per algorithm.
+pub fn trends(group: &[&CellResult], axis: StepAxis) -> Vec<Trend> {
+    type Key = (usize, usize, i64, u64);
+    type Axis = (
+        &'static str,
+        fn(&CellResult, StepAxis) -> Key,
+        fn(&CellResult, StepAxis) -> f64,
+    );
+    let axes: [Axis; 3] = [
+        (
+            "the step size (fixed d, b)",
+            |c, _| (c.config().dim, c.config().batch, 0, c.config().seed),
+            |c, a| a.of(c),
+        ),
+        (
+            "b (fixed d and step scale)",
+            |c, a| (c.config().dim, 0, fkey(a.of(c)), c.config().seed),
+            |c, _| c.config().batch as f64,
+        ),
+        (
+            "d (fixed b and step scale)",
+            |c, a| (0, c.config().batch, fkey(a.of(c)), c.config().seed),
+            |c, _| c.config().dim as f64,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (algorithm, cells) in group_by(group, |c| c.config().algorithm.name()) {
+        for (name, key, x) in axes {
+            let mut trend = Trend {
+                algorithm,
+                axis: name,
+                falls: 0,
+                rises: 0,
+                flat: 0,
+            };
+            for series in group_by(&cells, |c| key(c, axis)).values() {
+                let pts: Vec<(f64, f64)> = series
+                    .iter()
+                    .filter_map(|c| c.alpha().map(|a| (x(c, axis), a)))
+                    .collect();
+                if pts.len() < 2 {
+                    continue;
+                }
+                match kendall(&pts).signum() {
+                    -1 => trend.falls += 1,
+                    1 => trend.rises += 1,
+                    _ => trend.flat += 1,
+                }
+            }
+            if trend.series() > 0 {
+                out.push(trend);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kendall_counts_concordant_minus_discordant_pairs() {
+        // Increasing: all 6 pairs concordant; decreasing: all discordant.
+        let up: Vec<(f64, f64)> = (0..4).map(|i| (i as f64, 2.0 * i as f64)).collect();
+        let down: Vec<(f64, f64)> = (0..4).map(|i| (i as f64, -(i as f64))).collect();
+        assert_eq!(kendall(&up), 6);
+        assert_eq!(kendall(&down), -6);
+        // (0,0) (1,2) (2,1): pairs 01 +, 02 +, 12 − → 1; ties count 0.
+        assert_eq!(kendall(&[(0.0, 0.0), (1.0, 2.0), (2.0, 1.0)]), 1);
+        assert_eq!(kendall(&[(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]), 0);
+    }
+}

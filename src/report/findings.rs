@@ -1,0 +1,455 @@
+//! The study's answers to the paper's two claims, as plain values computed from the cells:
+//! claim 1 (SGD and KM have similar tails) from the paired differences of
+//! [`super::compare`], claim 2 (the gate's α depends on d, b, η unlike linear regression
+//! and larger nets) from every arm's α̂ along each axis.
+
+use super::cells::{CellResult, Setup, fkey, group_by};
+use super::compare::{Comparison, kendall};
+use crate::config::{Algorithm, Model};
+use std::collections::BTreeMap;
+
+/// Half-width of the equivalence margin for α̂_SGD − α̂_KM.
+pub const MARGIN: f64 = 0.1;
+
+/// Claim 1 for one setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim1 {
+    pub setup: String,
+    /// Pairs with an α̂ for both algorithms.
+    pub pairs: usize,
+    /// The interval lies inside ±[`MARGIN`].
+    pub equivalent: usize,
+    /// The interval excludes 0 and leaves the margin.
+    pub differ: usize,
+    /// Of `differ`: SGD has the smaller α̂ (heavier tail).
+    pub sgd_heavier: usize,
+    /// Neither: the interval contains 0 but is wider than the margin.
+    pub inconclusive: usize,
+    pub no_interval: usize,
+    pub mean_diff: Option<f64>,
+    /// Pairs where only KM has an α̂ (SGD diverged or collapsed), and the reverse.
+    pub only_km: usize,
+    pub only_sgd: usize,
+    /// α̂ minus the gate theory's α over pairs with a finite prediction: medians for SGD
+    /// and KM, and the number of pairs.
+    pub theory_gap: Option<(f64, f64, usize)>,
+}
+
+/// Claim 1 from one setup's comparison.
+pub fn claim1(setup: &str, cmp: &Comparison) -> Claim1 {
+    let mut c = Claim1 {
+        setup: setup.to_string(),
+        pairs: cmp.pairs.len(),
+        equivalent: 0,
+        differ: 0,
+        sgd_heavier: 0,
+        inconclusive: 0,
+        no_interval: 0,
+        mean_diff: cmp.mean_diff(),
+        only_km: 0,
+        only_sgd: 0,
+        theory_gap: None,
+    };
+    for p in &cmp.pairs {
+        match &p.ci {
+            None => c.no_interval += 1,
+            Some(ci) if ci.lo >= -MARGIN && ci.hi <= MARGIN => c.equivalent += 1,
+            Some(_) if p.differs() => {
+                c.differ += 1;
+                if p.alpha_sgd < p.alpha_km {
+                    c.sgd_heavier += 1;
+                }
+            }
+            Some(_) => c.inconclusive += 1,
+        }
+    }
+    for (sgd, km) in &cmp.one_sided {
+        if sgd.alpha().is_some() {
+            c.only_sgd += 1;
+        } else if km.alpha().is_some() {
+            c.only_km += 1;
+        }
+    }
+    let (mut gs, mut gk) = (Vec::new(), Vec::new());
+    for p in &cmp.pairs {
+        if let Some(t) = theory_alpha(p.sgd) {
+            gs.push(p.alpha_sgd - t);
+            gk.push(p.alpha_km - t);
+        }
+    }
+    if !gs.is_empty() {
+        c.theory_gap = Some((median(&mut gs), median(&mut gk), gs.len()));
+    }
+    c
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// The theory's finite α of a cell (none where it diverges or is a light tail).
+pub fn theory_alpha(c: &CellResult) -> Option<f64> {
+    c.run.summary.theory.as_ref()?.alpha
+}
+
+/// One observation of an arm: a cell's (or the theory's) α at one point of the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Obs {
+    pub d: usize,
+    pub b: usize,
+    pub eta: f64,
+    pub seed: u64,
+    pub alpha: Option<f64>,
+    /// Some chains diverged (simulation), or the theory says the chain diverges.
+    pub diverged: bool,
+}
+
+impl Obs {
+    pub fn kappa(&self) -> f64 {
+        self.eta * (self.d + self.b + 1) as f64 / self.b as f64
+    }
+}
+
+/// A set of α's to compare along d, b and the step size: one algorithm of one model and
+/// setup, or a theory, or one layer of the MLP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arm {
+    /// e.g. `gate SGD`, `gate theory`, `linear SGD`, `MLP layer 1`.
+    pub name: String,
+    pub setup: String,
+    pub simulated: bool,
+    pub obs: Vec<Obs>,
+}
+
+fn obs(c: &CellResult, alpha: Option<f64>) -> Obs {
+    let cfg = c.config();
+    Obs {
+        d: cfg.dim,
+        b: cfg.batch,
+        eta: cfg.eta,
+        seed: cfg.seed,
+        alpha,
+        diverged: c.run.summary.tail.diverged_chains > 0,
+    }
+}
+
+/// Every arm of the study, in a fixed order: per setup, the simulated algorithms, then the
+/// theory of that setup (one value per (d, b, η)), then the MLP's layers.
+pub fn arms(cells: &[CellResult]) -> Vec<Arm> {
+    let all: Vec<&CellResult> = cells.iter().collect();
+    let mut out = Vec::new();
+    for (setup, group) in group_by(&all, |c| c.setup()) {
+        let title = setup.title();
+        if setup.model == "mlp" {
+            out.extend(mlp_arms(&title, &group));
+            continue;
+        }
+        let model = model_word(&setup);
+        for (alg, cells) in group_by(&group, |c| c.config().algorithm) {
+            out.push(Arm {
+                name: format!("{model} {}", alg_word(alg)),
+                setup: title.clone(),
+                simulated: true,
+                obs: cells.iter().map(|c| obs(c, c.alpha())).collect(),
+            });
+        }
+        let mut theory = BTreeMap::new();
+        for c in &group {
+            if let Some(t) = &c.run.summary.theory {
+                let cfg = c.config();
+                theory
+                    .entry((cfg.dim, cfg.batch, fkey(cfg.eta)))
+                    .or_insert(Obs {
+                        d: cfg.dim,
+                        b: cfg.batch,
+                        eta: cfg.eta,
+                        seed: 0,
+                        alpha: t.alpha,
+                        diverged: t.diverges,
+                    });
+            }
+        }
+        if !theory.is_empty() {
+            out.push(Arm {
+                name: format!("{model} theory"),
+                setup: title.clone(),
+                simulated: false,
+                obs: theory.into_values().collect(),
+            });
+        }
+    }
+    out
+}
+
+fn model_word(setup: &Setup) -> &'static str {
+    match setup.model {
+        "relu_gate" => "gate",
+        "linear" => "linear",
+        _ => "MLP",
+    }
+}
+
+fn alg_word(a: Algorithm) -> &'static str {
+    match a {
+        Algorithm::Sgd => "SGD",
+        Algorithm::Km => "KM",
+    }
+}
+
+fn mlp_arms(title: &str, group: &[&CellResult]) -> Vec<Arm> {
+    let layers = group
+        .iter()
+        .filter(|c| c.config().model == Model::Mlp)
+        .map(|c| c.config().depth)
+        .max()
+        .unwrap_or(0);
+    (0..layers)
+        .map(|l| Arm {
+            name: format!("MLP layer {}", l + 1),
+            setup: title.to_string(),
+            simulated: true,
+            obs: group
+                .iter()
+                .map(|c| {
+                    let usable = c.alpha().is_some();
+                    let alpha = c
+                        .run
+                        .summary
+                        .layers
+                        .as_ref()
+                        .and_then(|ls| ls.get(l))
+                        .and_then(|s| s.alpha)
+                        .filter(|_| usable);
+                    obs(c, alpha)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// How α moves along one axis with the others (and the seed) fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AxisEffect {
+    /// Series with at least two α's.
+    pub series: usize,
+    /// Mean over series of Kendall's τ (τ-a: concordant minus discordant over all pairs).
+    pub tau: f64,
+    pub falls: usize,
+    pub rises: usize,
+    /// Mean over series of α at the largest value of the axis minus α at the smallest.
+    pub change: f64,
+}
+
+/// The axes of claim 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    Kappa,
+    Batch,
+    Dim,
+}
+
+impl Axis {
+    pub const ALL: [Axis; 3] = [Axis::Kappa, Axis::Batch, Axis::Dim];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Axis::Kappa => "κ",
+            Axis::Batch => "b",
+            Axis::Dim => "d",
+        }
+    }
+
+    fn value(self, o: &Obs) -> f64 {
+        match self {
+            Axis::Kappa => o.kappa(),
+            Axis::Batch => o.b as f64,
+            Axis::Dim => o.d as f64,
+        }
+    }
+
+    /// The other axes and the seed: what a series holds fixed.
+    fn series_key(self, o: &Obs) -> (usize, usize, i64, u64) {
+        match self {
+            Axis::Kappa => (o.d, o.b, 0, o.seed),
+            Axis::Batch => (o.d, 0, fkey(o.kappa()), o.seed),
+            Axis::Dim => (0, o.b, fkey(o.kappa()), o.seed),
+        }
+    }
+}
+
+/// Kendall's τ-a of `points`.
+pub fn tau(points: &[(f64, f64)]) -> f64 {
+    let n = points.len();
+    if n < 2 {
+        return 0.0;
+    }
+    kendall(points) as f64 / (n * (n - 1) / 2) as f64
+}
+
+/// α along `axis`, series by series.
+pub fn axis_effect(arm: &Arm, axis: Axis) -> AxisEffect {
+    let mut series: BTreeMap<_, Vec<(f64, f64)>> = BTreeMap::new();
+    for o in &arm.obs {
+        if let Some(a) = o.alpha {
+            series
+                .entry(axis.series_key(o))
+                .or_default()
+                .push((axis.value(o), a));
+        }
+    }
+    let mut e = AxisEffect::default();
+    for mut pts in series.into_values() {
+        if pts.len() < 2 {
+            continue;
+        }
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let t = tau(&pts);
+        e.series += 1;
+        e.tau += t;
+        e.change += pts[pts.len() - 1].1 - pts[0].1;
+        if t < 0.0 {
+            e.falls += 1;
+        } else if t > 0.0 {
+            e.rises += 1;
+        }
+    }
+    if e.series > 0 {
+        e.tau /= e.series as f64;
+        e.change /= e.series as f64;
+    }
+    e
+}
+
+/// Kendall's τ of α against η/b over every observation of the arm with an α (GSZ21's
+/// "α falls as η/b grows"), and the number of observations.
+pub fn eta_over_b_tau(arm: &Arm) -> (f64, usize) {
+    let pts: Vec<(f64, f64)> = arm
+        .obs
+        .iter()
+        .filter_map(|o| o.alpha.map(|a| (o.eta / o.b as f64, a)))
+        .collect();
+    (tau(&pts), pts.len())
+}
+
+/// Where an arm's α crosses 2 and where its chains start to diverge, for one (d, b).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Thresholds {
+    /// κ where α (mean over seeds) first falls below 2, interpolated linearly between the
+    /// grid's κ values; `None` when it never does on the grid (or starts below 2).
+    pub alpha_2: Option<f64>,
+    /// The smallest κ of the grid with diverged chains (any seed).
+    pub diverges: Option<f64>,
+}
+
+/// [`Thresholds`] of an arm for every (d, b) it has.
+pub fn thresholds(arm: &Arm) -> BTreeMap<(usize, usize), Thresholds> {
+    let mut by: BTreeMap<(usize, usize), BTreeMap<i64, Vec<&Obs>>> = BTreeMap::new();
+    for o in &arm.obs {
+        by.entry((o.d, o.b))
+            .or_default()
+            .entry(fkey(o.kappa()))
+            .or_default()
+            .push(o);
+    }
+    by.into_iter()
+        .map(|(db, points)| {
+            let mut t = Thresholds::default();
+            let mut prev: Option<(f64, f64)> = None;
+            let mut settled = false;
+            for obs in points.values() {
+                let k = obs[0].kappa();
+                if t.diverges.is_none() && obs.iter().any(|o| o.diverged) {
+                    t.diverges = Some(k);
+                }
+                let alphas: Vec<f64> = obs.iter().filter_map(|o| o.alpha).collect();
+                if settled || alphas.is_empty() {
+                    continue;
+                }
+                let a = alphas.iter().sum::<f64>() / alphas.len() as f64;
+                if a < 2.0 {
+                    // Below 2 already at the first κ with an α: no crossing on the grid.
+                    t.alpha_2 = prev.map(|(k0, a0)| k0 + (k - k0) * (a0 - 2.0) / (a0 - a));
+                    settled = true;
+                } else {
+                    prev = Some((k, a));
+                }
+            }
+            (db, t)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm(points: &[(usize, usize, f64, Option<f64>, bool)]) -> Arm {
+        Arm {
+            name: "test".into(),
+            setup: "s".into(),
+            simulated: true,
+            obs: points
+                .iter()
+                .map(|&(d, b, k, alpha, diverged)| Obs {
+                    d,
+                    b,
+                    eta: k * b as f64 / (d + b + 1) as f64,
+                    seed: 0,
+                    alpha,
+                    diverged,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn tau_is_one_for_a_monotone_rise_and_minus_one_for_a_fall() {
+        let up = [(1.0, 1.0), (2.0, 3.0), (3.0, 4.0)];
+        let down = [(1.0, 4.0), (2.0, 3.0), (3.0, 1.0)];
+        assert_eq!(tau(&up), 1.0);
+        assert_eq!(tau(&down), -1.0);
+        // One discordant pair of three: (1 − 1 + 1)/3.
+        assert!((tau(&[(1.0, 1.0), (2.0, 3.0), (3.0, 2.0)]) - 1.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn axis_effect_averages_series_with_the_other_axes_fixed() {
+        // d = 5: α falls 3 → 1 along κ; d = 10: α rises 1 → 2. Mean τ 0, mean change −0.5.
+        let a = arm(&[
+            (5, 1, 1.0, Some(3.0), false),
+            (5, 1, 2.0, Some(1.0), false),
+            (10, 1, 1.0, Some(1.0), false),
+            (10, 1, 2.0, Some(2.0), false),
+        ]);
+        let e = axis_effect(&a, Axis::Kappa);
+        assert_eq!((e.series, e.falls, e.rises), (2, 1, 1));
+        assert_eq!(e.tau, 0.0);
+        assert!((e.change + 0.5).abs() < 1e-15);
+        // Along d at fixed κ: κ = 1 falls 3 → 1, κ = 2 rises 1 → 2.
+        let d = axis_effect(&a, Axis::Dim);
+        assert_eq!((d.series, d.falls, d.rises), (2, 1, 1));
+    }
+
+    #[test]
+    fn thresholds_interpolate_the_crossing_of_two_and_find_the_first_divergence() {
+        // α 3 at κ = 1, 1 at κ = 2: crosses 2 at κ = 1.5; divergence first at κ = 2.5.
+        let a = arm(&[
+            (5, 1, 1.0, Some(3.0), false),
+            (5, 1, 2.0, Some(1.0), false),
+            (5, 1, 2.5, Some(0.8), true),
+            (5, 1, 3.0, None, true),
+        ]);
+        let t = thresholds(&a)[&(5, 1)];
+        assert!((t.alpha_2.unwrap() - 1.5).abs() < 1e-12);
+        assert!((t.diverges.unwrap() - 2.5).abs() < 1e-12);
+        // Never below 2: no crossing.
+        let b = arm(&[(5, 1, 1.0, Some(3.0), false), (5, 1, 2.0, Some(2.5), false)]);
+        assert_eq!(thresholds(&b)[&(5, 1)].alpha_2, None);
+    }
+}

@@ -1,0 +1,183 @@
+//! The report's markdown: renders the statistics of [`super::compare`] and the cells.
+
+use super::cells::{CellResult, short};
+use super::compare::{Comparison, Trend};
+use crate::study::kappa;
+use std::fmt::Write as _;
+
+/// The "SGD and KM" section of a setup (empty when no pair has both algorithms).
+pub fn comparison(cmp: &Comparison) -> String {
+    if cmp.is_empty() {
+        return String::new();
+    }
+    let rows = &cmp.pairs;
+    let one_sided = &cmp.one_sided;
+    let mut s = String::from("### SGD and KM\n\n");
+    let differ = cmp.differing();
+    let sgd_heavier = cmp.sgd_heavier();
+    let with_ci = cmp.with_interval();
+    let _ = writeln!(
+        s,
+        "{} cell pairs with the same d, b, η and seed have an α̂ for both algorithms. \
+         The 95 % bootstrap interval of α̂_SGD − α̂_KM contains 0 (the algorithms agree) \
+         in {} of the {with_ci} pairs with an interval and excludes it in {}: SGD has the \
+         heavier tail (smaller α̂) in {sgd_heavier} of those, KM in {}. Mean difference \
+         α̂_SGD − α̂_KM: {}.\n",
+        rows.len(),
+        with_ci - differ,
+        differ,
+        differ - sgd_heavier,
+        match cmp.mean_diff() {
+            None => "—".to_string(),
+            Some(m) => format!("{m:+.3}"),
+        }
+    );
+    if !one_sided.is_empty() {
+        let _ = writeln!(
+            s,
+            "In {} pairs only one algorithm has an α̂ — the algorithms separate there:\n",
+            one_sided.len()
+        );
+        for (sgd, km) in one_sided {
+            let _ = writeln!(
+                s,
+                "- {}: SGD {}, KM {}",
+                short(sgd),
+                describe_alpha(sgd),
+                describe_alpha(km)
+            );
+        }
+        s.push('\n');
+    }
+    if !rows.is_empty() {
+        s.push_str("| d | b | η | seed | α̂ SGD | α̂ KM | SGD − KM [95 % CI] | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for p in rows {
+            let cfg = p.sgd.config();
+            let (a, b) = (p.alpha_sgd, p.alpha_km);
+            let (interval, verdict) = match &p.ci {
+                Some(ci) if p.differs() => (
+                    format!("[{:+.3}, {:+.3}]", ci.lo, ci.hi),
+                    if a < b { "SGD heavier" } else { "KM heavier" },
+                ),
+                Some(ci) => (format!("[{:+.3}, {:+.3}]", ci.lo, ci.hi), "agree"),
+                None => ("—".into(), "no interval"),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.4} | {} | {a:.3} | {b:.3} | {:+.3} {interval} | {verdict} |",
+                cfg.dim,
+                cfg.batch,
+                cfg.eta,
+                cfg.seed,
+                a - b
+            );
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The "How α̂ moves" section (empty without trends).
+pub fn trends(trends: &[Trend]) -> String {
+    if trends.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("### How α̂ moves\n\n");
+    for t in trends {
+        let _ = writeln!(
+            s,
+            "- {}: as {} grows, α̂ falls in {} of {} series, rises in {}, \
+             neither in {} (sign of Kendall's τ over cells with an α̂).",
+            t.algorithm,
+            t.axis,
+            t.falls,
+            t.series(),
+            t.rises,
+            t.flat
+        );
+    }
+    s.push('\n');
+    s
+}
+
+pub fn unestimated(group: &[&CellResult]) -> String {
+    let bad: Vec<&&CellResult> = group.iter().filter(|c| c.alpha().is_none()).collect();
+    if bad.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("Cells without an α̂ ({}):\n\n", bad.len());
+    for c in bad {
+        let _ = writeln!(
+            s,
+            "- `{}` {} {}: **{}** ({} of {} chains diverged)",
+            c.id,
+            c.config().algorithm.name(),
+            short(c),
+            c.run.summary.tail.status.name(),
+            c.run.summary.tail.diverged_chains,
+            c.config().chains
+        );
+    }
+    s.push('\n');
+    s
+}
+
+fn describe_alpha(c: &CellResult) -> String {
+    match c.alpha() {
+        Some(a) => format!("α̂ = {a:.3}"),
+        None => format!(
+            "{} ({} of {} chains diverged)",
+            c.run.summary.tail.status.name(),
+            c.run.summary.tail.diverged_chains,
+            c.config().chains
+        ),
+    }
+}
+
+pub fn cell_table(cells: &[CellResult]) -> String {
+    let mut s = String::from(
+        "| cell | model | algorithm | labels | σ | d | b | η | κ | seed | status | α̂ [95 % CI] | Hill α̂ (k) | theory α | diverged |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for c in cells {
+        let cfg = c.config();
+        let sm = &c.run.summary.tail;
+        let alpha = match (c.alpha(), sm.alpha_ci) {
+            (Some(a), Some([lo, hi])) => format!("{a:.3} [{lo:.3}, {hi:.3}]"),
+            (Some(a), None) => format!("{a:.3}"),
+            _ => "—".into(),
+        };
+        let hill = match (c.alpha().and(sm.hill_alpha), sm.hill_k) {
+            (Some(h), Some(k)) => format!("{h:.3} ({k})"),
+            _ => "—".into(),
+        };
+        let theory = match &c.run.summary.theory {
+            Some(t) => match t.alpha {
+                Some(a) => format!("{a:.3}"),
+                None if t.light_tail => format!("> {}", crate::theory::ALPHA_MAX),
+                None => "diverges".into(),
+            },
+            None => "—".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} | {} | {:.4} | {:.3} | {} | {} | {} | {} | {} | {} |",
+            c.id,
+            cfg.model.name(),
+            cfg.algorithm.name(),
+            cfg.labels.name(),
+            cfg.label_noise,
+            cfg.dim,
+            cfg.batch,
+            cfg.eta,
+            kappa(cfg),
+            cfg.seed,
+            sm.status.name(),
+            alpha,
+            hill,
+            theory,
+            sm.diverged_chains
+        );
+    }
+    s
+}

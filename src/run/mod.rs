@@ -1,0 +1,145 @@
+//! A run folder and its record: `run.json`, the one type that `train` writes and `report`
+//! reads, and [`train_into`], the one path from a resolved config to a finished folder.
+//!
+//! A run folder holds `run.json`, `final.npy` and `average.npy` (`[chains, parameters]`),
+//! `diverged.npy` (`[chains]`), and optionally `iterates.npy` (burn engine) or
+//! `coords.npy` / `average_coords.npy` (reduced engine).
+
+mod write;
+
+pub use write::{Finished, train_into};
+
+use crate::config::TrainConfig;
+use crate::error::{Error, Result};
+use crate::io::read_json;
+use crate::summary::{LayerSummary, RunStatus, TailSummary};
+use crate::tail::Center;
+use crate::theory::TailTheory;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The burn release this crate is pinned to (`=0.22.1` in Cargo.toml).
+pub const BURN_VERSION: &str = "0.22.1";
+
+/// `run.json`: the resolved config, the teacher, versions and the summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub config: TrainConfig,
+    pub teacher: Vec<f32>,
+    /// The least-squares solution of the fixed dataset (offline linear runs).
+    #[serde(default)]
+    pub least_squares: Option<Vec<f64>>,
+    pub versions: Versions,
+    pub summary: RunSummary,
+}
+
+/// What produced a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Versions {
+    pub tailgate: String,
+    pub burn: String,
+    pub backend: String,
+    pub device: String,
+}
+
+/// `summary` of run.json.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub finite_chains: usize,
+    pub wall_seconds: f64,
+    pub chain_steps_per_second: f64,
+    #[serde(flatten)]
+    pub tail: TailSummary,
+    /// The GSZ21 theory's α for the `linear` model; the asymptotic prediction for the gate
+    /// on fresh isotropic data without momentum or weight decay (`null` otherwise).
+    pub theory: Option<TailTheory>,
+    /// Per-layer tail indices of the `mlp` model (`null` otherwise).
+    pub layers: Option<Vec<LayerSummary>>,
+    /// What a reduced-engine run wrote and estimated from (absent for burn runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduced: Option<ReducedOutputs>,
+}
+
+/// `summary.reduced` of a reduced-engine run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReducedOutputs {
+    /// What the coordinate files hold.
+    pub coordinates: String,
+    /// Whether final.npy and average.npy were written (chains·d ≤ 10⁸).
+    pub rows_written: bool,
+    /// The rows every estimate in this summary was computed from.
+    pub estimated_from: String,
+    pub estimated_row_width: usize,
+}
+
+impl RunRecord {
+    /// Reads `dir/run.json`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        read_json(&dir.join("run.json"))
+    }
+
+    /// The centre the summary used, with `least_squares` resolved to its vector.
+    pub fn center(&self) -> Result<Center> {
+        resolve_center(&self.config.center, self.least_squares.as_deref())
+    }
+
+    /// α̂ when the run has one that describes a stationary law: not diverged, not
+    /// collapsed (a partially diverged run's α̂ is of its survivors).
+    pub fn alpha(&self) -> Option<f64> {
+        match self.summary.tail.status {
+            RunStatus::Ok | RunStatus::PartiallyDiverged => self.summary.tail.alpha,
+            RunStatus::Diverged | RunStatus::ConvergedToFloor => None,
+        }
+    }
+}
+
+/// `center` as a vector where it names the fixed dataset's least-squares solution.
+pub fn resolve_center(center: &Center, least_squares: Option<&[f64]>) -> Result<Center> {
+    match (center, least_squares) {
+        (Center::LeastSquares, Some(w)) => Ok(Center::Vector(w.to_vec())),
+        (Center::LeastSquares, None) => Err(Error::config(
+            "center",
+            "`least_squares`: the dataset's XᵀX is singular; no unique solution",
+        )),
+        (c, _) => Ok(c.clone()),
+    }
+}
+
+impl RunRecord {
+    /// One line a person can read: status, α̂ with its interval and the theory where
+    /// there is one, diverged chains.
+    pub fn headline(&self) -> String {
+        let s = &self.summary.tail;
+        let chains = self.config.chains;
+        let diverged = format!("{} of {chains} chains diverged", s.diverged_chains);
+        let theory = match &self.summary.theory {
+            Some(t) => match t.alpha {
+                Some(a) => format!("; theory α = {a:.3}"),
+                None if t.light_tail => format!("; theory α > {}", crate::theory::ALPHA_MAX),
+                None => "; theory: diverges".into(),
+            },
+            None => String::new(),
+        };
+        match (self.alpha(), s.alpha_ci) {
+            (Some(a), ci) => {
+                let ci = ci.map_or(String::new(), |[lo, hi]| {
+                    format!(" [{lo:.3}, {hi:.3}] ({:.0} % CI)", 100.0 * s.alpha_ci_level)
+                });
+                let survivors = if s.diverged_chains > 0 {
+                    " of the surviving chains"
+                } else {
+                    ""
+                };
+                format!(
+                    "{}: α̂ = {a:.3}{ci}{survivors} (Mohammadi{theory}), {diverged}",
+                    s.status.name()
+                )
+            }
+            (None, _) => format!(
+                "{}: no α̂ ({}){theory}, {diverged}",
+                s.status.name(),
+                s.alpha_reason.as_deref().unwrap_or("not estimable")
+            ),
+        }
+    }
+}

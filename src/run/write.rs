@@ -1,0 +1,191 @@
+//! The one path from a resolved config to a finished run folder, for `train` and for
+//! sweep cells: trains with the engine the config names, writes the arrays and `run.json`
+//! under a staging folder, renames it into place.
+
+use super::{BURN_VERSION, ReducedOutputs, RunRecord, RunSummary, Versions, resolve_center};
+use crate::backend::make_device;
+use crate::config::{Engine, Labels, Model, TrainConfig};
+use crate::error::Result;
+use crate::io::{NpyStream, StagedDir, write_json, write_npy};
+use crate::reduced::{self, EstimationRows, MATERIALISE_LIMIT, Reduced, RowMaker, Which};
+use crate::summary::{EstimateSettings, layer_summaries, summarize, summarize_from};
+use crate::theory::{TailTheory, gate_tail_index, linear_tail_index};
+use crate::train::{Trained, train};
+use indicatif::ProgressBar;
+use std::path::{Path, PathBuf};
+
+/// A finished run folder.
+#[derive(Debug)]
+pub struct Finished {
+    pub dir: PathBuf,
+    pub diverged_chains: usize,
+}
+
+/// Trains a resolved `config` into the new folder `target` (built aside, renamed at the
+/// end): the one path from a config to a run folder, for `train` and for sweep cells.
+pub fn train_into(config: &TrainConfig, target: &Path, progress: &ProgressBar) -> Result<Finished> {
+    if config.engine == Engine::Reduced {
+        let out = StagedDir::create(target)?;
+        let run = reduced::simulate(config, progress)?;
+        write_reduced_outputs(&out, config, &run)?;
+        return Ok(Finished {
+            dir: out.commit()?,
+            diverged_chains: run.diverged.iter().filter(|&&d| d).count(),
+        });
+    }
+    let device = make_device(config.backend)?;
+    let out = StagedDir::create(target)?;
+    let iterates = out.path("iterates.npy");
+    let trained = train(config, &device, Some(&iterates), progress)?;
+    write_outputs(&out, config, &trained, format!("{device:?}"))?;
+    Ok(Finished {
+        dir: out.commit()?,
+        diverged_chains: trained.diverged.iter().filter(|&&d| d).count(),
+    })
+}
+
+fn write_outputs(
+    out: &StagedDir,
+    config: &TrainConfig,
+    trained: &Trained,
+    device: String,
+) -> Result<()> {
+    let shape = [config.chains, config.params_per_chain()];
+    write_npy(&out.path("final.npy"), &shape, &trained.final_weights)?;
+    write_npy(&out.path("average.npy"), &shape, &trained.average_weights)?;
+    write_npy(
+        &out.path("diverged.npy"),
+        &[config.chains],
+        &trained.diverged,
+    )?;
+    let center = resolve_center(&config.center, trained.least_squares.as_deref())?;
+    let settings = EstimateSettings {
+        seed: config.seed,
+        center,
+        ..EstimateSettings::default()
+    };
+    let mut tail = summarize(
+        &trained.final_weights,
+        &trained.average_weights,
+        config.params_per_chain(),
+        &trained.diverged,
+        &settings,
+    );
+    tail.center = config.center.name().into();
+    let record = RunRecord {
+        config: config.clone(),
+        teacher: trained.teacher.clone(),
+        least_squares: trained.least_squares.clone(),
+        versions: Versions {
+            tailgate: env!("CARGO_PKG_VERSION").into(),
+            burn: BURN_VERSION.into(),
+            backend: config.backend.name().into(),
+            device,
+        },
+        summary: RunSummary {
+            finite_chains: trained.diverged.iter().filter(|&&d| !d).count(),
+            wall_seconds: trained.wall_seconds,
+            chain_steps_per_second: (config.chains * config.steps) as f64 / trained.wall_seconds,
+            tail,
+            theory: theory(config)?,
+            reduced: None,
+            layers: (config.model == Model::Mlp).then(|| {
+                layer_summaries(
+                    &trained.final_weights,
+                    &trained.average_weights,
+                    &trained.diverged,
+                    &config.layer_shapes(),
+                    &settings,
+                )
+            }),
+        },
+    };
+    write_json(&out.path("run.json"), &record)
+}
+
+/// The theory's α where there is one: the linear model, and the gate on fresh isotropic
+/// Gaussian data with plain steps (the mixture's inputs are not isotropic; momentum and
+/// weight decay change M).
+fn theory(config: &TrainConfig) -> Result<Option<TailTheory>> {
+    let (d, b, eta) = (config.dim, config.batch, config.eta);
+    Ok(match config.model {
+        Model::Linear => Some(linear_tail_index(d, b, eta)?),
+        Model::ReluGate
+            if config.dataset_size.is_none()
+                && config.labels != Labels::Mixture
+                && config.momentum == 0.0
+                && config.weight_decay == 0.0 =>
+        {
+            Some(gate_tail_index(d, b, eta)?)
+        }
+        Model::ReluGate | Model::Mlp => None,
+    })
+}
+
+/// Chains per slab of final.npy / average.npy written at a time (bounded memory).
+const ROW_SLAB: usize = 1 << 16;
+
+/// A reduced run's files: its coordinates, the rows when they are of reasonable size, and
+/// run.json with estimates from the rows [`EstimationRows`] chooses.
+fn write_reduced_outputs(out: &StagedDir, config: &TrainConfig, run: &Reduced) -> Result<()> {
+    let (chains, d) = (config.chains, config.dim);
+    write_npy(&out.path("coords.npy"), &[chains, 2], &run.coords)?;
+    write_npy(&out.path("average_coords.npy"), &[chains, 3], &run.average)?;
+    write_npy(&out.path("diverged.npy"), &[chains], &run.diverged)?;
+    let maker = RowMaker::new(run, config.seed);
+    let rows_written = chains.saturating_mul(d) <= MATERIALISE_LIMIT;
+    if rows_written {
+        let mut fin = NpyStream::create(&out.path("final.npy"), &[chains, d])?;
+        let mut avg = NpyStream::create(&out.path("average.npy"), &[chains, d])?;
+        for start in (0..chains).step_by(ROW_SLAB) {
+            let (f, a) = maker.full_f32(start..(start + ROW_SLAB).min(chains));
+            fin.push(&f)?;
+            avg.push(&a)?;
+        }
+        fin.finish()?;
+        avg.finish()?;
+    }
+    let rows = EstimationRows::for_run(chains, d);
+    let settings = EstimateSettings {
+        seed: config.seed,
+        center: config.center.clone(),
+        ..EstimateSettings::default()
+    };
+    let diverged_chains = run.diverged.iter().filter(|&&d| d).count();
+    let mut tail = summarize_from(
+        &|| maker.estimation(rows, Which::Final),
+        &|| maker.estimation(rows, Which::Average),
+        diverged_chains,
+        &settings,
+    );
+    tail.center = config.center.name().into();
+    let record = RunRecord {
+        config: config.clone(),
+        teacher: run.teacher.clone(),
+        least_squares: None,
+        versions: Versions {
+            tailgate: env!("CARGO_PKG_VERSION").into(),
+            burn: BURN_VERSION.into(),
+            backend: "none (reduced engine)".into(),
+            device: format!("CPU, {} threads", rayon::current_num_threads()),
+        },
+        summary: RunSummary {
+            finite_chains: chains - diverged_chains,
+            wall_seconds: run.wall_seconds,
+            chain_steps_per_second: (chains * config.steps) as f64 / run.wall_seconds,
+            tail,
+            theory: theory(config)?,
+            layers: None,
+            reduced: Some(ReducedOutputs {
+                coordinates: "coords.npy [chains, 2] = (a, c) of the final w = a·w* + c·u; \
+                              average_coords.npy [chains, 3] = (m0, m1, m2) of the running mean \
+                              m0·w* + m1·u + m2·v (u, v orthonormal in w*⊥, uniformly random per chain)"
+                    .into(),
+                rows_written,
+                estimated_from: rows.describe(),
+                estimated_row_width: rows.width(d),
+            }),
+        },
+    };
+    write_json(&out.path("run.json"), &record)
+}
