@@ -176,7 +176,7 @@ pub(super) fn fkey(v: f64) -> i64 {
     (v * 1e9).round() as i64
 }
 
-/// The x-axis of the step-size plots: κ when every grid is on the κ scale, else η.
+/// The step-size axis of the trends: κ when every grid is on the κ scale, else η.
 #[derive(Clone, Copy)]
 pub(super) struct StepAxis {
     pub kappa: bool,
@@ -189,16 +189,6 @@ impl StepAxis {
         } else {
             c.config().eta
         }
-    }
-    pub fn label(&self) -> &'static str {
-        if self.kappa {
-            "κ = η(d + b + 1)/b"
-        } else {
-            "η"
-        }
-    }
-    pub fn slug(&self) -> &'static str {
-        if self.kappa { "kappa" } else { "eta" }
     }
 }
 

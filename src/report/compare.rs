@@ -2,10 +2,10 @@
 //! paired cells (the difference of α̂ with a bootstrap interval), and the direction α̂ moves
 //! along each axis (the sign of Kendall's τ).
 
-use super::cells::{CellResult, StepAxis, fkey, group_by, kept_rows, pair_key};
+use super::cells::{CellResult, StepAxis, fkey, group_by, pair_key, paired_rows};
 use crate::config::Algorithm;
 use crate::error::Result;
-use crate::tail::{self, BootstrapCi, Rows, bootstrap_diff_ci, mohammadi_median};
+use crate::tail::{self, BootstrapCi, Rows, bootstrap_paired_diff_ci, mohammadi_median};
 
 /// SGD and KM on cells that differ only in the algorithm, both with an α̂.
 #[derive(Debug)]
@@ -14,7 +14,8 @@ pub struct PairDiff<'a> {
     pub km: &'a CellResult,
     pub alpha_sgd: f64,
     pub alpha_km: f64,
-    /// Bootstrap interval of α̂_SGD − α̂_KM (none when resamples < 2 or it failed).
+    /// Paired bootstrap interval of α̂_SGD − α̂_KM over the chains that survived in both
+    /// (none when resamples < 2 or it failed).
     pub ci: Option<BootstrapCi>,
 }
 
@@ -85,7 +86,8 @@ pub fn compare_algorithms<'a>(
             (Some(alpha_sgd), Some(alpha_km)) => {
                 let ci = if resamples >= 2 {
                     let center = sgd.run.center()?;
-                    alpha_difference_ci(&kept_rows(sgd)?, &kept_rows(km)?, &center, resamples, seed)
+                    let (a, b) = paired_rows(sgd, km)?;
+                    alpha_difference_ci(&a, &b, &center, resamples, seed)
                 } else {
                     None
                 };
@@ -110,8 +112,9 @@ pub fn compare_algorithms<'a>(
     Ok(out)
 }
 
-/// 95 % bootstrap interval of the Mohammadi α̂ of `a` minus that of `b`, each resample
-/// centred on its own as the runs' summaries centre.
+/// 95 % paired bootstrap interval of the Mohammadi α̂ of `a` minus that of `b` (rows paired
+/// by chain: one set of indices per resample), each resample centred on its own as the
+/// runs' summaries centre.
 pub fn alpha_difference_ci(
     a: &Rows,
     b: &Rows,
@@ -126,7 +129,7 @@ pub fn alpha_difference_ci(
         )?
         .alpha)
     };
-    bootstrap_diff_ci(a, b, resamples, 0.95, seed, stat).ok()
+    bootstrap_paired_diff_ci(a, b, resamples, 0.95, seed, stat).ok()
 }
 
 /// Kendall's τ numerator: concordant minus discordant pairs.

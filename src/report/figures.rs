@@ -79,7 +79,9 @@ pub fn alpha_vs_kappa(setup: &str, arms: &[&Arm]) -> Option<Figure> {
         }
     }
     any.then(|| Figure {
-        title: format!("Tail index vs κ = η(d + b + 1)/b, {setup} (mean over seeds; columns d, rows b)"),
+        title: format!(
+            "Tail index vs κ = η(d + b + 1)/b, {setup} (mean over seeds; columns d, rows b)"
+        ),
         panels,
         cols: ds.len(),
     })
@@ -139,8 +141,7 @@ pub fn sgd_minus_km(comparisons: &[(String, &Comparison)]) -> Option<Figure> {
                 .iter()
                 .enumerate()
                 .map(|(i, &b)| {
-                    let mut by: BTreeMap<i64, Vec<(f64, f64, Option<(f64, f64)>)>> =
-                        BTreeMap::new();
+                    let mut by: BTreeMap<i64, Vec<Point>> = BTreeMap::new();
                     for p in pairs.iter().filter(|p| p.sgd.config().batch == b) {
                         let k = crate::study::kappa(p.sgd.config());
                         by.entry(fkey(k)).or_default().push((
@@ -173,15 +174,14 @@ pub fn sgd_minus_km(comparisons: &[(String, &Comparison)]) -> Option<Figure> {
         }
     }
     (!panels.is_empty()).then(|| Figure {
-        title: "SGD − KM: paired difference of α̂ with its 95 % interval (mean over seeds)"
-            .into(),
+        title: "SGD − KM: paired difference of α̂ with its 95 % interval (mean over seeds)".into(),
         panels,
         cols,
     })
 }
 
 /// Mean point and mean interval (when every point has one) over seeds.
-fn average(v: &[(f64, f64, Option<(f64, f64)>)]) -> Point {
+fn average(v: &[Point]) -> Point {
     let n = v.len() as f64;
     let y = v.iter().map(|p| p.1).sum::<f64>() / n;
     let ci = v.iter().all(|p| p.2.is_some()).then(|| {

@@ -151,9 +151,10 @@ pub fn arms(cells: &[CellResult]) -> Vec<Arm> {
             continue;
         }
         let model = model_word(&setup);
-        for (alg, cells) in group_by(&group, |c| c.config().algorithm) {
+        // SGD first, then KM.
+        for cells in group_by(&group, |c| c.config().algorithm != Algorithm::Sgd).values() {
             out.push(Arm {
-                name: format!("{model} {}", alg_word(alg)),
+                name: format!("{model} {}", alg_word(cells[0].config().algorithm)),
                 setup: title.clone(),
                 simulated: true,
                 obs: cells.iter().map(|c| obs(c, c.alpha())).collect(),

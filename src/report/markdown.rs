@@ -2,6 +2,9 @@
 
 use super::cells::{CellResult, short};
 use super::compare::{Comparison, Trend};
+use super::findings::{
+    Arm, Axis, AxisEffect, Claim1, MARGIN, axis_effect, eta_over_b_tau, thresholds,
+};
 use crate::study::kappa;
 use std::fmt::Write as _;
 
@@ -179,5 +182,167 @@ pub fn cell_table(cells: &[CellResult]) -> String {
             sm.diverged_chains
         );
     }
+    s
+}
+
+/// Claim 1, a bullet per setup with pairs (empty when no setup has both algorithms).
+pub fn claim1(claims: &[Claim1]) -> String {
+    let mut s = String::new();
+    for c in claims
+        .iter()
+        .filter(|c| c.pairs + c.only_km + c.only_sgd > 0)
+    {
+        let _ = write!(
+            s,
+            "- **{}**: {} pairs with an α̂ for both algorithms. The paired 95 % interval of \
+             α̂_SGD − α̂_KM lies inside ±{MARGIN} (**equivalent**) in {}, excludes 0 beyond the \
+             margin (**differ**) in {} (SGD heavier in {}, KM in {}), and is **inconclusive** \
+             in {}",
+            c.setup,
+            c.pairs,
+            c.equivalent,
+            c.differ,
+            c.sgd_heavier,
+            c.differ - c.sgd_heavier,
+            c.inconclusive
+        );
+        if c.no_interval > 0 {
+            let _ = write!(s, " ({} without an interval)", c.no_interval);
+        }
+        let _ = write!(s, ".");
+        if let Some(m) = c.mean_diff {
+            let _ = write!(s, " Mean difference {m:+.3}.");
+        }
+        let _ = write!(
+            s,
+            " Only KM has an α̂ (SGD diverged or collapsed) in {} pairs, only SGD in {}.",
+            c.only_km, c.only_sgd
+        );
+        if let Some((gs, gk, n)) = c.theory_gap {
+            let _ = write!(
+                s,
+                " Against the gate theory (one α for both; {n} pairs with a finite prediction): \
+                 median α̂ − α is {gs:+.3} for SGD and {gk:+.3} for KM."
+            );
+        }
+        s.push('\n');
+    }
+    if !s.is_empty() {
+        s.push('\n');
+    }
+    s
+}
+
+fn effect_cell(e: &AxisEffect) -> String {
+    if e.series == 0 {
+        return "—".into();
+    }
+    format!(
+        "{:+.2} ({}↓ {}↑ of {}; Δ {:+.2})",
+        e.tau, e.falls, e.rises, e.series, e.change
+    )
+}
+
+/// Claim 2's table: every arm's mean Kendall τ along κ, b and d (series with the other
+/// axes fixed), and the pooled τ against η/b.
+pub fn claim2_table(arms: &[Arm]) -> String {
+    let mut s = String::from(
+        "| arm | setup | α's | along κ: τ (series ↓ ↑ of n; Δα) | along b | along d | vs η/b: τ (n) |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for arm in arms {
+        let n = arm.obs.iter().filter(|o| o.alpha.is_some()).count();
+        let cols: Vec<String> = Axis::ALL
+            .iter()
+            .map(|&a| effect_cell(&axis_effect(arm, a)))
+            .collect();
+        let (t, m) = eta_over_b_tau(arm);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {n} | {} | {} | {} | {} |",
+            arm.name,
+            arm.setup,
+            cols[0],
+            cols[1],
+            cols[2],
+            if m >= 2 {
+                format!("{t:+.2} ({m})")
+            } else {
+                "—".into()
+            }
+        );
+    }
+    s.push('\n');
+    s
+}
+
+/// One sentence per axis: each arm's mean τ side by side.
+pub fn claim2_axes(arms: &[Arm]) -> String {
+    let mut s = String::new();
+    for axis in Axis::ALL {
+        let parts: Vec<String> = arms
+            .iter()
+            .filter_map(|arm| {
+                let e = axis_effect(arm, axis);
+                (e.series > 0).then(|| format!("{} ({}) {:+.2}", arm.name, arm.setup, e.tau))
+            })
+            .collect();
+        if !parts.is_empty() {
+            let _ = writeln!(
+                s,
+                "- Along {} (the other axes and the seed fixed), mean Kendall τ of α: {}.",
+                axis.name(),
+                parts.join("; ")
+            );
+        }
+    }
+    let parts: Vec<String> = arms
+        .iter()
+        .filter_map(|arm| {
+            let (t, n) = eta_over_b_tau(arm);
+            (n >= 2).then(|| format!("{} ({}) {t:+.2}", arm.name, arm.setup))
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = writeln!(
+            s,
+            "- Against η/b over all cells of an arm, Kendall τ of α: {}.",
+            parts.join("; ")
+        );
+    }
+    if !s.is_empty() {
+        s.push('\n');
+    }
+    s
+}
+
+/// Per (d, b): the κ where α falls below 2 and the first κ with diverged chains, for the
+/// arms of one setup.
+pub fn thresholds_table(arms: &[&Arm]) -> String {
+    let tables: Vec<_> = arms.iter().map(|a| thresholds(a)).collect();
+    let keys: std::collections::BTreeSet<(usize, usize)> =
+        tables.iter().flat_map(|t| t.keys().copied()).collect();
+    if keys.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("| d | b |");
+    for a in arms {
+        let _ = write!(s, " {}: α = 2 at κ | {}: diverges from κ |", a.name, a.name);
+    }
+    s.push_str("\n| --- | --- |");
+    for _ in arms {
+        s.push_str(" --- | --- |");
+    }
+    s.push('\n');
+    let k = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.2}"));
+    for (d, b) in keys {
+        let _ = write!(s, "| {d} | {b} |");
+        for t in &tables {
+            let t = t.get(&(d, b)).copied().unwrap_or_default();
+            let _ = write!(s, " {} | {} |", k(t.alpha_2), k(t.diverges));
+        }
+        s.push('\n');
+    }
+    s.push('\n');
     s
 }

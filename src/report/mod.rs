@@ -9,18 +9,21 @@ mod charts;
 mod compare;
 mod convergence;
 mod csv;
+mod figures;
+mod findings;
 mod markdown;
 mod plot;
 
 pub use cells::{CellResult, centred_norms, kept_rows, load_cells};
 pub use compare::{Comparison, PairDiff, Trend, alpha_difference_ci, kendall};
 pub use csv::{CsvRow, write_csv};
-pub use plot::{Chart, Point, Series, draw};
+pub use findings::{Arm, AxisEffect, Claim1, Obs, Thresholds};
+pub use plot::{Chart, Figure, Point, Series, draw, draw_figure};
 
 use crate::error::{Error, Result};
 use crate::io::{StagedDir, write_json};
 use cells::{Setup, StepAxis};
-use charts::{embed, heaviest_per_algorithm, setup_charts, tail_charts};
+use charts::{embed, embed_figure, heaviest_per_algorithm, tail_charts};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -102,11 +105,19 @@ pub fn write_report(
     for c in &cells {
         setups.entry(c.setup()).or_default().push(c);
     }
+    let mut comparisons = Vec::new();
     for (setup, group) in &setups {
+        let cmp = compare::compare_algorithms(group, options.resamples, options.seed)?;
+        comparisons.push((setup.title(), cmp));
+    }
+    md.push_str(&findings_section(
+        &cells,
+        &comparisons,
+        &staged,
+        &mut files,
+    )?);
+    for ((setup, group), (_, comparison)) in setups.iter().zip(&comparisons) {
         let _ = writeln!(md, "## {}\n", setup.title());
-        for (name, chart) in setup_charts(*setup, group, axis) {
-            embed(&chart, &staged.path(&name), &mut md, &mut files)?;
-        }
         let chosen: Vec<&CellResult> = if options.cells.is_empty() {
             heaviest_per_algorithm(group)
         } else {
@@ -123,8 +134,7 @@ pub fn write_report(
                 embed(&chart, &stem, &mut md, &mut files)?;
             }
         }
-        let comparison = compare::compare_algorithms(group, options.resamples, options.seed)?;
-        md.push_str(&markdown::comparison(&comparison));
+        md.push_str(&markdown::comparison(comparison));
         md.push_str(&markdown::trends(&compare::trends(group, axis)));
         md.push_str(&markdown::unestimated(group));
     }
@@ -191,4 +201,93 @@ pub fn write_report(
         cells_total: total,
         files,
     })
+}
+
+/// `## Findings`: the answers to the paper's two claims, every number computed from the
+/// cells, with one small-multiples figure per question.
+fn findings_section(
+    cells: &[CellResult],
+    comparisons: &[(String, Comparison)],
+    staged: &StagedDir,
+    files: &mut Vec<PathBuf>,
+) -> Result<String> {
+    let mut md = String::from("## Findings\n\n");
+    md.push_str("### Claim 1 — SGD and KM have similar tails where KM converges\n\n");
+    let claims: Vec<Claim1> = comparisons
+        .iter()
+        .map(|(title, cmp)| findings::claim1(title, cmp))
+        .collect();
+    let text = markdown::claim1(&claims);
+    if text.is_empty() {
+        md.push_str("No setup has cells of both algorithms.\n\n");
+    } else {
+        md.push_str(&text);
+    }
+    let with_pairs: Vec<(String, &Comparison)> = comparisons
+        .iter()
+        .filter(|(_, c)| !c.pairs.is_empty())
+        .map(|(t, c)| (t.clone(), c))
+        .collect();
+    if let Some(fig) = figures::sgd_minus_km(&with_pairs) {
+        embed_figure(&fig, &staged.path("claim1_sgd_minus_km"), &mut md, files)?;
+    }
+    md.push_str(
+        "### Claim 2 — the gate's α depends on d, b and η unlike linear regression and larger nets\n\n",
+    );
+    let arms = findings::arms(cells);
+    if arms.is_empty() {
+        md.push_str("No cells.\n\n");
+        return Ok(md);
+    }
+    md.push_str(
+        "τ is Kendall's τ of α against the axis over a series with every other axis and the \
+         seed fixed, averaged over series (↓ / ↑: series where α falls / rises; Δα: mean change \
+         from the smallest to the largest value); theory arms have one value per (d, b, η). \
+         α = 2 marks where the tail becomes heavy (infinite variance).\n\n",
+    );
+    md.push_str(&markdown::claim2_axes(&arms));
+    md.push_str(&markdown::claim2_table(&arms));
+    let linear: Vec<&Arm> = arms
+        .iter()
+        .filter(|a| a.name.starts_with("linear"))
+        .collect();
+    let setups: Vec<&String> = {
+        let mut v: Vec<&String> = arms
+            .iter()
+            .filter(|a| a.name.starts_with("gate"))
+            .map(|a| &a.setup)
+            .collect();
+        v.dedup();
+        v
+    };
+    for (i, setup) in setups.into_iter().enumerate() {
+        let mut shown: Vec<&Arm> = arms
+            .iter()
+            .filter(|a| &a.setup == setup && a.name.starts_with("gate"))
+            .collect();
+        let gate_alpha = shown
+            .iter()
+            .any(|a| a.obs.iter().any(|o| o.alpha.is_some()));
+        shown.extend(linear.iter().copied());
+        let _ = writeln!(md, "#### Gate, {setup}, against linear regression\n");
+        if !gate_alpha {
+            md.push_str(
+                "No gate cell of this setup has an α̂ (every cell diverged or collapsed).\n\n",
+            );
+        } else if let Some(fig) = figures::alpha_vs_kappa(setup, &shown) {
+            let stem = staged.path(&format!("claim2_alpha_vs_kappa_{i}"));
+            embed_figure(&fig, &stem, &mut md, files)?;
+        }
+        md.push_str(&markdown::thresholds_table(&shown));
+    }
+    let all: Vec<&Arm> = arms.iter().filter(|a| a.simulated).collect();
+    if let Some(fig) = figures::alpha_vs_eta_over_b(&all) {
+        embed_figure(
+            &fig,
+            &staged.path("claim2_alpha_vs_eta_over_b"),
+            &mut md,
+            files,
+        )?;
+    }
+    Ok(md)
 }
