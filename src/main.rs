@@ -1,3 +1,5 @@
+//! The `tailgate` binary: parses the command line, runs the subcommand, prints its line or the error (exit 2).
+
 use clap::Parser;
 
 #[global_allocator]

@@ -302,6 +302,11 @@ fn report_lists_diverged_cells_and_writes_csv_and_plots() {
     assert!(md.contains("Cells without an α̂ (2)"), "{md}");
     assert!(md.contains("**diverged**"));
     assert!(md.contains("### SGD and KM"));
+    // The findings come first, with both claims.
+    let findings = md.find("## Findings").expect("a Findings section");
+    let claim1 = md.find("### Claim 1").expect("a Claim 1 section");
+    let claim2 = md.find("### Claim 2").expect("a Claim 2 section");
+    assert!(findings < claim1 && claim1 < claim2 && claim2 < md.find("## Cells").unwrap());
     let pngs: Vec<_> = std::fs::read_dir(&report)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -483,7 +488,8 @@ fn report_compares_mlp_cells_on_whole_parameter_rows() {
         Ok(tailgate::tail::mohammadi_median(&r, &tailgate::tail::BlockGrid::Network)?.alpha)
     };
     let options = ReportOptions::default();
-    let ci = tailgate::tail::bootstrap_diff_ci(
+    // Paired: chain i of both cells drew the same data; none diverged here, so all rows.
+    let ci = tailgate::tail::bootstrap_paired_diff_ci(
         &rows("sgd"),
         &rows("km"),
         options.resamples,
@@ -520,4 +526,45 @@ fn report_compares_mlp_cells_on_whole_parameter_rows() {
     refused_saying("expected bool");
     tailgate::io::write_npy(&mask, &[119], &[false; 119]).unwrap();
     refused_saying("expected [120]");
+}
+
+/// The paper study's gate cells come in SGD–KM pairs that differ only in the algorithm
+/// (same seed, so the same initial weights and data streams: the reduced engine's
+/// `sgd_and_km_draw_the_same_numbers` in tests/reduced.rs checks the draws), which makes
+/// the report's SGD − KM interval a paired comparison; and every cell has ≥ 3 seeds.
+#[test]
+fn paper_study_pairs_every_gate_cell_with_its_other_algorithm() {
+    let study = Study::from_json_file(Path::new("configs/paper/paper.json")).unwrap();
+    let cells = study.cells().unwrap();
+    let ids: std::collections::HashSet<String> = cells.iter().map(|c| c.id.clone()).collect();
+    let mut pairs = 0;
+    for c in cells.iter().filter(|c| {
+        c.config.model == tailgate::config::Model::ReluGate
+            && c.config.algorithm == tailgate::config::Algorithm::Sgd
+    }) {
+        let km = tailgate::config::TrainConfig {
+            algorithm: tailgate::config::Algorithm::Km,
+            ..c.config.clone()
+        };
+        assert!(
+            ids.contains(&tailgate::study::cell_id(&km)),
+            "no KM partner for {}",
+            c.id
+        );
+        pairs += 1;
+    }
+    assert!(pairs >= 1000, "{pairs} pairs");
+    // Every seed axis has at least 3 values per cell of the gate and linear arms.
+    let mut seeds: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &cells {
+        let key = tailgate::config::TrainConfig {
+            seed: 0,
+            ..c.config.clone()
+        };
+        *seeds.entry(tailgate::study::cell_id(&key)).or_default() += 1;
+    }
+    assert!(
+        seeds.values().all(|&n| n >= 3),
+        "a cell with fewer than 3 seeds"
+    );
 }

@@ -1,3 +1,5 @@
+//! `tailgate estimate`: every estimator on an `.npy` or CSV sample, as text or JSON.
+
 use crate::cli::{CenterChoice, EstimateArgs, EstimatorChoice, Format, GridChoice};
 use crate::error::{Error, Result};
 use crate::io::progress_bar;

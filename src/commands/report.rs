@@ -1,3 +1,5 @@
+//! `tailgate report`: the report of a sweep folder.
+
 use crate::cli::ReportArgs;
 use crate::error::Result;
 use crate::report::{ReportOptions, write_report};

@@ -1,3 +1,5 @@
+//! `tailgate sample-stable`: symmetric α-stable samples with a known tail index.
+
 use crate::cli::SampleStableArgs;
 use crate::error::{Error, Result};
 use crate::io::{write_atomically, write_npy};

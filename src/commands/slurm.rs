@@ -1,3 +1,5 @@
+//! `tailgate slurm`: an `sbatch --array` script whose tasks run the shards of a sweep.
+
 use crate::cli::SlurmArgs;
 use crate::error::{Error, Result};
 use crate::io::write_atomically;

@@ -1,3 +1,5 @@
+//! `tailgate sweep`: a study's cells into one folder (shards, Slurm arrays, resume).
+
 use crate::cli::SweepArgs;
 use crate::error::{Error, Result};
 use crate::study::{Shard, Study};

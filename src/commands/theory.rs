@@ -1,3 +1,5 @@
+//! `tailgate theory`: the tail index predicted for linear regression or the gate.
+
 use crate::cli::{Format, TheoryArgs, TheoryModel};
 use crate::error::Result;
 use crate::theory::{gate_tail_index, linear_tail_index};

@@ -1,3 +1,5 @@
+//! Writing `.npy` arrays, whole or streamed in slabs.
+
 use crate::error::{Error, Result};
 use npyz::WriterBuilder;
 use std::fs::File;

@@ -1,3 +1,5 @@
+//! Outputs that appear only complete: folders built aside and renamed, files written atomically.
+
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 

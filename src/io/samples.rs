@@ -1,3 +1,5 @@
+//! Reading samples: `.npy` (float32/float64, 1-D or 2-D, boolean masks) and CSV.
+
 use crate::error::{Error, Result};
 use npyz::{DType, TypeChar};
 use std::io::Cursor;

@@ -1,3 +1,5 @@
+//! The Karmakar–Mukherjee rule: a pseudo-gradient computed without a tape, stepped by burn's optimizer.
+
 use super::GateOptimizer;
 use crate::model::ReluGate;
 use burn::module::Module;

@@ -1,3 +1,5 @@
+//! SGD for the MLP student: burn's optimizer on the autodiff gradient of the squared loss.
+
 use super::half_mse;
 use crate::model::Mlp;
 use burn::optim::{GradientsParams, ModuleOptimizer};

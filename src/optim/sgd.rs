@@ -1,3 +1,5 @@
+//! Mini-batch SGD on the gate: burn's optimizer on the autodiff gradient of the squared loss.
+
 use super::{GateOptimizer, half_mse};
 use crate::model::ReluGate;
 use burn::optim::ModuleOptimizer;

@@ -119,6 +119,7 @@ pub(super) fn tail_charts(setup: Setup, chosen: &[&CellResult]) -> Result<(Chart
             series: survival,
             h_line: None,
             y_range: None,
+            x_range: None,
         },
         Chart {
             title: format!("Hill plot, {}", setup.title()),
@@ -127,6 +128,7 @@ pub(super) fn tail_charts(setup: Setup, chosen: &[&CellResult]) -> Result<(Chart
             series: hill,
             h_line: Some(2.0),
             y_range: None,
+            x_range: None,
         },
     ))
 }

@@ -99,6 +99,7 @@ pub fn chart(group: &[&CellResult]) -> Chart {
         series,
         h_line: Some(2.0),
         y_range: None,
+        x_range: None,
     }
 }
 

@@ -44,6 +44,13 @@ pub fn alpha_vs_kappa(setup: &str, arms: &[&Arm]) -> Option<Figure> {
         .collect();
     let ds: BTreeSet<usize> = cells.iter().map(|c| c.0).collect();
     let bs: BTreeSet<usize> = cells.iter().map(|c| c.1).collect();
+    let kappas: Vec<f64> = arms
+        .iter()
+        .flat_map(|a| a.obs.iter().map(Obs::kappa))
+        .collect();
+    let lo = kappas.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = kappas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let pad = 0.04 * (hi - lo).max(1e-3);
     let mut panels = Vec::new();
     let mut any = false;
     for &b in &bs {
@@ -75,6 +82,7 @@ pub fn alpha_vs_kappa(setup: &str, arms: &[&Arm]) -> Option<Figure> {
                 series,
                 h_line: Some(2.0),
                 y_range: Some(ALPHA_RANGE),
+                x_range: Some((lo - pad, hi + pad)),
             });
         }
     }
@@ -113,6 +121,7 @@ pub fn alpha_vs_eta_over_b(arms: &[&Arm]) -> Option<Figure> {
                     .collect(),
                 h_line: Some(2.0),
                 y_range: Some(ALPHA_RANGE),
+                x_range: None,
             }
         })
         .collect();
@@ -166,15 +175,16 @@ pub fn sgd_minus_km(comparisons: &[(String, &Comparison)]) -> Option<Figure> {
             panels.push(Chart {
                 title: format!("{setup}, d = {d}"),
                 x_label: "κ".into(),
-                y_label: "α̂ SGD − α̂ KM".into(),
+                y_label: "α SGD − α KM (estimates)".into(),
                 series,
                 h_line: Some(0.0),
                 y_range: Some((-1.0, 1.0)),
+                x_range: None,
             });
         }
     }
     (!panels.is_empty()).then(|| Figure {
-        title: "SGD − KM: paired difference of α̂ with its 95 % interval (mean over seeds)".into(),
+        title: "SGD − KM: paired difference of the estimated α with its 95 % interval (mean over seeds)".into(),
         panels,
         cols,
     })

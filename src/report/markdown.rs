@@ -3,7 +3,7 @@
 use super::cells::{CellResult, short};
 use super::compare::{Comparison, Trend};
 use super::findings::{
-    Arm, Axis, AxisEffect, Claim1, MARGIN, axis_effect, eta_over_b_tau, thresholds,
+    Arm, Axis, AxisEffect, Claim1, HEAVY, MARGIN, axis_effect, eta_over_b_tau, thresholds,
 };
 use crate::study::kappa;
 use std::fmt::Write as _;
@@ -221,8 +221,8 @@ pub fn claim1(claims: &[Claim1]) -> String {
         if let Some((gs, gk, n)) = c.theory_gap {
             let _ = write!(
                 s,
-                " Against the gate theory (one α for both; {n} pairs with a finite prediction): \
-                 median α̂ − α is {gs:+.3} for SGD and {gk:+.3} for KM."
+                " Against the gate theory (one α for both), over the {n} pairs where it predicts \
+                 α < 2: median α̂ − α is {gs:+.3} for SGD and {gk:+.3} for KM."
             );
         }
         s.push('\n');
@@ -327,7 +327,12 @@ pub fn thresholds_table(arms: &[&Arm]) -> String {
     }
     let mut s = String::from("| d | b |");
     for a in arms {
-        let _ = write!(s, " {}: α = 2 at κ | {}: diverges from κ |", a.name, a.name);
+        let crossing = if a.simulated {
+            format!("α̂ < {HEAVY} from κ")
+        } else {
+            "α = 2 at κ".to_string()
+        };
+        let _ = write!(s, " {}: {crossing} | {}: diverges from κ |", a.name, a.name);
     }
     s.push_str("\n| --- | --- |");
     for _ in arms {

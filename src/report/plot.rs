@@ -35,6 +35,8 @@ pub struct Chart {
     pub h_line: Option<f64>,
     /// Fixed y range (points outside are clipped); `None` fits the data.
     pub y_range: Option<(f64, f64)>,
+    /// Fixed x range (small multiples share one); `None` fits the data.
+    pub x_range: Option<(f64, f64)>,
 }
 
 /// Small multiples: panels in a grid of `cols` columns under one title, one file.
@@ -198,8 +200,9 @@ fn render<DB: DrawingBackend>(
     scale: &Scale,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let ((x0, x1), fitted) = bounds(chart);
-    let (y0, y1) = chart.y_range.unwrap_or(fitted);
+    let (fitted_x, fitted_y) = bounds(chart);
+    let (x0, x1) = chart.x_range.unwrap_or(fitted_x);
+    let (y0, y1) = chart.y_range.unwrap_or(fitted_y);
     let mut ctx = ChartBuilder::on(root)
         .caption(&chart.title, ("sans-serif", scale.caption))
         .margin(scale.margin)

@@ -1,3 +1,6 @@
+//! Percentile bootstrap intervals over rows (chains): of one statistic, of a difference of
+//! two independent samples, and of a difference of two samples paired row by row.
+
 use super::center::resample_centre;
 use super::mohammadi::{RowSource, mohammadi_median_of};
 use super::{BlockGrid, Center, Rows, TailError, center_in_place, mohammadi_median};

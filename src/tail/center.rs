@@ -1,3 +1,5 @@
+//! Centring rows before estimation: none, mean, median, a given vector.
+
 use super::{Rows, TailError, median};
 use serde::{Deserialize, Serialize};
 

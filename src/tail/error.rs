@@ -1,3 +1,5 @@
+//! Why an estimator could not answer.
+
 use thiserror::Error;
 
 /// Why an estimate could not be computed. Each message names the offending input.

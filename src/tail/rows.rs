@@ -1,3 +1,5 @@
+//! `Rows`: n samples of dimension d in one row-major f64 buffer, the estimators' input.
+
 use super::TailError;
 
 /// `n` samples of dimension `dim`, row-major, in f64.
