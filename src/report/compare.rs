@@ -132,14 +132,14 @@ pub fn alpha_difference_ci(
     bootstrap_paired_diff_ci(a, b, resamples, 0.95, seed, stat).ok()
 }
 
-/// Kendall's τ numerator: concordant minus discordant pairs.
+/// Kendall's τ numerator: concordant minus discordant pairs (ties in x or y count 0).
 pub fn kendall(points: &[(f64, f64)]) -> i64 {
+    // Not `f64::signum`: it gives 1 for +0.0, which would count a tie as concordant.
+    let sign = |v: f64| i64::from(v > 0.0) - i64::from(v < 0.0);
     let mut t = 0;
     for i in 0..points.len() {
         for j in i + 1..points.len() {
-            let dx = points[j].0 - points[i].0;
-            let dy = points[j].1 - points[i].1;
-            t += (dx.signum() * dy.signum()) as i64;
+            t += sign(points[j].0 - points[i].0) * sign(points[j].1 - points[i].1);
         }
     }
     t
