@@ -88,6 +88,15 @@ pub struct SweepArgs {
     /// Backend for every cell, overriding the study's `base.backend` (changes cell ids).
     #[arg(long, value_enum)]
     pub backend: Option<BackendKind>,
+    /// Seconds after which a claimed cell whose worker stopped heartbeating (killed,
+    /// node lost) is taken over by another worker. Keep it well above the clock skew
+    /// between machines sharing the folder.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub lease: u64,
+    /// Retrain cells that an earlier run recorded as failed (`failed/<id>.json`); by
+    /// default they are left alone and listed.
+    #[arg(long)]
+    pub retry_failed: bool,
     /// No progress bar and no per-cell lines.
     #[arg(long)]
     pub quiet: bool,
@@ -101,7 +110,7 @@ pub struct SlurmArgs {
     /// Sweep folder on storage every node shares (created and bound to the study now).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Array tasks (shards) [default: min(cells, 100)].
+    /// Array tasks (workers, or shards with --fixed-shards) [default: min(cells, 100)].
     #[arg(long, value_name = "N")]
     pub shards: Option<usize>,
     /// Cells each task trains in parallel (`sweep --jobs`); also sets --cpus-per-task.
@@ -119,6 +128,11 @@ pub struct SlurmArgs {
     /// Partition to submit to (none: the cluster's default).
     #[arg(long)]
     pub partition: Option<String>,
+    /// One fixed shard per array task (`SLURM_ARRAY_TASK_ID` of the array) instead of the
+    /// default, where every task pulls unclaimed cells from the whole study until none
+    /// is left (balanced when cell costs differ by 100×).
+    #[arg(long)]
+    pub fixed_shards: bool,
     /// The tailgate binary the tasks run [default: this binary's absolute path].
     #[arg(long, value_name = "PATH")]
     pub binary: Option<PathBuf>,

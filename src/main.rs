@@ -10,6 +10,7 @@ use tailgate::commands;
 
 fn main() {
     let cli = Cli::parse();
+    tailgate::io::install_signal_cleanup();
     let result = match &cli.command {
         Command::Train(args) => commands::train::run(args),
         Command::Estimate(args) => commands::estimate::run(args)

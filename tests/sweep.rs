@@ -568,3 +568,195 @@ fn paper_study_pairs_every_gate_cell_with_its_other_algorithm() {
         "a cell with fewer than 3 seeds"
     );
 }
+
+/// Two `tailgate sweep` processes on one folder at once (a resubmitted array, a second
+/// worker): both exit 0, every cell is trained exactly once, the cells are the bytes one
+/// process gives, and no claim or staging folder is left.
+#[test]
+fn concurrent_workers_on_one_folder_share_the_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study_path = tmp.path().join("study.json");
+    std::fs::write(&study_path, SMALL).unwrap();
+    let reference = tmp.path().join("reference");
+    run_sweep(&study(SMALL), &reference, Shard::ALL, 1, true).unwrap();
+    let dir = tmp.path().join("shared");
+    let spawn = || {
+        tailgate()
+            .args(["sweep", "--quiet", "--jobs", "2", "--config"])
+            .arg(&study_path)
+            .arg("--out")
+            .arg(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let mut trained = 0;
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        common::assert_success(&out);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let n: usize = stdout
+            .split(" trained now")
+            .next()
+            .and_then(|s| s.rsplit(", ").next())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no count in {stdout}"));
+        trained += n;
+    }
+    assert_eq!(trained, 8, "each of the 8 cells trained exactly once");
+    assert_eq!(snapshot(&dir), snapshot(&reference));
+}
+
+/// A claim left by a worker that died on another machine is taken over once its heartbeat
+/// is older than the lease; one whose owner process is gone on this host at once.
+#[test]
+fn dead_workers_claims_are_taken_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    let s = study(SMALL);
+    let cells = s.cells().unwrap();
+    tailgate::sweep::init_dir(&dir, &s, &cells).unwrap();
+    let cells_dir = dir.join("cells");
+    // Cell 0: a foreign host's claim, heartbeat 10 minutes old.
+    let old = tailgate::sweep::claim_dir(&cells_dir, &cells[0].id);
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("owner"), "some-other-node 12345").unwrap();
+    let beat = old.join("heartbeat");
+    std::fs::write(&beat, "0").unwrap();
+    let ten_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::File::options()
+        .write(true)
+        .open(&beat)
+        .unwrap()
+        .set_modified(ten_minutes_ago)
+        .unwrap();
+    // Cell 1: this host's claim by a process that no longer exists, fresh heartbeat.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let dead = tailgate::sweep::claim_dir(&cells_dir, &cells[1].id);
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("owner"), format!("{} {pid}", host.trim())).unwrap();
+    std::fs::write(dead.join("heartbeat"), "0").unwrap();
+    let pool = tailgate::sweep::Pool {
+        lease: std::time::Duration::from_secs(60),
+        retry_failed: false,
+    };
+    let out = tailgate::sweep::run_pool(&s, &dir, Shard::ALL, 2, true, pool).unwrap();
+    assert_eq!((out.trained, out.by_others), (8, 0));
+    assert!(!old.exists() && !dead.exists(), "claims left behind");
+}
+
+/// A cell that fails is recorded in `failed/<id>.json` with its error, listed by the
+/// report, and left alone by the next sweep (exit 0) unless it retries failures.
+#[test]
+fn failed_cells_are_recorded_reported_and_not_retried_forever() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study_path = tmp.path().join("study.json");
+    std::fs::write(&study_path, SMALL).unwrap();
+    let dir = tmp.path().join("sweep");
+    let s = study(SMALL);
+    let cells = s.cells().unwrap();
+    tailgate::sweep::init_dir(&dir, &s, &cells).unwrap();
+    // A file where the cell's folder must go: training it fails.
+    let blocked = &cells[3].id;
+    std::fs::write(cell_dir(&dir, blocked), "in the way").unwrap();
+    let sweep = || {
+        tailgate()
+            .args(["sweep", "--quiet", "--config"])
+            .arg(&study_path)
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let first = sweep();
+    assert_eq!(
+        first.status.code(),
+        Some(2),
+        "a failed cell is an error the first time"
+    );
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("failed").join(format!("{blocked}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        record["error"].as_str().unwrap().contains("already exists"),
+        "{record}"
+    );
+    let second = sweep();
+    common::assert_success(&second);
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        stdout.contains("0 trained now") && stdout.contains(blocked.as_str()),
+        "{stdout}"
+    );
+    write_report(&dir, None, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(dir.join("report").join("report.md")).unwrap();
+    assert!(
+        md.contains("Failed cells") && md.contains(blocked.as_str()),
+        "{md}"
+    );
+    // Cleared and retried on request.
+    std::fs::remove_file(cell_dir(&dir, blocked)).unwrap();
+    let retried = tailgate()
+        .args(["sweep", "--quiet", "--retry-failed", "--config"])
+        .arg(&study_path)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    common::assert_success(&retried);
+    assert!(cell_dir(&dir, blocked).join("run.json").exists());
+    assert!(!dir.join("failed").join(format!("{blocked}.json")).exists());
+}
+
+/// SIGTERM (Slurm's warning before a time limit, `kill`) during a sweep leaves no staging
+/// folder and no claim behind, exits 143, and the sweep resumes to the same cells.
+#[test]
+fn sigterm_leaves_no_staging_folder_or_claim() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study_path = tmp.path().join("study.json");
+    std::fs::write(&study_path, SLOW).unwrap();
+    let dir = tmp.path().join("sweep");
+    let sweep = || {
+        let mut cmd = tailgate();
+        cmd.args(["sweep", "--quiet", "--jobs", "2", "--config"])
+            .arg(&study_path)
+            .arg("--out")
+            .arg(&dir);
+        cmd
+    };
+    let unfinished = || {
+        std::fs::read_dir(dir.join("cells")).is_ok_and(|d| {
+            d.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.contains(".tmp-") || name.ends_with(".claim")
+            })
+        })
+    };
+    let mut child = sweep().spawn().unwrap();
+    // Wait until a cell is being built, then signal.
+    let start = std::time::Instant::now();
+    while !unfinished() && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(unfinished(), "no cell started");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(143));
+    assert!(!unfinished(), "a staging folder or claim survived SIGTERM");
+    assert!(sweep().status().unwrap().success());
+    assert_eq!(
+        std::fs::read_dir(dir.join("cells")).unwrap().count(),
+        4,
+        "the rerun finished every cell"
+    );
+}

@@ -20,10 +20,13 @@ pub struct SlurmPlan {
     pub time: String,
     pub mem: String,
     pub partition: Option<String>,
+    /// Tasks pull cells from the whole study (claims) instead of one fixed shard each.
+    pub pool: bool,
 }
 
-/// The `sbatch` script: one array task per shard, each running `tailgate sweep` on the
-/// shared folder; the shard comes from `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`.
+/// The `sbatch` script: array tasks each running `tailgate sweep` on the shared folder,
+/// either all pulling unclaimed cells from the whole study (`--shard 0/1`) or each its
+/// fixed shard from `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`.
 pub fn script(plan: &SlurmPlan) -> String {
     let q = |p: &Path| shell_quote(&p.display().to_string());
     let partition = plan
@@ -41,10 +44,11 @@ pub fn script(plan: &SlurmPlan) -> String {
          {partition}\
          #SBATCH --output={logs}/%A_%a.out\n\
          # Written by `tailgate slurm`. Submit with: sbatch {script_hint}\n\
-         # Each task runs one shard; a requeued or resubmitted task resumes its cells.\n\
+         {how}\
+         # A requeued or resubmitted task resumes: finished cells are never retrained.\n\
          # When every task is done: {binary} report {dir}\n\
          set -euo pipefail\n\
-         exec {binary} sweep --config {study} --out {dir} --jobs {jobs} --quiet\n",
+         exec {binary} sweep --config {study} --out {dir} --jobs {jobs}{shard} --quiet\n",
         name = plan.name,
         last = plan.shards - 1,
         cpus = plan.cpus_per_task,
@@ -56,6 +60,13 @@ pub fn script(plan: &SlurmPlan) -> String {
         dir = q(&plan.dir),
         study = q(&plan.study),
         jobs = plan.jobs,
+        how = if plan.pool {
+            "# Every task pulls unclaimed cells from the whole study (cells are claimed in the\n\
+             # folder, one worker each) and exits 0 when none is left.\n"
+        } else {
+            "# Each task runs its fixed shard (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT).\n"
+        },
+        shard = if plan.pool { " --shard 0/1" } else { "" },
     )
 }
 
@@ -111,6 +122,7 @@ pub fn run(args: &SlurmArgs) -> Result<PathBuf> {
         time: args.time.clone(),
         mem: args.mem.clone(),
         partition: args.partition.clone(),
+        pool: !args.fixed_shards,
     };
     let path = args
         .script

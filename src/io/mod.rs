@@ -1,11 +1,13 @@
 //! Files in and out: atomic output folders, `.npy` arrays, CSV samples, `run.json`.
 
+mod cleanup;
 mod json;
 mod npy;
 mod outdir;
 mod progress;
 mod samples;
 
+pub use cleanup::{install_signal_cleanup, register, remove_open, unregister};
 pub use json::{parse_json, read_json, write_json};
 pub use npy::{NpyStream, write_npy};
 pub use outdir::{StagedDir, write_atomically};

@@ -52,6 +52,7 @@ impl StagedDir {
             std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
         }
         std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        super::cleanup::register(&staging);
         Ok(StagedDir {
             staging,
             target: target.to_path_buf(),
@@ -76,6 +77,7 @@ impl StagedDir {
             return Err(Error::OutputExists(self.target.clone()));
         }
         std::fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
+        super::cleanup::unregister(&self.staging);
         self.committed = true;
         Ok(self.target.clone())
     }
@@ -85,6 +87,7 @@ impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.staging);
+            super::cleanup::unregister(&self.staging);
         }
     }
 }
@@ -97,6 +100,8 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) ->
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    super::cleanup::register(&tmp);
+    let _registered = Unregister(&tmp);
     write(&tmp).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })?;
@@ -104,4 +109,13 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) ->
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// Unregisters a temporary path from the signal cleanup when it goes out of scope.
+struct Unregister<'a>(&'a Path);
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        super::cleanup::unregister(self.0);
+    }
 }

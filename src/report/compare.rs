@@ -235,4 +235,21 @@ mod tests {
         assert_eq!(kendall(&[(0.0, 0.0), (1.0, 2.0), (2.0, 1.0)]), 1);
         assert_eq!(kendall(&[(0.0, 1.0), (1.0, 1.0), (2.0, 1.0)]), 0);
     }
+
+    #[test]
+    fn a_cell_paired_with_itself_differs_by_exactly_zero() {
+        // Symmetric Pareto-like rows (α = 1.5): the same chains in both cells cancel in
+        // every resample, whatever the centre.
+        let x: Vec<f64> = (1..=2000)
+            .map(|i| {
+                let u = i as f64 / 2001.0;
+                (1.0 - u).powf(-1.0 / 1.5) * if i % 2 == 0 { 1.0 } else { -1.0 }
+            })
+            .collect();
+        let rows = Rows::new(x, 2).unwrap();
+        for center in [tail::Center::Mean, tail::Center::Median, tail::Center::None] {
+            let ci = alpha_difference_ci(&rows, &rows, &center, 50, 3).unwrap();
+            assert_eq!((ci.lo, ci.hi, ci.failed), (0.0, 0.0, 0), "{center:?}");
+        }
+    }
 }

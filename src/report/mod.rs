@@ -174,6 +174,7 @@ pub fn write_report(
                 + if missing.len() > 20 { ", …" } else { "" }
         );
     }
+    md.push_str(&failed_cells(dir, &missing));
     let md_path = staged.path("report.md");
     std::fs::write(&md_path, md).map_err(|e| Error::io(&md_path, e))?;
     files.push(md_path);
@@ -291,4 +292,23 @@ fn findings_section(
         )?;
     }
     Ok(md)
+}
+
+/// The unfinished cells that a sweep recorded as failed (`failed/<id>.json`), with errors.
+fn failed_cells(dir: &Path, missing: &[&String]) -> String {
+    let mut s = String::new();
+    for id in missing {
+        let path = crate::sweep::failure_path(dir, id);
+        let Ok(record) = crate::io::read_json::<serde_json::Value>(&path) else {
+            continue;
+        };
+        let error = record["error"].as_str().unwrap_or("(no message)");
+        let _ = writeln!(s, "- `{id}`: {error}");
+    }
+    if s.is_empty() {
+        return s;
+    }
+    format!(
+        "Failed cells (recorded in `failed/`; `tailgate sweep --retry-failed` retrains them):\n\n{s}\n"
+    )
 }
