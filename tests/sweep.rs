@@ -760,3 +760,70 @@ fn sigterm_leaves_no_staging_folder_or_claim() {
         "the rerun finished every cell"
     );
 }
+
+/// The quick study through a real Slurm: `tailgate slurm` writes the array script,
+/// `sbatch --wait` runs it (4 workers pulling cells from the pool), and every cell equals
+/// a local sweep's, byte for byte. Needs a Slurm node (`scripts/slurm-local up`, which
+/// `.ci/run` starts); without one it says why and is skipped.
+#[test]
+fn slurm_array_equals_a_local_sweep_cell_for_cell() {
+    let idle = Command::new("sinfo")
+        .args(["-h", "-o", "%t"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("idle"))
+        .unwrap_or(false);
+    if !idle {
+        eprintln!(
+            "SKIPPED slurm_array_equals_a_local_sweep_cell_for_cell: no idle Slurm node \
+             (`sinfo` missing or no node up); start one with `scripts/slurm-local up`"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let quick = Path::new("configs/paper/quick.json");
+    let dir = tmp.path().join("slurm");
+    let out = tailgate()
+        .args(["slurm"])
+        .arg(quick)
+        .arg("--out")
+        .arg(&dir)
+        .args(["--shards", "4", "--cpus-per-task", "1", "--mem", "1G"])
+        .args(["--time", "00:20:00"])
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    let script = dir.join("sweep.sbatch");
+    let submitted = Command::new("sbatch")
+        .arg("--wait")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let logs: String = std::fs::read_dir(dir.join("slurm-logs"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        submitted.status.success(),
+        "sbatch --wait failed: {}\n{}\nlogs:\n{logs}",
+        String::from_utf8_lossy(&submitted.stdout),
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+    let reference = tmp.path().join("local");
+    let study = Study::from_json_file(quick).unwrap();
+    run_sweep(&study, &reference, Shard::ALL, 2, true).unwrap();
+    let (a, b) = (snapshot(&dir), snapshot(&reference));
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "cells: Slurm {} local {}",
+        a.len(),
+        b.len()
+    );
+    assert_eq!(
+        a, b,
+        "the Slurm array's cells differ from the local sweep's"
+    );
+}

@@ -12,10 +12,12 @@ pub struct Array {
     pub shape: Vec<usize>,
 }
 
+/// One line: the `.npy` header parser's errors span several (a pest diagram).
 fn input_err(path: &Path, message: impl Into<String>) -> Error {
+    let message: String = message.into();
     Error::Input {
         path: path.to_path_buf(),
-        message: message.into(),
+        message: message.split_whitespace().collect::<Vec<_>>().join(" "),
     }
 }
 

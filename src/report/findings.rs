@@ -6,6 +6,7 @@
 use super::cells::{CellResult, Setup, fkey, group_by};
 use super::compare::{Comparison, kendall};
 use crate::config::{Algorithm, Model};
+use crate::tail::median;
 use std::collections::BTreeMap;
 
 /// Half-width of the equivalence margin for α̂_SGD − α̂_KM.
@@ -101,19 +102,9 @@ pub fn claim1(setup: &str, cmp: &Comparison) -> Claim1 {
         }
     }
     if !gs.is_empty() {
-        c.theory_gap = Some((median(&mut gs), median(&mut gk), gs.len()));
+        c.theory_gap = Some((median(&gs), median(&gk), gs.len()));
     }
     c
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
 }
 
 /// The theory's finite α of a cell (none where it diverges or is a light tail).
