@@ -610,7 +610,8 @@ fn concurrent_workers_on_one_folder_share_the_cells() {
 }
 
 /// A claim left by a worker that died on another machine is taken over once its heartbeat
-/// is older than the lease; one whose owner process is gone on this host at once.
+/// is older than the lease; one whose owner process is gone on this host at once; one
+/// without an owner file (its worker died right after the mkdir) after a few seconds.
 #[test]
 fn dead_workers_claims_are_taken_over() {
     let tmp = tempfile::tempdir().unwrap();
@@ -641,13 +642,28 @@ fn dead_workers_claims_are_taken_over() {
     std::fs::create_dir_all(&dead).unwrap();
     std::fs::write(dead.join("owner"), format!("{} {pid}", host.trim())).unwrap();
     std::fs::write(dead.join("heartbeat"), "0").unwrap();
+    // Cell 2: a claim without an owner file, 30 s old (its worker died right after mkdir).
+    let orphan = tailgate::sweep::claim_dir(&cells_dir, &cells[2].id);
+    std::fs::create_dir_all(&orphan).unwrap();
+    std::fs::File::open(&orphan)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(30))
+        .unwrap();
     let pool = tailgate::sweep::Pool {
         lease: std::time::Duration::from_secs(60),
         retry_failed: false,
     };
+    let start = std::time::Instant::now();
     let out = tailgate::sweep::run_pool(&s, &dir, Shard::ALL, 2, true, pool).unwrap();
     assert_eq!((out.trained, out.by_others), (8, 0));
-    assert!(!old.exists() && !dead.exists(), "claims left behind");
+    assert!(
+        !old.exists() && !dead.exists() && !orphan.exists(),
+        "claims left behind"
+    );
+    assert!(
+        start.elapsed().as_secs() < 30,
+        "waited for a lease it need not"
+    );
 }
 
 /// A cell that fails is recorded in `failed/<id>.json` with its error, listed by the

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+/// How long a claim may lack its owner file before it counts as a dead worker's.
+const ORPHAN_AFTER: Duration = Duration::from_secs(10);
+
 /// A held claim; dropped (or released), its folder is removed and its heartbeat stops.
 pub struct Claim {
     dir: PathBuf,
@@ -153,6 +156,17 @@ fn beat(heartbeat: &Path) -> Result<()> {
 /// more than `lease` ago: its mtime, set by the file server, against this machine's clock,
 /// so the lease must stay well above the clock skew between machines.
 fn is_stale(dir: &Path, lease: Duration) -> bool {
+    // A live worker writes its owner file within milliseconds of the mkdir; a claim still
+    // without one after a few seconds belongs to a worker killed in between.
+    let age = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+    };
+    if !dir.join("owner").exists() && age(dir).is_some_and(|a| a > lease.min(ORPHAN_AFTER)) {
+        return true;
+    }
     let modified = std::fs::metadata(dir.join("heartbeat"))
         .or_else(|_| std::fs::metadata(dir))
         .and_then(|m| m.modified());
