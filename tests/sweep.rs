@@ -267,6 +267,7 @@ fn report_lists_diverged_cells_and_writes_csv_and_plots() {
         "diverged_chains",
         "converged_to_floor",
         "status",
+        "engine",
     ] {
         assert!(header.iter().any(|h| h == col), "summary.csv lacks `{col}`");
     }
@@ -405,7 +406,7 @@ fn cli_sweep_errors_and_slurm_script() {
     assert_eq!(empty.cells_done, 0);
     let mut csv = csv::Reader::from_path(dir.join("report").join("summary.csv")).unwrap();
     let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header.len(), 26, "{header:?}");
+    assert_eq!(header.len(), 27, "{header:?}");
     assert_eq!((&header[0][..], &header[13][..]), ("cell", "alpha"));
     assert_eq!(csv.records().count(), 0);
     // The script's sweep, as one array task would run it.

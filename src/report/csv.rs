@@ -38,6 +38,8 @@ pub struct CsvRow<'a> {
     /// The theory's root exceeds `theory::ALPHA_MAX` (a light tail).
     pub theory_light_tail: Option<bool>,
     pub wall_seconds: f64,
+    /// `burn` or `reduced`: which engine ran the cell.
+    pub engine: &'static str,
 }
 
 /// `summary.csv`: one row per finished cell, empty fields where a value does not exist.
@@ -90,6 +92,7 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 theory_diverges: theory.map(|t| t.diverges),
                 theory_light_tail: theory.map(|t| t.light_tail),
                 wall_seconds: c.run.summary.wall_seconds,
+                engine: cfg.engine.name(),
             })
             .map_err(|e| csv_error(tmp, e))?;
         }
