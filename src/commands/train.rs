@@ -4,7 +4,7 @@ use crate::cli::TrainArgs;
 use crate::config::{Engine, TrainConfig};
 use crate::error::Result;
 use crate::io::progress_bar;
-use crate::run::{RunRecord, train_into};
+use crate::run::train_into;
 use std::path::PathBuf;
 
 /// The config that `args` describe: the file (if any) with the flags on top, resolved.
@@ -35,16 +35,16 @@ pub fn run(args: &TrainArgs) -> Result<String> {
     };
     let done = train_into(&config, &target, &progress)?;
     progress.finish_and_clear();
-    if done.diverged_chains > 0 {
+    if done.diverged_chains() > 0 {
         eprintln!(
             "warning: {} of {} chains diverged; they are excluded from α",
-            done.diverged_chains, config.chains
+            done.diverged_chains(),
+            config.chains
         );
     }
-    let record = RunRecord::read(&done.dir)?;
     Ok(format!(
         "{}; wrote {}",
-        record.headline(),
+        done.record.headline(),
         done.dir.display()
     ))
 }

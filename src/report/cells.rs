@@ -29,6 +29,12 @@ impl CellResult {
         self.run.alpha()
     }
 
+    /// The theory's finite α at this cell (none where it diverges, is a light tail, or
+    /// there is no theory).
+    pub fn theory_alpha(&self) -> Option<f64> {
+        self.run.summary.theory.as_ref()?.alpha
+    }
+
     pub(super) fn setup(&self) -> Setup {
         Setup {
             model: self.config().model.name(),

@@ -17,16 +17,7 @@ pub(super) fn embed_figure(
     md: &mut String,
     files: &mut Vec<PathBuf>,
 ) -> Result<()> {
-    let [png, svg] = draw_figure(figure, stem)?;
-    let _ = writeln!(
-        md,
-        "![{}]({}) ([svg]({}))\n",
-        figure.title,
-        file_name(&png),
-        file_name(&svg)
-    );
-    files.push(png);
-    files.push(svg);
+    link(&figure.title, draw_figure(figure, stem)?, md, files);
     Ok(())
 }
 
@@ -37,17 +28,20 @@ pub(super) fn embed(
     md: &mut String,
     files: &mut Vec<PathBuf>,
 ) -> Result<()> {
-    let [png, svg] = draw(chart, stem)?;
+    link(&chart.title, draw(chart, stem)?, md, files);
+    Ok(())
+}
+
+/// The markdown image of `png` with a link to `svg`; both join the report's files.
+fn link(title: &str, [png, svg]: [PathBuf; 2], md: &mut String, files: &mut Vec<PathBuf>) {
     let _ = writeln!(
         md,
-        "![{}]({}) ([svg]({}))\n",
-        chart.title,
+        "![{title}]({}) ([svg]({}))\n",
         file_name(&png),
         file_name(&svg)
     );
     files.push(png);
     files.push(svg);
-    Ok(())
 }
 
 fn file_name(p: &Path) -> String {

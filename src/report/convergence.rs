@@ -55,10 +55,6 @@ fn estimate(c: &CellResult, name: &str) -> Option<(f64, Option<[f64; 2]>)> {
     Some((e.alpha?, e.ci))
 }
 
-fn theory(c: &CellResult) -> Option<f64> {
-    c.run.summary.theory.as_ref()?.alpha
-}
-
 /// One chart per group: α̂ of each estimator against log₁₀(chains), and the theory line.
 pub fn chart(group: &[&CellResult]) -> Chart {
     let x = |c: &CellResult| (c.config().chains as f64).log10();
@@ -81,7 +77,7 @@ pub fn chart(group: &[&CellResult]) -> Chart {
         .collect();
     let theory: Vec<Point> = group
         .iter()
-        .filter_map(|c| Some((x(c), theory(c)?, None)))
+        .filter_map(|c| Some((x(c), c.theory_alpha()?, None)))
         .collect();
     if !theory.is_empty() {
         series.push(Series {
@@ -109,12 +105,14 @@ pub fn table(group: &[&CellResult]) -> String {
     let mut md = format!(
         "**{}**: theory α = {}\n\n| chains | seed | {} |\n| --- | --- |{}\n",
         describe(group[0].config()),
-        theory(group[0]).map_or("none".into(), |t| format!("{t:.4}")),
+        group[0]
+            .theory_alpha()
+            .map_or("none".into(), |t| format!("{t:.4}")),
         ESTIMATORS.join(" | "),
         " --- |".repeat(ESTIMATORS.len())
     );
     for c in group {
-        let t = theory(c);
+        let t = c.theory_alpha();
         let cells: Vec<String> = ESTIMATORS
             .iter()
             .map(|name| match (estimate(c, name), t) {
@@ -144,7 +142,7 @@ pub fn distances(groups: &[Vec<&CellResult>]) -> String {
     let mut by: BTreeMap<(&str, usize), BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
     for g in groups {
         for c in g {
-            let Some(t) = theory(c) else { continue };
+            let Some(t) = c.theory_alpha() else { continue };
             for name in ESTIMATORS {
                 if let Some((a, _)) = estimate(c, name) {
                     by.entry((c.config().model.name(), c.config().chains))

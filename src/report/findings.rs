@@ -96,7 +96,7 @@ pub fn claim1(setup: &str, cmp: &Comparison) -> Claim1 {
     }
     let (mut gs, mut gk) = (Vec::new(), Vec::new());
     for p in &cmp.pairs {
-        if let Some(t) = theory_alpha(p.sgd).filter(|&t| t < 2.0) {
+        if let Some(t) = p.sgd.theory_alpha().filter(|&t| t < 2.0) {
             gs.push(p.alpha_sgd - t);
             gk.push(p.alpha_km - t);
         }
@@ -105,11 +105,6 @@ pub fn claim1(setup: &str, cmp: &Comparison) -> Claim1 {
         c.theory_gap = Some((median(&gs), median(&gk), gs.len()));
     }
     c
-}
-
-/// The theory's finite α of a cell (none where it diverges or is a light tail).
-pub fn theory_alpha(c: &CellResult) -> Option<f64> {
-    c.run.summary.theory.as_ref()?.alpha
 }
 
 /// One observation of an arm: a cell's (or the theory's) α at one point of the grid.

@@ -42,6 +42,18 @@ pub struct Versions {
     pub device: String,
 }
 
+impl Versions {
+    /// This tailgate and its burn, with the backend and device that ran.
+    pub fn new(backend: &str, device: String) -> Self {
+        Versions {
+            tailgate: env!("CARGO_PKG_VERSION").into(),
+            burn: BURN_VERSION.into(),
+            backend: backend.into(),
+            device,
+        }
+    }
+}
+
 /// `summary` of run.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunSummary {

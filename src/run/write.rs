@@ -2,7 +2,7 @@
 //! sweep cells: trains with the engine the config names, writes the arrays and `run.json`
 //! under a staging folder, renames it into place.
 
-use super::{BURN_VERSION, ReducedOutputs, RunRecord, RunSummary, Versions, resolve_center};
+use super::{ReducedOutputs, RunRecord, RunSummary, Versions, resolve_center};
 use crate::backend::make_device;
 use crate::config::{Engine, Labels, Model, TrainConfig};
 use crate::error::Result;
@@ -14,11 +14,17 @@ use crate::train::{Trained, train};
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
-/// A finished run folder.
+/// A finished run folder and the record written into it.
 #[derive(Debug)]
 pub struct Finished {
     pub dir: PathBuf,
-    pub diverged_chains: usize,
+    pub record: RunRecord,
+}
+
+impl Finished {
+    pub fn diverged_chains(&self) -> usize {
+        self.record.summary.tail.diverged_chains
+    }
 }
 
 /// Trains a resolved `config` into the new folder `target` (built aside, renamed at the
@@ -27,20 +33,20 @@ pub fn train_into(config: &TrainConfig, target: &Path, progress: &ProgressBar) -
     if config.engine == Engine::Reduced {
         let out = StagedDir::create(target)?;
         let run = reduced::simulate(config, progress)?;
-        write_reduced_outputs(&out, config, &run)?;
+        let record = write_reduced_outputs(&out, config, &run)?;
         return Ok(Finished {
             dir: out.commit()?,
-            diverged_chains: run.diverged.iter().filter(|&&d| d).count(),
+            record,
         });
     }
     let device = make_device(config.backend)?;
     let out = StagedDir::create(target)?;
     let iterates = out.path("iterates.npy");
     let trained = train(config, &device, Some(&iterates), progress)?;
-    write_outputs(&out, config, &trained, format!("{device:?}"))?;
+    let record = write_outputs(&out, config, &trained, format!("{device:?}"))?;
     Ok(Finished {
         dir: out.commit()?,
-        diverged_chains: trained.diverged.iter().filter(|&&d| d).count(),
+        record,
     })
 }
 
@@ -49,7 +55,7 @@ fn write_outputs(
     config: &TrainConfig,
     trained: &Trained,
     device: String,
-) -> Result<()> {
+) -> Result<RunRecord> {
     let shape = [config.chains, config.params_per_chain()];
     write_npy(&out.path("final.npy"), &shape, &trained.final_weights)?;
     write_npy(&out.path("average.npy"), &shape, &trained.average_weights)?;
@@ -76,12 +82,7 @@ fn write_outputs(
         config: config.clone(),
         teacher: trained.teacher.clone(),
         least_squares: trained.least_squares.clone(),
-        versions: Versions {
-            tailgate: env!("CARGO_PKG_VERSION").into(),
-            burn: BURN_VERSION.into(),
-            backend: config.backend.name().into(),
-            device,
-        },
+        versions: Versions::new(config.backend.name(), device),
         summary: RunSummary {
             finite_chains: trained.diverged.iter().filter(|&&d| !d).count(),
             wall_seconds: trained.wall_seconds,
@@ -100,7 +101,8 @@ fn write_outputs(
             }),
         },
     };
-    write_json(&out.path("run.json"), &record)
+    write_json(&out.path("run.json"), &record)?;
+    Ok(record)
 }
 
 /// The theory's α where there is one: the linear model, and the gate on fresh isotropic
@@ -127,7 +129,11 @@ const ROW_SLAB: usize = 1 << 16;
 
 /// A reduced run's files: its coordinates, the rows when they are of reasonable size, and
 /// run.json with estimates from the rows [`EstimationRows`] chooses.
-fn write_reduced_outputs(out: &StagedDir, config: &TrainConfig, run: &Reduced) -> Result<()> {
+fn write_reduced_outputs(
+    out: &StagedDir,
+    config: &TrainConfig,
+    run: &Reduced,
+) -> Result<RunRecord> {
     let (chains, d) = (config.chains, config.dim);
     write_npy(&out.path("coords.npy"), &[chains, 2], &run.coords)?;
     write_npy(&out.path("average_coords.npy"), &[chains, 3], &run.average)?;
@@ -163,12 +169,10 @@ fn write_reduced_outputs(out: &StagedDir, config: &TrainConfig, run: &Reduced) -
         config: config.clone(),
         teacher: run.teacher.clone(),
         least_squares: None,
-        versions: Versions {
-            tailgate: env!("CARGO_PKG_VERSION").into(),
-            burn: BURN_VERSION.into(),
-            backend: "none (reduced engine)".into(),
-            device: format!("CPU, {} threads", rayon::current_num_threads()),
-        },
+        versions: Versions::new(
+            "none (reduced engine)",
+            format!("CPU, {} threads", rayon::current_num_threads()),
+        ),
         summary: RunSummary {
             finite_chains: chains - diverged_chains,
             wall_seconds: run.wall_seconds,
@@ -187,5 +191,6 @@ fn write_reduced_outputs(out: &StagedDir, config: &TrainConfig, run: &Reduced) -
             }),
         },
     };
-    write_json(&out.path("run.json"), &record)
+    write_json(&out.path("run.json"), &record)?;
+    Ok(record)
 }

@@ -94,25 +94,23 @@ impl Claim {
         if dir.exists() && (owner_is_dead_here(&dir) || is_stale(&dir, lease)) {
             let _ = std::fs::remove_dir_all(&dir);
         }
-        let aside = format!(".{id}.stale-");
-        if let Ok(entries) = std::fs::read_dir(cells) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&aside) {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
-            }
-        }
+        let _ = remove_prefixed(cells, &[format!(".{id}.stale-")]);
     }
 
     fn hold(dir: PathBuf, lease: Duration) -> Result<Claim> {
         register(&dir);
-        let heartbeat = dir.join("heartbeat");
+        // Built first, so that a failure below drops it and removes the folder.
+        let mut claim = Claim {
+            dir,
+            stop: Arc::new(AtomicBool::new(false)),
+            beat: None,
+        };
+        let heartbeat = claim.dir.join("heartbeat");
         beat(&heartbeat)?;
-        std::fs::write(dir.join("owner"), owner()).map_err(|e| Error::io(&dir, e))?;
-        let stop = Arc::new(AtomicBool::new(false));
+        std::fs::write(claim.dir.join("owner"), owner()).map_err(|e| Error::io(&claim.dir, e))?;
         let every = (lease / 4).max(Duration::from_millis(100));
-        let flag = stop.clone();
-        let beat = std::thread::spawn(move || {
+        let flag = claim.stop.clone();
+        claim.beat = Some(std::thread::spawn(move || {
             let mut since = std::time::Instant::now();
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(50));
@@ -121,12 +119,8 @@ impl Claim {
                     since = std::time::Instant::now();
                 }
             }
-        });
-        Ok(Claim {
-            dir,
-            stop,
-            beat: Some(beat),
-        })
+        }));
+        Ok(claim)
     }
 
     /// Stops the heartbeat and removes the claim.
@@ -142,6 +136,20 @@ impl Drop for Claim {
         let _ = std::fs::remove_dir_all(&self.dir);
         unregister(&self.dir);
     }
+}
+
+/// Removes the entries of `cells` whose names start with one of `prefixes` (leftovers of
+/// killed workers).
+pub(super) fn remove_prefixed(cells: &Path, prefixes: &[String]) -> Result<()> {
+    let entries = std::fs::read_dir(cells).map_err(|e| Error::io(cells, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if prefixes.iter().any(|p| name.starts_with(p)) {
+            let path = entry.path();
+            std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
 }
 
 fn beat(heartbeat: &Path) -> Result<()> {

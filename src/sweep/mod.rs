@@ -207,6 +207,13 @@ pub fn run_pool(
     let failed = Mutex::new(Vec::new());
     let trained = AtomicUsize::new(0);
     let by_others = AtomicUsize::new(0);
+    let fail = |cell: &Cell, e: &Error| {
+        progress.failed(cell, e);
+        failed
+            .lock()
+            .expect("lock")
+            .push((cell.id.clone(), e.to_string()));
+    };
     while !todo.is_empty() {
         let next = AtomicUsize::new(0);
         let busy = Mutex::new(Vec::new());
@@ -228,11 +235,7 @@ pub fn run_pool(
                                 continue;
                             }
                             Err(e) => {
-                                progress.failed(cell, &e);
-                                failed
-                                    .lock()
-                                    .expect("lock")
-                                    .push((cell.id.clone(), e.to_string()));
+                                fail(cell, &e);
                                 continue;
                             }
                         };
@@ -250,15 +253,11 @@ pub fn run_pool(
                             Ok(done) => {
                                 let _ = std::fs::remove_file(failure_path(dir, &cell.id));
                                 trained.fetch_add(1, Ordering::SeqCst);
-                                progress.finished(cell, done.diverged_chains);
+                                progress.finished(cell, done.diverged_chains());
                             }
                             Err(e) => {
                                 record_failure(dir, &cell.id, &e);
-                                progress.failed(cell, &e);
-                                failed
-                                    .lock()
-                                    .expect("lock")
-                                    .push((cell.id.clone(), e.to_string()));
+                                fail(cell, &e);
                             }
                         }
                         claim.release();
@@ -304,17 +303,10 @@ fn record_failure(dir: &Path, id: &str, error: &Error) {
 /// Removes `cells/.<id>.tmp-*` staging folders and `cells/.<id>.stale-*` claims of killed
 /// workers (called while holding the cell's claim).
 fn remove_stale(dir: &Path, id: &str) -> Result<()> {
-    let cells = dir.join("cells");
-    let prefixes = [format!(".{id}.tmp-"), format!(".{id}.stale-")];
-    let entries = std::fs::read_dir(&cells).map_err(|e| Error::io(&cells, e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if prefixes.iter().any(|p| name.starts_with(p)) {
-            let path = entry.path();
-            std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-        }
-    }
-    Ok(())
+    claim::remove_prefixed(
+        &dir.join("cells"),
+        &[format!(".{id}.tmp-"), format!(".{id}.stale-")],
+    )
 }
 
 /// Cells done / total, elapsed and remaining time: a bar on a terminal, and one line per
