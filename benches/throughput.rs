@@ -3,7 +3,6 @@
 //! and the estimators on 10⁷ samples. `cargo bench --bench throughput [-- FILTER]`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use indicatif::ProgressBar;
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -14,6 +13,7 @@ use tailgate::backend::{BackendKind, make_device};
 use tailgate::config::{Algorithm, DataRng, Engine, Teacher, TrainConfig};
 use tailgate::data::philox::{self, DevicePhilox};
 use tailgate::data::{dot, normal};
+use tailgate::io::Progress;
 use tailgate::reduced;
 use tailgate::summary::{EstimateSettings, summarize};
 use tailgate::tail::{
@@ -71,7 +71,7 @@ fn workload_w(c: &mut Criterion) {
             let cfg = w_config(algorithm, backend, CHAINS, STEPS);
             let id = BenchmarkId::new(format!("{algorithm:?}").to_lowercase(), backend.name());
             group.bench_function(id, |b| {
-                b.iter(|| train(&cfg, &device, None, &ProgressBar::hidden()).unwrap())
+                b.iter(|| train(&cfg, &device, None, &Progress::hidden()).unwrap())
             });
             // `philox` data: drawn on host threads on the CPU backends, on the device with wgpu.
             let cfg = TrainConfig {
@@ -83,7 +83,7 @@ fn workload_w(c: &mut Criterion) {
                 backend.name(),
             );
             group.bench_function(id, |b| {
-                b.iter(|| train(&cfg, &device, None, &ProgressBar::hidden()).unwrap())
+                b.iter(|| train(&cfg, &device, None, &Progress::hidden()).unwrap())
             });
         }
     }
@@ -123,7 +123,7 @@ fn one_chain_step(c: &mut Criterion) {
             let cfg = w_config(algorithm, backend, 1, steps);
             let id = BenchmarkId::new(format!("{algorithm:?}").to_lowercase(), backend.name());
             group.bench_function(id, |b| {
-                b.iter(|| train(&cfg, &device, None, &ProgressBar::hidden()).unwrap())
+                b.iter(|| train(&cfg, &device, None, &Progress::hidden()).unwrap())
             });
         }
     }
@@ -312,7 +312,7 @@ fn reduced_engine(c: &mut Criterion) {
     for (name, algorithm) in [("sgd", Algorithm::Sgd), ("km", Algorithm::Km)] {
         let cfg = config(algorithm, CHAINS, DIM, STEPS);
         group.bench_function(name, |b| {
-            b.iter(|| black_box(reduced::simulate(&cfg, &ProgressBar::hidden()).unwrap()))
+            b.iter(|| black_box(reduced::simulate(&cfg, &Progress::hidden()).unwrap()))
         });
     }
     group.finish();
@@ -324,7 +324,7 @@ fn reduced_engine(c: &mut Criterion) {
         for (name, algorithm) in [("sgd", Algorithm::Sgd), ("km", Algorithm::Km)] {
             let cfg = config(algorithm, chains, dim, steps);
             group.bench_function(BenchmarkId::new(name, dim), |b| {
-                b.iter(|| black_box(reduced::simulate(&cfg, &ProgressBar::hidden()).unwrap()))
+                b.iter(|| black_box(reduced::simulate(&cfg, &Progress::hidden()).unwrap()))
             });
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::backend::BackendKind;
 use crate::config::{Algorithm, DataRng, Engine, Labels, Model, Teacher, TrainConfig};
+pub use crate::estimate::{CenterChoice, EstimatorChoice, GridChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -282,42 +283,6 @@ impl TrainArgs {
         }
         c
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EstimatorChoice {
-    /// Mohammadi–Mohammadpour–Ogata block estimator, median over the block sizes.
-    Mohammadi,
-    /// Hill on |x| or row norms, at --k or the double-bootstrap k.
-    Hill,
-    /// Dekkers–Einmahl–de Haan moments estimator on |x| or row norms, at --k or the
-    /// double-bootstrap k (Draisma et al. 1999, as the tail-estimation package).
-    Moments,
-    /// Pickands (1975) on |x| or row norms, at --k (≤ N/4) or the k where the Pickands
-    /// plot is flattest.
-    Pickands,
-    /// All four, in that order.
-    All,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CenterChoice {
-    /// Use the rows as they are.
-    None,
-    /// Subtract the mean row (the stationary mean of across-chain samples).
-    Mean,
-    /// Subtract the coordinate-wise median.
-    Median,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GridChoice {
-    /// {2, 5, 10, 20, 50, 100, 500, 1000} (GSZ21 networks), sizes above N skipped.
-    Network,
-    /// {2, 5, 10, 20, 50, 100, 40} (GSZ21 synthetic), sizes above N skipped.
-    Synthetic,
-    /// The single block size ⌊√N⌋.
-    Sqrt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -30,6 +30,9 @@ pub enum Error {
     /// Some cells of a sweep failed (the others are kept; a rerun retries the failed ones).
     #[error("sweep: {0}")]
     Sweep(String),
+    /// The caller stopped the run (Python's Ctrl-C); nothing was written.
+    #[error("interrupted: the run was stopped before it finished; nothing was written")]
+    Interrupted,
     #[error(transparent)]
     Tail(#[from] crate::tail::TailError),
 }

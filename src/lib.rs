@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod estimate;
 pub mod io;
 pub mod model;
 pub mod optim;

@@ -5,11 +5,11 @@ use crate::config::{Algorithm, DataRng, Model, TrainConfig};
 use crate::data::{self, DataSource, DeviceSource};
 use crate::error::Result;
 use crate::io::NpyStream;
+use crate::io::Progress;
 use crate::model::{Mlp, ReluGate};
 use crate::optim;
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
-use indicatif::ProgressBar;
 use std::path::Path;
 use std::time::Instant;
 
@@ -35,7 +35,7 @@ pub fn train(
     config: &TrainConfig,
     device: &Device,
     iterates: Option<&Path>,
-    progress: &ProgressBar,
+    progress: &Progress,
 ) -> Result<Trained> {
     let start = Instant::now();
     let chains = config.chains;
@@ -102,7 +102,7 @@ pub fn train(
                 // One view of the parameters per step (for the MLP it is a concatenation).
                 let flat = learner.flat();
                 if check {
-                    monitor.check(flat.clone(), step, progress);
+                    monitor.check(flat.clone(), step, progress.bar());
                 }
                 if step > burn_in {
                     average.add(flat.clone());
@@ -112,6 +112,7 @@ pub fn train(
                 }
             }
             progress.inc(1);
+            progress.check()?;
         }
         Ok(learner)
     })?;
@@ -293,7 +294,7 @@ impl DivergenceMonitor {
         }
     }
 
-    fn check(&mut self, flat: Tensor<2>, step: usize, progress: &ProgressBar) {
+    fn check(&mut self, flat: Tensor<2>, step: usize, progress: &indicatif::ProgressBar) {
         let sq = to_host(flat.powi_scalar(2).sum_dim(1));
         let within = |s: f32| s.is_finite() && s.sqrt() <= self.bound;
         let fresh: Vec<usize> = sq

@@ -5,13 +5,13 @@
 mod common;
 
 use common::ks::{ks_one_sample, ks_two_sample};
-use indicatif::ProgressBar;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use std::collections::VecDeque;
 use tailgate::config::{Algorithm, Engine, Labels, Model, Teacher, TrainConfig};
 use tailgate::data::gamma::ChiSquared;
 use tailgate::data::normal::Buffered;
+use tailgate::io::Progress;
 use tailgate::reduced::{self, Draws, Kernel, State, Stream};
 
 /// Draws given in advance, in the order the kernel asks for them.
@@ -285,7 +285,7 @@ fn compare_engines(config: TrainConfig) {
     .unwrap();
     let full = common::run(&burn_cfg);
     assert!(full.diverged.iter().all(|d| !d), "{burn_cfg:?} diverged");
-    let reduced = reduced::simulate(&red_cfg, &ProgressBar::hidden()).unwrap();
+    let reduced = reduced::simulate(&red_cfg, &Progress::hidden()).unwrap();
     assert!(reduced.diverged.iter().all(|d| !d));
     let d = burn_cfg.dim;
     let (fa, fc) = split(&full.final_weights, &full.teacher);
@@ -323,7 +323,7 @@ fn compare_engines(config: TrainConfig) {
     let burn_alpha = common::summary(&full, &burn_cfg);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    tailgate::run::train_into(&red_cfg, &out, &ProgressBar::hidden()).unwrap();
+    tailgate::run::train_into(&red_cfg, &out, &Progress::hidden()).unwrap();
     let run = common::run_json(&out);
     let ci = &run["summary"]["alpha_ci"];
     let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
@@ -432,14 +432,13 @@ fn same_seed_same_bytes_on_any_thread_count() {
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| reduced::simulate(&c, &ProgressBar::hidden()).unwrap())
+            .install(|| reduced::simulate(&c, &Progress::hidden()).unwrap())
     };
     let (one, three) = (on(1), on(3));
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&one.coords), bits(&three.coords));
     assert_eq!(bits(&one.average), bits(&three.average));
-    let other_seed =
-        reduced::simulate(&TrainConfig { seed: 1, ..c }, &ProgressBar::hidden()).unwrap();
+    let other_seed = reduced::simulate(&TrainConfig { seed: 1, ..c }, &Progress::hidden()).unwrap();
     assert_ne!(bits(&one.coords), bits(&other_seed.coords));
 }
 
@@ -506,7 +505,7 @@ fn projected_rows_have_the_law_of_the_full_rows() {
     }
     .resolve()
     .unwrap();
-    let run = reduced::simulate(&c, &ProgressBar::hidden()).unwrap();
+    let run = reduced::simulate(&c, &Progress::hidden()).unwrap();
     let maker = reduced::RowMaker::new(&run, 9);
     let (full, avg) = maker.full_f32(0..c.chains);
     let rows = reduced::EstimationRows::for_run(c.chains, c.dim);

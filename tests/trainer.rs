@@ -299,7 +299,7 @@ fn average_is_the_mean_of_the_recorded_iterates() {
         &cfg,
         &device,
         Some(&path),
-        &indicatif::ProgressBar::hidden(),
+        &tailgate::io::Progress::hidden(),
     )
     .unwrap();
     let it = tailgate::io::read_npy_f64(&path).unwrap();
@@ -334,5 +334,54 @@ fn prefetched_and_in_line_data_train_chain_zero_alike() {
             );
         }
         assert_ne!(a.final_weights[..100], a.final_weights[100..200]);
+    }
+}
+
+#[test]
+fn a_stopped_run_returns_interrupted_and_leaves_nothing_behind() {
+    use tailgate::config::Engine;
+    use tailgate::io::Progress;
+    for engine in [Engine::Burn, Engine::Reduced] {
+        // Stopped before it starts: the first check ends it.
+        let cfg = TrainConfig {
+            engine,
+            ..common::small(40, 4, 200)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let progress = Progress::hidden();
+        progress.stop();
+        let err = tailgate::run::train_into(&cfg, &out, &progress).unwrap_err();
+        assert!(
+            matches!(err, tailgate::Error::Interrupted),
+            "{engine:?}: {err}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        // Stopped from another thread while it runs: it returns long before it would end.
+        let cfg = TrainConfig {
+            engine,
+            ..common::small(2000, 4, 2_000_000)
+        };
+        let progress = Progress::hidden();
+        let stopper = progress.clone();
+        let start = std::time::Instant::now();
+        let err = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                stopper.stop();
+            });
+            tailgate::run::train_into(&cfg, &out, &progress).unwrap_err()
+        });
+        assert!(
+            matches!(err, tailgate::Error::Interrupted),
+            "{engine:?}: {err}"
+        );
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "{engine:?}: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -1,48 +1,12 @@
 //! `tailgate estimate`: every estimator on an `.npy` or CSV sample, as text or JSON.
 
-use crate::cli::{CenterChoice, EstimateArgs, EstimatorChoice, Format, GridChoice};
+use crate::cli::{EstimateArgs, Format};
 use crate::error::{Error, Result};
+pub use crate::estimate::EstimateReport;
+use crate::estimate::{EstimateOptions, estimate};
 use crate::io::progress_bar;
 use crate::io::{read_npy_mask, read_samples, write_atomically};
-use crate::tail::{
-    self, BlockAlpha, BlockGrid, Center, KChoice, Rows, TailError, bootstrap_ci, center_in_place,
-    center_rows, mohammadi_median,
-};
-use serde::Serialize;
-
-/// One estimator's answer, as printed by `tailgate estimate --format json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct EstimateReport {
-    pub estimator: &'static str,
-    /// `null` where the estimate has no finite α (moments or Pickands with ξ ≤ 0).
-    pub alpha: Option<f64>,
-    /// Moments and Pickands: the extreme-value index ξ (α = 1/ξ where ξ > 0).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub xi: Option<f64>,
-    /// Mohammadi: the estimate at each block size (the reported `alpha` is their median).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_block_size: Option<Vec<BlockAlpha>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grid: Option<String>,
-    /// Hill: the number of upper order statistics used, and how it was chosen.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub k: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub k_rule: Option<String>,
-    pub ci: Option<Ci>,
-    pub n: usize,
-    pub dim: usize,
-    pub center: &'static str,
-    pub pooled: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Ci {
-    pub level: f64,
-    pub lo: f64,
-    pub hi: f64,
-    pub resamples: usize,
-}
+use crate::tail::{self, Rows, TailError, center_rows};
 
 /// `tailgate estimate`: the reports, one per estimator asked for.
 pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
@@ -67,145 +31,36 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
             .flat_map(|(row, _)| row.iter().copied())
             .collect();
     }
-    let mut rows = Rows::new(values, dim).map_err(with_file)?;
-    if args.pooled {
-        rows = rows.pooled();
-    }
-    if rows.n() < 2 {
-        return Err(with_file(TailError::TooFewRows {
-            needed: 2,
-            got: rows.n(),
-        }));
-    }
-    let center = match args.center {
-        CenterChoice::None => Center::None,
-        CenterChoice::Mean => Center::Mean,
-        CenterChoice::Median => Center::Median,
-    };
-    let grid = match (&args.block_sizes, args.grid) {
-        (Some(sizes), _) => BlockGrid::Explicit(sizes.clone()),
-        (None, GridChoice::Network) => BlockGrid::Network,
-        (None, GridChoice::Synthetic) => BlockGrid::Synthetic,
-        (None, GridChoice::Sqrt) => BlockGrid::Sqrt,
-    };
-    let centered = center_rows(&rows, &center).map_err(with_file)?;
-    let base = |estimator| EstimateReport {
-        estimator,
-        alpha: None,
-        xi: None,
-        per_block_size: None,
-        grid: None,
-        k: None,
-        k_rule: None,
-        ci: None,
-        n: rows.n(),
-        dim: rows.dim(),
-        center: center.name(),
+    let rows = Rows::new(values, dim).map_err(with_file)?;
+    let options = EstimateOptions {
+        estimator: args.estimator,
+        block_sizes: args.block_sizes.clone(),
+        grid: args.grid,
+        k: args.k,
+        center: args.center,
         pooled: args.pooled,
+        ci: args.ci,
+        bootstrap: args.bootstrap,
+        seed: args.seed,
     };
-    let ci = |stat: &(dyn Fn(&Rows) -> std::result::Result<f64, TailError> + Sync)| {
-        if args.bootstrap == 0 {
-            return Ok(None);
-        }
-        // Each resample costs a pass over every sample: minutes for 10⁷ samples.
-        let bar = progress_bar(
-            args.bootstrap as u64,
-            "bootstrap resamples, eta {eta}",
-            args.quiet,
-        );
-        let ci = bootstrap_ci(&rows, args.bootstrap, args.ci, args.seed, |r| {
-            let value = stat(&center_in_place(r, &center)?);
-            bar.inc(1);
-            value
-        });
-        bar.finish_and_clear();
-        let ci = ci?;
-        Ok::<_, TailError>(Some(Ci {
-            level: ci.level,
-            lo: ci.lo,
-            hi: ci.hi,
-            resamples: ci.resamples,
-        }))
-    };
-    let norms = centered.norms();
     if let Some(path) = &args.hill_plot {
-        write_hill_plot(path, &norms)?;
-    }
-    let mut reports = Vec::new();
-    if matches!(
-        args.estimator,
-        EstimatorChoice::Mohammadi | EstimatorChoice::All
-    ) {
-        let est = mohammadi_median(&centered, &grid).map_err(with_file)?;
-        let stat = |r: &Rows| mohammadi_median(r, &grid).map(|e| e.alpha);
-        reports.push(EstimateReport {
-            alpha: Some(est.alpha),
-            per_block_size: Some(est.per_block_size),
-            grid: Some(est.grid),
-            ci: ci(&stat).map_err(with_file)?,
-            ..base("mohammadi")
-        });
-    }
-    if matches!(args.estimator, EstimatorChoice::Hill | EstimatorChoice::All) {
-        let choice = match args.k {
-            Some(k) => KChoice::Fixed(k),
-            None => KChoice::DoubleBootstrap {
-                resamples: 50,
-                seed: args.seed,
-            },
+        let rows = if args.pooled {
+            rows.pooled()
+        } else {
+            rows.clone()
         };
-        let est = tail::hill(&norms, choice).map_err(with_file)?;
-        let k = est.k;
-        let stat = |r: &Rows| tail::hill_alpha(&r.norms(), k);
-        reports.push(EstimateReport {
-            alpha: Some(est.alpha),
-            k: Some(est.k),
-            k_rule: Some(est.k_rule),
-            ci: ci(&stat).map_err(with_file)?,
-            ..base("hill")
-        });
+        let centered = center_rows(&rows, &args.center.center()).map_err(with_file)?;
+        write_hill_plot(path, &centered.norms())?;
     }
-    type AlphaAtK = fn(&[f64], usize) -> std::result::Result<f64, TailError>;
-    type XiChoose = fn(&[f64], KChoice) -> std::result::Result<tail::XiEstimate, TailError>;
-    let order_estimators: [(EstimatorChoice, &'static str, XiChoose, AlphaAtK); 2] = [
-        (
-            EstimatorChoice::Moments,
-            "moments",
-            tail::moments,
-            tail::moments_alpha,
-        ),
-        (
-            EstimatorChoice::Pickands,
-            "pickands",
-            tail::pickands,
-            tail::pickands_alpha,
-        ),
-    ];
-    for (which, name, estimate, alpha_at) in order_estimators {
-        if !matches!(args.estimator, e if e == which || e == EstimatorChoice::All) {
-            continue;
-        }
-        let choice = match args.k {
-            Some(k) => KChoice::Fixed(k),
-            None => KChoice::DoubleBootstrap {
-                resamples: 50,
-                seed: args.seed,
-            },
-        };
-        let est = estimate(&norms, choice).map_err(with_file)?;
-        let k = est.k;
-        // Resamples with ξ ≤ 0 have no α: they count as failed resamples.
-        let stat = |r: &Rows| alpha_at(&r.norms(), k);
-        reports.push(EstimateReport {
-            alpha: est.alpha,
-            xi: Some(est.xi),
-            k: Some(est.k),
-            k_rule: Some(est.k_rule),
-            ci: ci(&stat).map_err(with_file)?,
-            ..base(name)
-        });
-    }
-    Ok(reports)
+    // Each resample costs a pass over every sample: minutes for 10⁷ samples.
+    let bar = progress_bar(
+        (args.bootstrap * options.estimators()) as u64,
+        "bootstrap resamples, eta {eta}",
+        args.quiet,
+    );
+    let reports = estimate(rows, &options, &|| bar.inc(1)).map_err(with_file);
+    bar.finish_and_clear();
+    reports
 }
 
 /// `k,alpha` rows of the Hill plot, written to a sibling and renamed into place.

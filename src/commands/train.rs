@@ -3,7 +3,7 @@
 use crate::cli::TrainArgs;
 use crate::config::{Engine, TrainConfig};
 use crate::error::Result;
-use crate::io::progress_bar;
+use crate::io::{Progress, progress_bar};
 use crate::run::train_into;
 use std::path::PathBuf;
 
@@ -33,7 +33,7 @@ pub fn run(args: &TrainArgs) -> Result<String> {
             args.quiet,
         ),
     };
-    let done = train_into(&config, &target, &progress)?;
+    let done = train_into(&config, &target, &Progress::new(progress.clone()))?;
     progress.finish_and_clear();
     if done.diverged_chains() > 0 {
         eprintln!(

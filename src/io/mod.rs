@@ -11,5 +11,5 @@ pub use cleanup::{install_signal_cleanup, register, remove_open, unregister};
 pub use json::{parse_json, read_json, write_json};
 pub use npy::{NpyStream, write_npy};
 pub use outdir::{StagedDir, write_atomically};
-pub use progress::progress_bar;
+pub use progress::{Progress, progress_bar};
 pub use samples::{Array, read_npy_f64, read_npy_mask, read_samples};

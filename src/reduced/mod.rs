@@ -12,8 +12,8 @@ pub use rows::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH, RowMaker, Whi
 use crate::config::{DataRng, Model, TrainConfig};
 use crate::data::{self, REDUCED_STREAM};
 use crate::error::{Error, Result};
+use crate::io::Progress;
 use crate::tail::Center;
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -91,7 +91,7 @@ pub struct Reduced {
 }
 
 /// Runs every chain of `config` (which [`check`] accepts); `progress` counts chains.
-pub fn simulate(config: &TrainConfig, progress: &ProgressBar) -> Result<Reduced> {
+pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
     check(config)?;
     let start = Instant::now();
     let kernel = Kernel::new(config);
@@ -120,16 +120,24 @@ pub fn simulate(config: &TrainConfig, progress: &ProgressBar) -> Result<Reduced>
             };
             let whole = len - len % LOCKSTEP;
             for start in (0..whole).step_by(LOCKSTEP) {
+                if progress.stopped() {
+                    return;
+                }
                 let mut draws: [_; LOCKSTEP] = std::array::from_fn(|j| stream(first + start + j));
                 for (j, ended) in kernel.run_lockstep(&mut draws).into_iter().enumerate() {
                     store(start + j, ended);
                 }
             }
             for i in whole..len {
+                if progress.stopped() {
+                    return;
+                }
                 store(i, kernel.run(&mut stream(first + i)));
             }
             progress.inc(len as u64);
         });
+    // A stopped run skipped its remaining chains (at most 8 chains' steps after the stop).
+    progress.check()?;
     Ok(Reduced {
         coords,
         average,

@@ -6,12 +6,11 @@ use super::{ReducedOutputs, RunRecord, RunSummary, Versions, resolve_center};
 use crate::backend::make_device;
 use crate::config::{Engine, Labels, Model, TrainConfig};
 use crate::error::Result;
-use crate::io::{NpyStream, StagedDir, write_json, write_npy};
+use crate::io::{NpyStream, Progress, StagedDir, write_json, write_npy};
 use crate::reduced::{self, EstimationRows, MATERIALISE_LIMIT, Reduced, RowMaker, Which};
 use crate::summary::{EstimateSettings, layer_summaries, summarize, summarize_from};
 use crate::theory::{TailTheory, gate_tail_index, linear_tail_index};
 use crate::train::{Trained, train};
-use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
 /// A finished run folder and the record written into it.
@@ -29,7 +28,7 @@ impl Finished {
 
 /// Trains a resolved `config` into the new folder `target` (built aside, renamed at the
 /// end): the one path from a config to a run folder, for `train` and for sweep cells.
-pub fn train_into(config: &TrainConfig, target: &Path, progress: &ProgressBar) -> Result<Finished> {
+pub fn train_into(config: &TrainConfig, target: &Path, progress: &Progress) -> Result<Finished> {
     if config.engine == Engine::Reduced {
         let out = StagedDir::create(target)?;
         let run = reduced::simulate(config, progress)?;

@@ -20,6 +20,7 @@ mod claim;
 pub use claim::claim_dir;
 
 use crate::error::{Error, Result};
+use crate::io::Progress;
 use crate::io::{parse_json, progress_bar, write_atomically, write_json};
 use crate::run::train_into;
 use crate::study::{Cell, Shard, Study};
@@ -203,7 +204,7 @@ pub fn run_pool(
             todo.push(cell);
         }
     }
-    let progress = Progress::new(outcome.total, outcome.skipped, quiet);
+    let progress = CellProgress::new(outcome.total, outcome.skipped, quiet);
     let failed = Mutex::new(Vec::new());
     let trained = AtomicUsize::new(0);
     let by_others = AtomicUsize::new(0);
@@ -246,9 +247,8 @@ pub fn run_pool(
                             continue;
                         }
                         // A staging folder left by a dead worker: nobody else builds it now.
-                        let result = remove_stale(dir, &cell.id).and_then(|()| {
-                            train_into(&cell.config, &target, &ProgressBar::hidden())
-                        });
+                        let result = remove_stale(dir, &cell.id)
+                            .and_then(|()| train_into(&cell.config, &target, &Progress::hidden()));
                         match result {
                             Ok(done) => {
                                 let _ = std::fs::remove_file(failure_path(dir, &cell.id));
@@ -311,7 +311,7 @@ fn remove_stale(dir: &Path, id: &str) -> Result<()> {
 
 /// Cells done / total, elapsed and remaining time: a bar on a terminal, and one line per
 /// finished cell (which also lands in Slurm's log files).
-struct Progress {
+struct CellProgress {
     bar: ProgressBar,
     total: usize,
     done: AtomicUsize,
@@ -320,7 +320,7 @@ struct Progress {
     quiet: bool,
 }
 
-impl Progress {
+impl CellProgress {
     fn new(total: usize, skipped: usize, quiet: bool) -> Self {
         let bar = progress_bar(total as u64, "cells, eta {eta}", quiet);
         bar.set_position(skipped as u64);
@@ -328,7 +328,7 @@ impl Progress {
         if !quiet && skipped > 0 {
             bar.suspend(|| eprintln!("resuming: {skipped} of {total} cells already finished"));
         }
-        Progress {
+        CellProgress {
             bar,
             total,
             done: AtomicUsize::new(skipped),

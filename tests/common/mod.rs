@@ -5,9 +5,9 @@ pub mod cli;
 pub mod ks;
 pub mod normal_law;
 
-use indicatif::ProgressBar;
 use tailgate::backend::make_device;
 use tailgate::config::TrainConfig;
+use tailgate::io::Progress;
 use tailgate::train::{Trained, train};
 
 /// A small resolved config.
@@ -24,7 +24,7 @@ pub fn small(chains: usize, dim: usize, steps: usize) -> TrainConfig {
 
 pub fn run(config: &TrainConfig) -> Trained {
     let device = make_device(config.backend).unwrap();
-    train(config, &device, None, &ProgressBar::hidden()).unwrap()
+    train(config, &device, None, &Progress::hidden()).unwrap()
 }
 
 /// The tail summary of a run with default estimation settings.

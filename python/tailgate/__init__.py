@@ -1,0 +1,319 @@
+"""tailgate: how heavy-tailed do the iterates of SGD-type algorithms become?
+
+The tail-index estimators, the theory, training and studies of the ``tailgate`` command
+line, as numpy arrays, dicts and pandas DataFrames. Every number is computed by the same
+Rust code as the CLI's, so the same inputs and seeds give the same numbers bit for bit.
+
+    >>> import numpy as np, tailgate
+    >>> x = np.random.default_rng(0).standard_cauchy(100_000)
+    >>> tailgate.estimate(x, bootstrap=0)["alpha"]  # doctest: +SKIP
+    >>> run = tailgate.train(chains=200, dim=5, steps=500, eta=0.3)
+    >>> run.summary["alpha"], run.final.shape  # doctest: +SKIP
+
+Errors raise ``ValueError`` (bad input) or ``OSError`` (files) with the CLI's one-line
+message; Ctrl-C during :func:`train` raises ``KeyboardInterrupt`` and leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import tempfile
+from typing import Any, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _tailgate
+
+__version__: str = _tailgate.__version__
+
+__all__ = ["Run", "estimate", "load_run", "load_study", "theory", "train", "__version__"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: The arrays a run folder may hold, by attribute name.
+_ARRAYS = ("final", "average", "diverged", "coords", "average_coords", "iterates")
+
+
+def estimate(
+    x: Any,
+    estimator: str = "mohammadi",
+    *,
+    block_sizes: Optional[Sequence[int]] = None,
+    k: Optional[int] = None,
+    center: str = "none",
+    pooled: bool = False,
+    bootstrap: int = 200,
+    seed: int = 0,
+    grid: str = "network",
+    ci: float = 0.95,
+) -> Union[dict, list]:
+    """Tail index α of a sample: ``tailgate estimate --format json`` on ``x``.
+
+    Args:
+        x: float32/float64 array-like (numpy array, list, torch tensor through
+            ``__array__``): 1-D scalars or 2-D ``[N, d]`` rows (estimated from row norms).
+        estimator: ``"mohammadi"`` (block estimator, median over block sizes), ``"hill"``,
+            ``"moments"``, ``"pickands"`` or ``"all"``.
+        block_sizes: Mohammadi block sizes (each ≥ 2 and ≤ N); overrides ``grid``.
+        k: upper order statistics for Hill, moments and Pickands (default: chosen by a
+            double bootstrap; Pickands: the flattest stretch of its plot).
+        center: ``"none"``, ``"mean"`` or ``"median"`` — subtracted from the rows first.
+        pooled: treat every coordinate of a 2-D array as its own scalar sample.
+        bootstrap: resamples for the percentile interval (0: no interval).
+        seed: seed of the resampling.
+        grid: Mohammadi block-size grid without ``block_sizes``: ``"network"``,
+            ``"synthetic"`` or ``"sqrt"``.
+        ci: level of the interval, in (0, 1).
+
+    Returns:
+        The CLI's JSON object as a dict (``alpha``, ``ci``, ``n``, ``dim``, …); a list of
+        four dicts for ``estimator="all"``.
+
+    Raises:
+        ValueError: ``x`` is not a 1-D or 2-D real array, or an option is out of range.
+    """
+    values = _as_rows(x)
+    n, dim = values.shape
+    reports = json.loads(
+        _tailgate.estimate(
+            values.tobytes(),
+            n,
+            dim,
+            estimator,
+            None if block_sizes is None else [int(m) for m in block_sizes],
+            grid,
+            None if k is None else int(k),
+            center,
+            bool(pooled),
+            float(ci),
+            int(bootstrap),
+            int(seed),
+        )
+    )
+    return reports if estimator == "all" else reports[0]
+
+
+def _as_rows(x: Any) -> np.ndarray:
+    """``x`` as a C-contiguous float64 ``[N, d]`` array (1-D: ``d = 1``)."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "fiu":
+        raise ValueError(
+            f"x: dtype {array.dtype} is not a real number type; expected float32 or float64"
+        )
+    if array.ndim not in (1, 2):
+        raise ValueError(
+            f"x: array has {array.ndim} dimensions (shape {list(array.shape)}); "
+            "expected 1-D scalars or 2-D [N, d] rows"
+        )
+    rows = array.reshape(len(array), -1) if array.ndim == 1 else array
+    return np.ascontiguousarray(rows, dtype=np.float64)
+
+
+def theory(model: str, dim: int, batch: int, eta: float) -> dict:
+    """The tail index theory predicts: ``tailgate theory --format json``.
+
+    Args:
+        model: ``"linear"`` (y = w*·x + σξ, exact) or ``"relu_gate"`` (the gate's
+            asymptotic prediction, SGD and KM alike), both for x ~ N(0, I).
+        dim: input dimension d.
+        batch: batch size b.
+        eta: step size η.
+
+    Returns:
+        ``alpha`` (None where the chain diverges or the tail is light), ``diverges``,
+        ``light_tail``, ``lyapunov``, ``second_moment``, ``eta_alpha_2`` and the inputs.
+
+    Raises:
+        ValueError: an unknown model or a value out of range.
+    """
+    return json.loads(_tailgate.theory(model, int(dim), int(batch), float(eta)))
+
+
+class Run:
+    """A training run: its arrays, its resolved config and its summary (``run.json``).
+
+    Attributes:
+        path: the run folder, or None when the run was trained without ``out=``.
+        record: the whole ``run.json`` as a dict.
+        config: the resolved config (every key a config file may set).
+        summary: α̂ and its interval, the theory's α, diverged chains, timings, ….
+        final: ``[chains, parameters]`` float32, the last iterate of every chain (None for
+            a reduced run too large to write rows, see ``summary["reduced"]``).
+        average: ``[chains, parameters]``, the running mean after the burn-in (or None).
+        diverged: ``[chains]`` bool, the chains excluded from every estimate.
+        coords: ``[chains, 2]`` (a, c) of a reduced-engine run (None otherwise).
+        average_coords: ``[chains, 3]`` of a reduced-engine run (None otherwise).
+        iterates: ``[snapshots, chains, parameters]`` when ``record_every > 0`` (memory-mapped
+            read-only when the run has a folder).
+    """
+
+    path: Optional[pathlib.Path]
+    record: dict
+    final: Optional[np.ndarray]
+    average: Optional[np.ndarray]
+    diverged: np.ndarray
+    coords: Optional[np.ndarray]
+    average_coords: Optional[np.ndarray]
+    iterates: Optional[np.ndarray]
+
+    def __init__(self, path: PathLike, *, keep_path: bool = True) -> None:
+        folder = pathlib.Path(path)
+        self.record = json.loads(_tailgate.read_run(os.fspath(folder)))
+        for name in _ARRAYS:
+            file = folder / f"{name}.npy"
+            if not file.exists():
+                value = None
+            elif name == "iterates" and keep_path:
+                value = np.load(file, mmap_mode="r")
+            else:
+                value = np.load(file)
+            setattr(self, name, value)
+        self.path = folder if keep_path else None
+
+    @property
+    def config(self) -> dict:
+        """The resolved config (``run.json``'s ``config``)."""
+        return self.record["config"]
+
+    @property
+    def summary(self) -> dict:
+        """``run.json``'s ``summary``."""
+        return self.record["summary"]
+
+    @property
+    def alpha(self) -> Optional[float]:
+        """α̂ of the final iterates (None where the run has none: diverged, degenerate)."""
+        return self.summary.get("alpha")
+
+    def __repr__(self) -> str:
+        c = self.config
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return (
+            f"Run(model={c.get('model')!r}, algorithm={c.get('algorithm')!r}, "
+            f"chains={c.get('chains')}, dim={c.get('dim')}, alpha={self.alpha!r}, "
+            f"status={self.summary.get('status')!r}{where})"
+        )
+
+
+def train(
+    config: Union[None, PathLike, Mapping[str, Any]] = None,
+    *,
+    out: Optional[PathLike] = None,
+    **keys: Any,
+) -> Run:
+    """Trains a run: ``tailgate train --config CONFIG --out OUT`` with ``keys`` on top.
+
+    Args:
+        config: a config file's path, a dict of config keys, or None (the defaults).
+        out: a new folder to write the run to (as the CLI does; it must not exist). Without
+            it the run is trained in a temporary folder, loaded, and the folder removed.
+        **keys: config keys (``chains``, ``dim``, ``batch``, ``eta``, ``steps``, ``seed``,
+            ``model``, ``algorithm``, ``labels``, ``engine``, …), over those of ``config``.
+
+    Returns:
+        The :class:`Run`; with ``out`` its files are the CLI's, byte for byte.
+
+    Raises:
+        ValueError: an unknown key or a value out of range (the CLI's message).
+        OSError: the config file cannot be read, or ``out`` exists or cannot be written.
+        KeyboardInterrupt: Ctrl-C; the run stops within a step and writes nothing.
+
+    The GIL is released while the chains train.
+    """
+    path: Optional[str] = None
+    merged: dict = {}
+    if isinstance(config, Mapping):
+        merged.update(config)
+    elif config is not None:
+        path = os.fspath(config)
+    merged.update(keys)
+    try:
+        text = json.dumps(merged, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"config: a value is not plain JSON data ({e})") from None
+    if out is not None:
+        _tailgate.train(path, text, os.fspath(out))
+        return Run(out)
+    with tempfile.TemporaryDirectory(prefix="tailgate-") as scratch:
+        folder = os.path.join(scratch, "run")
+        _tailgate.train(path, text, folder)
+        return Run(folder, keep_path=False)
+
+
+def load_run(path: PathLike) -> Run:
+    """The run in folder ``path`` (written by ``tailgate train``, a sweep or :func:`train`).
+
+    Raises:
+        OSError: no ``run.json`` there.
+        ValueError: ``run.json`` is not a run record.
+    """
+    return Run(path)
+
+
+#: ``summary.csv``'s columns and their dtypes (nullable where a cell may have no value).
+_STUDY_DTYPES = {
+    "cell": "string",
+    "algorithm": "category",
+    "labels": "category",
+    "label_noise": "float64",
+    "model": "category",
+    "d": "int64",
+    "b": "int64",
+    "eta": "float64",
+    "kappa": "float64",
+    "seed": "int64",
+    "chains": "int64",
+    "steps": "int64",
+    "status": "category",
+    "alpha": "float64",
+    "alpha_lo": "float64",
+    "alpha_hi": "float64",
+    "alpha_average": "float64",
+    "hill_alpha": "float64",
+    "hill_k": "Int64",
+    "diverged_chains": "int64",
+    "finite_chains": "int64",
+    "converged_to_floor": "bool",
+    "theory_alpha": "float64",
+    "theory_diverges": "boolean",
+    "theory_light_tail": "boolean",
+    "wall_seconds": "float64",
+    "engine": "category",
+}
+
+
+def load_study(path: PathLike) -> "pandas.DataFrame":  # noqa: F821
+    """A study's table: the ``summary.csv`` that ``tailgate report`` writes, one row per
+    cell, with proper dtypes (integers, floats with NaN where a cell has no value,
+    nullable booleans and integers, categories for the settings).
+
+    Args:
+        path: ``summary.csv`` or the report folder holding it.
+
+    Raises:
+        OSError: no such file (a study folder not yet reported: run ``tailgate report``).
+        ValueError: the file lacks one of the columns.
+    """
+    import pandas as pd
+
+    file = pathlib.Path(path)
+    if file.is_dir():
+        if not (file / "summary.csv").exists() and (file / "study.json").exists():
+            raise FileNotFoundError(
+                f"{file}: a study folder without summary.csv; "
+                f"run `tailgate report {file} --out REPORT` and load REPORT"
+            )
+        file = file / "summary.csv"
+    if not file.exists():
+        raise FileNotFoundError(f"{file}: no such file")
+    header = pd.read_csv(file, nrows=0).columns
+    missing = [c for c in _STUDY_DTYPES if c not in header]
+    if missing:
+        raise ValueError(f"{file}: not a tailgate summary.csv (no column {missing[0]!r})")
+    try:
+        return pd.read_csv(file, dtype=_STUDY_DTYPES, keep_default_na=False, na_values=[""])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{file}: {e}") from None

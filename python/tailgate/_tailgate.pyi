@@ -1,0 +1,31 @@
+"""Type stubs of the native module; the public API is in ``tailgate/__init__.py``."""
+
+from typing import Optional, Sequence
+
+__version__: str
+
+def estimate(
+    values: bytes,
+    n: int,
+    dim: int,
+    estimator: str,
+    block_sizes: Optional[Sequence[int]],
+    grid: str,
+    k: Optional[int],
+    center: str,
+    pooled: bool,
+    ci: float,
+    bootstrap: int,
+    seed: int,
+) -> str:
+    """JSON array of reports on ``n × dim`` native-endian float64 ``values``."""
+
+def theory(model: str, dim: int, batch: int, eta: float) -> str:
+    """``tailgate theory --format json`` as JSON text."""
+
+def train(config: Optional[str], keys: str, out: str) -> str:
+    """Trains ``config`` (a file, or None) with the JSON object ``keys`` on top into ``out``;
+    returns the run's one-line summary."""
+
+def read_run(dir: str) -> str:
+    """``dir/run.json``, checked against the run record's schema, as JSON text."""
