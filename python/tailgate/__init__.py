@@ -21,9 +21,12 @@ import json
 import os
 import pathlib
 import tempfile
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas
 
 from . import _tailgate
 
@@ -49,7 +52,7 @@ def estimate(
     seed: int = 0,
     grid: str = "network",
     ci: float = 0.95,
-) -> Union[dict, list]:
+) -> Union[Dict[str, Any], List[Dict[str, Any]]]:
     """Tail index α of a sample: ``tailgate estimate --format json`` on ``x``.
 
     Args:
@@ -77,7 +80,7 @@ def estimate(
     """
     values = _as_rows(x)
     n, dim = values.shape
-    reports = json.loads(
+    reports: List[Dict[str, Any]] = json.loads(
         _tailgate.estimate(
             values.tobytes(),
             n,
@@ -112,7 +115,7 @@ def _as_rows(x: Any) -> np.ndarray:
     return np.ascontiguousarray(rows, dtype=np.float64)
 
 
-def theory(model: str, dim: int, batch: int, eta: float) -> dict:
+def theory(model: str, dim: int, batch: int, eta: float) -> Dict[str, Any]:
     """The tail index theory predicts: ``tailgate theory --format json``.
 
     Args:
@@ -129,7 +132,8 @@ def theory(model: str, dim: int, batch: int, eta: float) -> dict:
     Raises:
         ValueError: an unknown model or a value out of range.
     """
-    return json.loads(_tailgate.theory(model, int(dim), int(batch), float(eta)))
+    result: Dict[str, Any] = json.loads(_tailgate.theory(model, int(dim), int(batch), float(eta)))
+    return result
 
 
 class Run:
@@ -151,7 +155,7 @@ class Run:
     """
 
     path: Optional[pathlib.Path]
-    record: dict
+    record: Dict[str, Any]
     final: Optional[np.ndarray]
     average: Optional[np.ndarray]
     diverged: np.ndarray
@@ -174,19 +178,22 @@ class Run:
         self.path = folder if keep_path else None
 
     @property
-    def config(self) -> dict:
+    def config(self) -> Dict[str, Any]:
         """The resolved config (``run.json``'s ``config``)."""
-        return self.record["config"]
+        config: Dict[str, Any] = self.record["config"]
+        return config
 
     @property
-    def summary(self) -> dict:
+    def summary(self) -> Dict[str, Any]:
         """``run.json``'s ``summary``."""
-        return self.record["summary"]
+        summary: Dict[str, Any] = self.record["summary"]
+        return summary
 
     @property
     def alpha(self) -> Optional[float]:
         """α̂ of the final iterates (None where the run has none: diverged, degenerate)."""
-        return self.summary.get("alpha")
+        alpha: Optional[float] = self.summary.get("alpha")
+        return alpha
 
     def __repr__(self) -> str:
         c = self.config
@@ -224,7 +231,7 @@ def train(
     The GIL is released while the chains train.
     """
     path: Optional[str] = None
-    merged: dict = {}
+    merged: Dict[str, Any] = {}
     if isinstance(config, Mapping):
         merged.update(config)
     elif config is not None:
@@ -285,7 +292,7 @@ _STUDY_DTYPES = {
 }
 
 
-def load_study(path: PathLike) -> "pandas.DataFrame":  # noqa: F821
+def load_study(path: PathLike) -> "pandas.DataFrame":
     """A study's table: the ``summary.csv`` that ``tailgate report`` writes, one row per
     cell, with proper dtypes (integers, floats with NaN where a cell has no value,
     nullable booleans and integers, categories for the settings).
