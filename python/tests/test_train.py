@@ -149,12 +149,39 @@ def test_the_gil_is_released_while_training(tmp_path):
     assert len(during) > 20, f"{len(during)} ticks in {end - start:.2f} s of training"
 
 
-def test_ctrl_c_stops_training_promptly_and_leaves_nothing(tmp_path):
+def test_the_gil_is_released_while_estimating():
+    x = np.random.default_rng(1).standard_t(1.5, size=200_000)
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    start = time.perf_counter()
+    tailgate.estimate(x, bootstrap=400)
+    end = time.perf_counter()
+    done.set()
+    counter.join()
+    during = [t for t in ticks if start < t < end]
+    assert end - start > 0.2, "estimation too short to tell"
+    assert len(during) > 20, f"{len(during)} ticks in {end - start:.2f} s of estimation"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    ["chains=2000, dim=10, steps=10**8", "engine='reduced', chains=10**6, dim=10, steps=2*10**6"],
+    ids=["burn", "reduced"],
+)
+def test_ctrl_c_stops_training_promptly_and_leaves_nothing(tmp_path, keys):
     out = tmp_path / "run"
     script = (
         "import sys, tailgate\n"
         "print('ready', flush=True)\n"
-        f"tailgate.train(chains=2000, dim=10, steps=10**8, out={str(out)!r})\n"
+        f"tailgate.train({keys}, out={str(out)!r})\n"
     )
     child = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
