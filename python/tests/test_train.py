@@ -178,8 +178,11 @@ def test_the_gil_is_released_while_estimating():
 )
 def test_ctrl_c_stops_training_promptly_and_leaves_nothing(tmp_path, keys):
     out = tmp_path / "run"
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no handler
+    # (CI may run so): restore the default one, which raises KeyboardInterrupt.
     script = (
-        "import sys, tailgate\n"
+        "import signal, tailgate\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "print('ready', flush=True)\n"
         f"tailgate.train({keys}, out={str(out)!r})\n"
     )
