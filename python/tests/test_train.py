@@ -127,7 +127,8 @@ def test_file_errors_raise_os_error(tmp_path):
         tailgate.load_run(tmp_path / "taken")
 
 
-def test_the_gil_is_released_while_training(tmp_path):
+def ticks_during(work):
+    """(seconds `work()` took, ticks another Python thread made meanwhile, one per ms)."""
     ticks = []
     done = threading.Event()
 
@@ -139,36 +140,25 @@ def test_the_gil_is_released_while_training(tmp_path):
     counter = threading.Thread(target=count)
     counter.start()
     start = time.perf_counter()
-    tailgate.train({**SMALL, "chains": 400, "steps": 3000})
+    work()
     end = time.perf_counter()
     done.set()
     counter.join()
-    during = [t for t in ticks if start < t < end]
+    return end - start, len([t for t in ticks if start < t < end])
+
+
+def test_the_gil_is_released_while_training(tmp_path):
+    took, ticks = ticks_during(lambda: tailgate.train({**SMALL, "chains": 400, "steps": 3000}))
     # With the GIL held the other thread could not tick at all until training ended.
-    assert end - start > 0.2, "training too short to tell"
-    assert len(during) > 20, f"{len(during)} ticks in {end - start:.2f} s of training"
+    assert took > 0.2, "training too short to tell"
+    assert ticks > 20, f"{ticks} ticks in {took:.2f} s of training"
 
 
 def test_the_gil_is_released_while_estimating():
     x = np.random.default_rng(1).standard_t(1.5, size=200_000)
-    ticks = []
-    done = threading.Event()
-
-    def count():
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.001)
-
-    counter = threading.Thread(target=count)
-    counter.start()
-    start = time.perf_counter()
-    tailgate.estimate(x, bootstrap=400)
-    end = time.perf_counter()
-    done.set()
-    counter.join()
-    during = [t for t in ticks if start < t < end]
-    assert end - start > 0.2, "estimation too short to tell"
-    assert len(during) > 20, f"{len(during)} ticks in {end - start:.2f} s of estimation"
+    took, ticks = ticks_during(lambda: tailgate.estimate(x, bootstrap=400))
+    assert took > 0.2, "estimation too short to tell"
+    assert ticks > 20, f"{ticks} ticks in {took:.2f} s of estimation"
 
 
 @pytest.mark.parametrize(
