@@ -220,6 +220,7 @@ pub fn summarize_from(
         estimates::convergence(&centered, &norms, &settings.grid, settings.seed, &estimates);
     // One copy of a large sample at a time: the bootstrap builds the rows again.
     drop(centered);
+    drop(norms);
     // The bootstrap resamples the uncentred rows (each resample is centred on its own).
     s.alpha_ci = final_rows()
         .and_then(|rows| {

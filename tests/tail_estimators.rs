@@ -2,9 +2,11 @@
 
 use tailgate::tail::{
     BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, bootstrap_diff_ci,
-    bootstrap_paired_diff_ci, center_in_place, center_rows, double_bootstrap_k, hill, hill_alpha,
-    hill_plot, median, mohammadi, mohammadi_bootstrap_ci, mohammadi_median, moments, moments_xi,
-    pickands, pickands_xi, sample_symmetric_stable,
+    bootstrap_paired_diff_ci, bootstrap_scalar_ci, center_in_place, center_rows,
+    double_bootstrap_k, hill, hill_alpha, hill_alpha_in_place, hill_plot, median, mohammadi,
+    mohammadi_bootstrap_ci, mohammadi_median, mohammadi_median_prefix, moments, moments_alpha,
+    moments_alpha_in_place, moments_xi, pickands, pickands_alpha, pickands_alpha_in_place,
+    pickands_xi, sample_symmetric_stable,
 };
 
 fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
@@ -367,6 +369,63 @@ fn moments_and_pickands_hand_computed() {
     let est = pickands(&x, KChoice::Fixed(1)).unwrap();
     assert_eq!((est.k, est.k_rule.as_str()), (1, "fixed"));
     assert!((est.alpha.unwrap() - 1.0 / want).abs() < 1e-12);
+}
+
+/// Pickands by three selections takes the same order statistics as on the sorted sample.
+#[test]
+fn pickands_by_selection_equals_pickands_on_the_sorted_sample() {
+    let x = pareto(1.3, 4_001, 12);
+    for k in [1, 2, 3, 17, 250, 1000] {
+        let sorted = pickands(&x, KChoice::Fixed(k)).unwrap().xi;
+        assert_eq!(
+            pickands_xi(&x, k).unwrap().to_bits(),
+            sorted.to_bits(),
+            "k {k}"
+        );
+    }
+    // Ties across the three order statistics.
+    let x = [3.0, 3.0, 3.0, 1.0, 3.0, 2.0, 2.0, 5.0];
+    let sorted = pickands(&x, KChoice::Fixed(2)).unwrap().xi;
+    assert_eq!(pickands_xi(&x, 2).unwrap().to_bits(), sorted.to_bits());
+}
+
+/// The scalar bootstrap (resamples drawn into one buffer, statistics selecting in place)
+/// draws the general bootstrap's resamples: the same intervals to the bit, failures included.
+#[test]
+fn scalar_bootstrap_equals_the_general_one() {
+    let x = pareto(1.5, 3_000, 13);
+    let rows = Rows::scalars(x.clone()).unwrap();
+    type Stat = fn(&[f64], usize) -> Result<f64, TailError>;
+    type InPlace = fn(&mut [f64], usize) -> Result<f64, TailError>;
+    let stats: [(Stat, InPlace, usize); 4] = [
+        (hill_alpha, hill_alpha_in_place, 100),
+        (moments_alpha, moments_alpha_in_place, 150),
+        (pickands_alpha, pickands_alpha_in_place, 40),
+        // k beyond a quarter of the sample: every resample fails.
+        (pickands_alpha, pickands_alpha_in_place, 2_000),
+    ];
+    for (copying, in_place, k) in stats {
+        for seed in [0, 7] {
+            let general = bootstrap_ci(&rows, 40, 0.9, seed, |r| copying(r.as_slice(), k));
+            let scalar = bootstrap_scalar_ci(&x, 40, 0.9, seed, |r| in_place(r, k));
+            assert_eq!(format!("{general:?}"), format!("{scalar:?}"), "k {k}");
+        }
+    }
+}
+
+/// The Mohammadi estimate of a prefix read in place equals that of the prefix copied.
+#[test]
+fn mohammadi_of_a_prefix_equals_the_copied_prefix() {
+    let rows = Rows::new(sample_symmetric_stable(1.4, 3 * 5_000, 14), 3).unwrap();
+    for m in [2, 999, 1_250, 5_000, 9_000] {
+        let copied = Rows::new(rows.as_slice()[..m.min(5_000) * 3].to_vec(), 3).unwrap();
+        let want = mohammadi_median(&copied, &BlockGrid::Network).unwrap();
+        assert_eq!(
+            mohammadi_median_prefix(&rows, m, &BlockGrid::Network).unwrap(),
+            want,
+            "m {m}"
+        );
+    }
 }
 
 #[test]

@@ -18,6 +18,9 @@ pub const FULL_ROWS_MAX_DIM: usize = 128;
 /// Width of a projected row: `w*` and 15 directions of `w*⊥`.
 pub const PROJECTED_WIDTH: usize = 16;
 
+// Chain indices are held as u32 while the estimation rows are built.
+const _: () = assert!(super::MAX_CHAINS <= u32::MAX as usize);
+
 /// Which rows the run's estimates are computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EstimationRows {
@@ -117,8 +120,10 @@ impl<'a> RowMaker<'a> {
 
     /// The rows of the chains that did not diverge, as [`EstimationRows`] says.
     pub fn estimation(&self, rows: EstimationRows, which: Which) -> Option<Rows> {
-        let kept: Vec<usize> = (0..self.run.diverged.len())
+        // u32: half the memory beside the rows at 10⁷ chains (MAX_CHAINS < 2³²).
+        let kept: Vec<u32> = (0..self.run.diverged.len())
             .filter(|&c| !self.run.diverged[c])
+            .map(|c| c as u32)
             .collect();
         let width = rows.width(self.dim);
         let mut data = vec![0.0f64; kept.len() * width];
@@ -126,6 +131,7 @@ impl<'a> RowMaker<'a> {
             EstimationRows::Final => data.par_chunks_mut(width).zip(&kept).for_each_init(
                 || (vec![0.0; width], vec![0.0; width]),
                 |(u, v), (row, &chain)| {
+                    let chain = chain as usize;
                     self.frame(chain, u, v);
                     let value = self.row_in(which, chain, &self.teacher, u, v);
                     for (r, x) in row.iter_mut().zip(value) {
@@ -138,6 +144,7 @@ impl<'a> RowMaker<'a> {
                 data.par_chunks_mut(width).zip(&kept).for_each_init(
                     || (vec![0.0; p], vec![0.0; p]),
                     |(u, v), (row, &chain)| {
+                        let chain = chain as usize;
                         self.projected_frame(chain, u, v);
                         let ([a, c], [m0, m1, m2]) = (self.coords(chain), self.mean(chain));
                         match which {

@@ -2,7 +2,7 @@
 //! estimators on nested subsets of the chains (`summary.convergence`): whether an α̂ has
 //! settled with the sample size, or is still moving (science.md §8).
 
-use crate::tail::{self, BlockGrid, KChoice, Rows, TailError, bootstrap_ci, hill_alpha};
+use crate::tail::{self, BlockGrid, KChoice, Rows, TailError, bootstrap_scalar_ci};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -71,7 +71,8 @@ type Chosen = (f64, Option<f64>, usize, String);
 
 /// The order-statistic estimators on magnitudes: the k rule and the statistic at a k.
 type Choose = fn(&[f64], KChoice) -> Result<Chosen, TailError>;
-type AtK = fn(&[f64], usize) -> Result<f64, TailError>;
+/// The statistic at a fixed k, reordering its (resampled) magnitudes in place.
+type AtK = fn(&mut [f64], usize) -> Result<f64, TailError>;
 
 fn hill_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
     let h = tail::hill(x, c)?;
@@ -91,9 +92,9 @@ fn pickands_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
 }
 
 const ORDER_ESTIMATORS: [(&str, Choose, AtK); 3] = [
-    ("hill", hill_choose, hill_alpha),
-    ("moments", moments_choose, tail::moments_alpha),
-    ("pickands", pickands_choose, tail::pickands_alpha),
+    ("hill", hill_choose, tail::hill_alpha_in_place),
+    ("moments", moments_choose, tail::moments_alpha_in_place),
+    ("pickands", pickands_choose, tail::pickands_alpha_in_place),
 ];
 
 /// Hill, moments and Pickands on the norms of the centred rows, each at its data-driven k,
@@ -108,19 +109,14 @@ pub fn order_estimates(
         resamples: K_RESAMPLES,
         seed,
     };
-    let scalars = Rows::scalars(norms.to_vec()).ok();
     ORDER_ESTIMATORS
         .iter()
         .map(|&(name, choose, at_k)| {
             let estimate = match choose(norms, boot) {
                 Ok((alpha, xi, k, k_rule)) => Estimate {
                     alpha: alpha.is_finite().then_some(alpha),
-                    ci: scalars
-                        .as_ref()
-                        .and_then(|rows| {
-                            bootstrap_ci(rows, resamples, level, seed, |r| at_k(r.as_slice(), k))
-                                .ok()
-                        })
+                    ci: bootstrap_scalar_ci(norms, resamples, level, seed, |r| at_k(r, k))
+                        .ok()
                         .map(|ci| [ci.lo, ci.hi]),
                     k: Some(k),
                     k_rule: Some(k_rule),
@@ -153,17 +149,12 @@ pub fn convergence(
         .map(|&fraction| n / fraction)
         .filter(|&m| m >= 2)
         .map(|m| {
-            let prefix = Rows::new(
-                centered.as_slice()[..m * centered.dim()].to_vec(),
-                centered.dim(),
-            );
             let x = &norms[..m];
             let order =
                 |choose: Choose| choose(x, boot).ok().map(|e| e.0).filter(|a| a.is_finite());
             SubsetAlphas {
                 chains: m,
-                mohammadi: prefix
-                    .and_then(|r| tail::mohammadi_median(&r, grid))
+                mohammadi: tail::mohammadi_median_prefix(centered, m, grid)
                     .ok()
                     .map(|e| e.alpha),
                 hill: order(hill_choose),

@@ -35,28 +35,34 @@ impl XiEstimate {
     }
 }
 
-/// `(M₁, M₂, M₃)` at every k = 1 … n − 1 of descending `sorted` (index k − 1); NaN where
-/// `X₍ₖ₊₁₎ ≤ 0`.
-fn log_moments(sorted: &[f64]) -> Vec<[f64; 3]> {
-    let logs: Vec<f64> = sorted.iter().map(|x| x.ln()).collect();
+/// The moments estimator's AMSE proxy `(ξ₂ − ξ₃)²` at every k = 1 … n − 1 of a descending
+/// sample, written over the sample (entry k − 1 is read before it is overwritten; the last
+/// entry is dropped), from `(M₁, M₂, M₃)` at k (NaN where `X₍ₖ₊₁₎ ≤ 0`), with
+/// `ξ₃ = √(M₂/2) + 1 − ⅔ (1 − M₁M₂/M₃)⁻¹`.
+fn moments_amse_in_place(v: &mut Vec<f64>) {
+    // ln x = −∞ exactly where x ≤ 0 among magnitudes (x ≥ 0, never NaN).
+    v.iter_mut().for_each(|x| *x = x.ln());
     let (mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0);
-    (1..sorted.len())
-        .map(|k| {
-            let y = logs[k - 1];
-            s1 += y;
-            s2 += y * y;
-            s3 += y * y * y;
-            let (kf, l) = (k as f64, logs[k]);
-            if sorted[k] <= 0.0 {
-                return [f64::NAN; 3];
-            }
+    for k in 1..v.len() {
+        let y = v[k - 1];
+        s1 += y;
+        s2 += y * y;
+        s3 += y * y * y;
+        let (kf, l) = (k as f64, v[k]);
+        let m = if l == f64::NEG_INFINITY {
+            [f64::NAN; 3]
+        } else {
             // Σ (y − l)ʲ from the power sums.
             let m1 = s1 / kf - l;
             let m2 = s2 / kf - 2.0 * l * s1 / kf + l * l;
             let m3 = s3 / kf - 3.0 * l * s2 / kf + 3.0 * l * l * s1 / kf - l * l * l;
             [m1, m2, m3]
-        })
-        .collect()
+        };
+        let xi2 = moments_xi_of(m);
+        let xi3 = (0.5 * m[1]).sqrt() + 1.0 - (2.0 / 3.0) / (1.0 - m[0] * m[1] / m[2]);
+        v[k - 1] = (xi2 - xi3).powi(2);
+    }
+    v.pop();
 }
 
 fn moments_xi_of([m1, m2, _]: [f64; 3]) -> f64 {
@@ -65,11 +71,15 @@ fn moments_xi_of([m1, m2, _]: [f64; 3]) -> f64 {
 
 /// The moments estimator at `k` (1 ≤ k < n).
 pub fn moments_xi(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
-    let n = magnitudes.len();
+    moments_xi_in_place(&mut magnitudes.to_vec(), k)
+}
+
+/// [`moments_xi`] on magnitudes the caller no longer needs in their order (reordered).
+fn moments_xi_in_place(v: &mut [f64], k: usize) -> Result<f64, TailError> {
+    let n = v.len();
     if k == 0 || k >= n {
         return Err(TailError::KOutOfRange { k, n });
     }
-    let mut v = magnitudes.to_vec();
     // Descending: v[..k] are the k largest, v[k] is X₍ₖ₊₁₎.
     v.select_nth_unstable_by(k, |a, b| b.total_cmp(a));
     let threshold = v[k];
@@ -89,12 +99,22 @@ pub fn moments_xi(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
 /// α = 1/ξ of the moments estimator at `k`, an error where ξ ≤ 0 (no finite α): the
 /// statistic a bootstrap interval resamples (such a resample counts as failed).
 pub fn moments_alpha(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
-    finite_alpha(moments_xi(magnitudes, k)?)
+    moments_alpha_in_place(&mut magnitudes.to_vec(), k)
+}
+
+/// [`moments_alpha`] on magnitudes the caller no longer needs in their order (reordered).
+pub fn moments_alpha_in_place(magnitudes: &mut [f64], k: usize) -> Result<f64, TailError> {
+    finite_alpha(moments_xi_in_place(magnitudes, k)?)
 }
 
 /// α = 1/ξ of Pickands' estimator at `k`, an error where ξ ≤ 0 (see [`moments_alpha`]).
 pub fn pickands_alpha(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
-    finite_alpha(pickands_xi(magnitudes, k)?)
+    pickands_alpha_in_place(&mut magnitudes.to_vec(), k)
+}
+
+/// [`pickands_alpha`] on magnitudes the caller no longer needs in their order (reordered).
+pub fn pickands_alpha_in_place(magnitudes: &mut [f64], k: usize) -> Result<f64, TailError> {
+    finite_alpha(pickands_xi_in_place(magnitudes, k)?)
 }
 
 fn finite_alpha(xi: f64) -> Result<f64, TailError> {
@@ -161,16 +181,7 @@ fn amse_argmin(magnitudes: &[f64], size: usize, resamples: usize, seed: u64) -> 
     if size < 3 {
         return None;
     }
-    let amse = mean_over_resamples(magnitudes, size, resamples, seed, |sorted| {
-        log_moments(sorted)
-            .into_iter()
-            .map(|m| {
-                let xi2 = moments_xi_of(m);
-                let xi3 = (0.5 * m[1]).sqrt() + 1.0 - (2.0 / 3.0) / (1.0 - m[0] * m[1] / m[2]);
-                (xi2 - xi3).powi(2)
-            })
-            .collect()
-    });
+    let amse = mean_over_resamples(magnitudes, size, resamples, seed, moments_amse_in_place);
     // tail-estimation: the index of linspace(1/size, 1, size) nearest EPS_STOP bounds the search.
     let stop = (EPS_STOP * size as f64 - 1.0)
         .round()
@@ -221,17 +232,32 @@ fn moments_prefactor(xi: f64, n1: usize, k1: usize) -> f64 {
 
 /// Pickands at `k` on descending `sorted` (1 ≤ k ≤ n/4).
 fn pickands_sorted(sorted: &[f64], k: usize) -> f64 {
-    let (a, b, c) = (sorted[k - 1], sorted[2 * k - 1], sorted[4 * k - 1]);
+    pickands_of(sorted[k - 1], sorted[2 * k - 1], sorted[4 * k - 1])
+}
+
+/// `ln((X₍ₖ₎ − X₍₂ₖ₎)/(X₍₂ₖ₎ − X₍₄ₖ₎)) / ln 2`.
+fn pickands_of(a: f64, b: f64, c: f64) -> f64 {
     ((a - b) / (b - c)).ln() / std::f64::consts::LN_2
 }
 
 /// Pickands' estimator at `k` (1 ≤ k ≤ n/4).
 pub fn pickands_xi(magnitudes: &[f64], k: usize) -> Result<f64, TailError> {
-    let n = magnitudes.len();
+    pickands_xi_in_place(&mut magnitudes.to_vec(), k)
+}
+
+/// [`pickands_xi`] on magnitudes the caller no longer needs in their order: three
+/// selections instead of a sort (the same order statistics, so the same ξ).
+fn pickands_xi_in_place(v: &mut [f64], k: usize) -> Result<f64, TailError> {
+    let n = v.len();
     if k == 0 || 4 * k > n {
         return Err(TailError::KOutOfRange { k, n });
     }
-    Ok(pickands_sorted(&sorted_desc(magnitudes), k))
+    let desc = |a: &f64, b: &f64| b.total_cmp(a);
+    // Each selection leaves the larger values before its index, where the next one looks.
+    let c = *v.select_nth_unstable_by(4 * k - 1, desc).1;
+    let b = *v[..4 * k - 1].select_nth_unstable_by(2 * k - 1, desc).1;
+    let a = *v[..2 * k - 1].select_nth_unstable_by(k - 1, desc).1;
+    Ok(pickands_of(a, b, c))
 }
 
 /// Pickands with `k` fixed, or chosen by stability: on a geometric grid of k (ratio 2^¼)
@@ -288,4 +314,42 @@ fn pickands_stable_k(sorted: &[f64]) -> Result<usize, TailError> {
         kf *= 2f64.powf(0.25);
     }
     Ok(best.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-place curve from power sums equals `(ξ₂ − ξ₃)²` from the moments at each k
+    /// by their definition; NaN where `X₍ₖ₊₁₎ = 0`. (At k = 1 both denominators are 0 by
+    /// definition, and the power sums' rounding decides: not compared.)
+    #[test]
+    fn moments_amse_in_place_is_the_definition() {
+        // Pareto(1.5) quantiles: the spacings of a heavy tail.
+        let mut x: Vec<f64> = (1..=300u32)
+            .map(|i| (f64::from(i) / 301.0).powf(-1.0 / 1.5))
+            .collect();
+        x.extend([0.0; 3]);
+        x.sort_unstable_by(|a, b| b.total_cmp(a));
+        let mut curve = x.clone();
+        moments_amse_in_place(&mut curve);
+        assert_eq!(curve.len(), x.len() - 1);
+        for k in 2..x.len() {
+            if x[k] == 0.0 {
+                assert!(curve[k - 1].is_nan(), "k {k}");
+                continue;
+            }
+            let l = x[k].ln();
+            let m = |j: i32| x[..k].iter().map(|v| (v.ln() - l).powi(j)).sum::<f64>() / k as f64;
+            let (m1, m2, m3) = (m(1), m(2), m(3));
+            let xi2 = m1 + 1.0 - 0.5 / (1.0 - m1 * m1 / m2);
+            let xi3 = (0.5 * m2).sqrt() + 1.0 - (2.0 / 3.0) / (1.0 - m1 * m2 / m3);
+            let want = (xi2 - xi3).powi(2);
+            assert!(
+                (curve[k - 1] - want).abs() <= 1e-7 * want.abs().max(1e-6),
+                "k {k}: {} vs {want}",
+                curve[k - 1]
+            );
+        }
+    }
 }

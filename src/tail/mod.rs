@@ -13,17 +13,21 @@ mod rows;
 mod stable;
 
 pub use bootstrap::{
-    BootstrapCi, bootstrap_ci, bootstrap_diff_ci, bootstrap_paired_diff_ci, mohammadi_bootstrap_ci,
-    quantile_sorted,
+    BootstrapCi, bootstrap_ci, bootstrap_diff_ci, bootstrap_paired_diff_ci, bootstrap_scalar_ci,
+    mohammadi_bootstrap_ci, quantile_sorted,
 };
 pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;
 pub use extreme::{
-    XiEstimate, moments, moments_alpha, moments_double_bootstrap_k, moments_xi, pickands,
-    pickands_alpha, pickands_xi,
+    XiEstimate, moments, moments_alpha, moments_alpha_in_place, moments_double_bootstrap_k,
+    moments_xi, pickands, pickands_alpha, pickands_alpha_in_place, pickands_xi,
 };
-pub use hill::{HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_plot};
-pub use mohammadi::{BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median};
+pub use hill::{
+    HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_alpha_in_place, hill_plot,
+};
+pub use mohammadi::{
+    BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median, mohammadi_median_prefix,
+};
 pub use rows::Rows;
 pub use stable::{sample_symmetric_stable, symmetric_stable};
 

@@ -86,14 +86,15 @@ pub struct BlockAlpha {
 /// `Y_i` the sums of consecutive blocks of `m` rows, rows after `n·m` dropped from both means.
 pub fn mohammadi(rows: &Rows, m: usize) -> Result<f64, TailError> {
     check_block(m, rows.n())?;
-    Ok(mohammadi_sizes(&RowSource::Rows(rows), &[m])[0])
+    Ok(mohammadi_sizes(&RowSource::whole(rows), &[m])[0])
 }
 
 /// Where the estimator reads its rows: the rows themselves, or a bootstrap resample of them
 /// minus a centre, built one tile at a time and never materialised (a bootstrap's
 /// resamples then cost no copy and no centring pass over the whole sample).
 pub(crate) enum RowSource<'a> {
-    Rows(&'a Rows),
+    /// Row-major rows of `dim` values, borrowed (a whole sample or a prefix of it).
+    Rows { data: &'a [f64], dim: usize },
     /// Row `i` is `rows.row(indices[i]) − centre`.
     Resample {
         rows: &'a Rows,
@@ -102,17 +103,25 @@ pub(crate) enum RowSource<'a> {
     },
 }
 
-impl RowSource<'_> {
+impl<'a> RowSource<'a> {
+    fn whole(rows: &'a Rows) -> Self {
+        RowSource::Rows {
+            data: rows.as_slice(),
+            dim: rows.dim(),
+        }
+    }
+
     fn n(&self) -> usize {
         match self {
-            RowSource::Rows(rows) => rows.n(),
+            RowSource::Rows { data, dim } => data.len() / dim,
             RowSource::Resample { indices, .. } => indices.len(),
         }
     }
 
     fn dim(&self) -> usize {
         match self {
-            RowSource::Rows(rows) | RowSource::Resample { rows, .. } => rows.dim(),
+            RowSource::Rows { dim, .. } => *dim,
+            RowSource::Resample { rows, .. } => rows.dim(),
         }
     }
 
@@ -120,10 +129,7 @@ impl RowSource<'_> {
     #[inline(always)]
     fn tile<'s>(&'s self, range: std::ops::Range<usize>, scratch: &'s mut Vec<f64>) -> &'s [f64] {
         match self {
-            RowSource::Rows(rows) => {
-                let dim = rows.dim();
-                &rows.as_slice()[range.start * dim..range.end * dim]
-            }
+            RowSource::Rows { data, dim } => &data[range.start * dim..range.end * dim],
             RowSource::Resample {
                 rows,
                 indices,
@@ -351,7 +357,18 @@ fn sum(values: &[f64]) -> f64 {
 
 /// The Mohammadi estimate at every block size of `grid`, reported as their median.
 pub fn mohammadi_median(rows: &Rows, grid: &BlockGrid) -> Result<MohammadiEstimate, TailError> {
-    mohammadi_median_of(&RowSource::Rows(rows), grid)
+    mohammadi_median_of(&RowSource::whole(rows), grid)
+}
+
+/// [`mohammadi_median`] of the first `n` rows, read in place (no copy of the prefix).
+pub fn mohammadi_median_prefix(
+    rows: &Rows,
+    n: usize,
+    grid: &BlockGrid,
+) -> Result<MohammadiEstimate, TailError> {
+    let dim = rows.dim();
+    let data = &rows.as_slice()[..n.min(rows.n()) * dim];
+    mohammadi_median_of(&RowSource::Rows { data, dim }, grid)
 }
 
 /// [`mohammadi_median`] of the rows that `rows` yields.
