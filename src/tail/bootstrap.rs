@@ -2,6 +2,7 @@
 //! two independent samples, and of a difference of two samples paired row by row.
 
 use super::center::resample_centre;
+use super::gather::resample_values;
 use super::mohammadi::{RowSource, mohammadi_median_of};
 use super::{BlockGrid, Center, Rows, TailError, center_in_place, mohammadi_median};
 use rand::RngExt;
@@ -58,7 +59,7 @@ where
     let n = x.len();
     percentile(resamples, level, seed, |r_seed| {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(r_seed);
-        let mut sample: Vec<f64> = (0..n).map(|_| x[rng.random_range(0..n)]).collect();
+        let mut sample = resample_values(x, n, &mut rng);
         statistic(&mut sample).ok()
     })
 }

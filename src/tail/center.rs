@@ -1,5 +1,6 @@
 //! Centring rows before estimation: none, mean, median, a given vector.
 
+use super::gather::rows_at;
 use super::{Rows, TailError, median};
 use serde::{Deserialize, Serialize};
 
@@ -80,7 +81,10 @@ pub(crate) fn resample_centre(
     center: &Center,
 ) -> Option<Result<Vec<f64>, TailError>> {
     match center {
-        Center::Mean => Some(Ok(mean(indices.iter().map(|&i| rows.row(i)), rows.dim()))),
+        Center::Mean => Some(Ok(mean(
+            rows_at(rows, indices, 0..indices.len()),
+            rows.dim(),
+        ))),
         Center::Median => None,
         // The rest depend on the rows' width only.
         other => Some(center_vector(rows, other)),

@@ -2,7 +2,7 @@
 //! Danielsson, de Haan, Peng & de Vries (2001) as laid out by Voitalov et al. (2019).
 
 use super::TailError;
-use rand::RngExt;
+use super::gather::resample_values;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -184,9 +184,7 @@ pub(super) fn mean_over_resamples(
             .into_par_iter()
             .map(|r| {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
-                let mut sample: Vec<f64> = (0..size)
-                    .map(|_| magnitudes[rng.random_range(0..magnitudes.len())])
-                    .collect();
+                let mut sample = resample_values(magnitudes, size, &mut rng);
                 sample.sort_unstable_by(|a, b| b.total_cmp(a));
                 per_sample(&mut sample);
                 sample

@@ -7,6 +7,7 @@ mod bootstrap;
 mod center;
 mod error;
 mod extreme;
+mod gather;
 mod hill;
 mod mohammadi;
 mod rows;

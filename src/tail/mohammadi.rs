@@ -1,5 +1,6 @@
 //! Mohammadi, Mohammadpour & Ogata (2015), the estimator of SSG19 and GSZ21 (science.md §3).
 
+use super::gather::rows_at;
 use super::{LOG_EPS, Rows, TailError, median};
 use serde::{Deserialize, Serialize};
 
@@ -136,8 +137,8 @@ impl<'a> RowSource<'a> {
                 centre,
             } => {
                 scratch.clear();
-                for &i in &indices[range] {
-                    scratch.extend(rows.row(i).iter().zip(*centre).map(|(v, c)| v - c));
+                for row in rows_at(rows, indices, range) {
+                    scratch.extend(row.iter().zip(*centre).map(|(v, c)| v - c));
                 }
                 scratch
             }

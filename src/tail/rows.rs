@@ -1,6 +1,7 @@
 //! `Rows`: n samples of dimension d in one row-major f64 buffer, the estimators' input.
 
 use super::TailError;
+use super::gather::rows_at;
 
 /// `n` samples of dimension `dim`, row-major, in f64.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,8 +79,8 @@ impl Rows {
     /// The rows at the given indices, in that order (bootstrap resamples).
     pub fn select(&self, indices: &[usize]) -> Rows {
         let mut data = Vec::with_capacity(indices.len() * self.dim);
-        for &i in indices {
-            data.extend_from_slice(self.row(i));
+        for row in rows_at(self, indices, 0..indices.len()) {
+            data.extend_from_slice(row);
         }
         Rows {
             data,
