@@ -12,10 +12,13 @@ use rayon::prelude::*;
 
 mod device;
 pub mod gamma;
+mod labels;
 pub mod normal;
 pub mod philox;
 
 pub use device::DeviceSource;
+pub use labels::{dot, label};
+use labels::LabelModel;
 
 /// One mini-batch per chain, on the host: `x` is `[chains, b, d]`, `y` is `[chains, b]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,69 +213,6 @@ pub fn philox_normals(batch: usize, dim: usize) -> usize {
     batch * (dim + 2)
 }
 
-/// How a sample's label is made from its input (science.md §2).
-struct LabelModel {
-    teacher: Vec<f32>,
-    labels: Labels,
-    /// A linear teacher: realizable labels are `w*·x`.
-    linear: bool,
-    noise: f32,
-    separation: f32,
-}
-
-impl LabelModel {
-    fn new(config: &TrainConfig, teacher: Vec<f32>) -> Self {
-        LabelModel {
-            teacher,
-            labels: config.labels,
-            linear: config.model == crate::config::Model::Linear,
-            noise: config.label_noise as f32,
-            separation: config.mixture_separation as f32,
-        }
-    }
-
-    /// Fills `x` with one input from `rng` and returns its label (the class and the noise
-    /// drawn after the input).
-    #[inline(always)]
-    fn draw(&self, rng: &mut Xoshiro256PlusPlus, x: &mut [f32]) -> f32 {
-        normal::fill(rng, x);
-        let positive = (self.labels == Labels::Mixture).then(|| rng.random_bool(0.5));
-        let clean = self.clean(x, positive);
-        if self.noise > 0.0 {
-            clean + self.noise * normal::one(rng)
-        } else {
-            clean
-        }
-    }
-
-    /// The noiseless label of the input `x` (drawn N(0, I)); for the mixture, `positive` is
-    /// the sample's class and `x` is shifted to its mean.
-    #[inline(always)]
-    fn clean(&self, x: &mut [f32], positive: Option<bool>) -> f32 {
-        match (self.labels, positive) {
-            (Labels::Mixture, Some(positive)) => {
-                let shift = if positive {
-                    self.separation
-                } else {
-                    -self.separation
-                };
-                for (v, t) in x.iter_mut().zip(&self.teacher) {
-                    *v += shift * t;
-                }
-                if positive { 1.0 } else { 0.0 }
-            }
-            (labels, _) => {
-                let z = dot(x, &self.teacher);
-                if self.linear && labels == Labels::Realizable {
-                    z
-                } else {
-                    label(labels, z)
-                }
-            }
-        }
-    }
-}
-
 /// The per-chain data streams and the label model: draws fresh batches every step.
 pub struct DataSource {
     streams: Streams,
@@ -452,47 +392,6 @@ fn fill_philox(
             .zip(y.chunks_mut(b))
             .enumerate()
             .for_each(|item| chain(&mut z, item));
-    }
-}
-
-/// `a·b` in eight interleaved partial sums: one running sum is a chain of dependent adds
-/// that cannot use vector registers (it was a fifth of the data thread's time on W).
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// The clean label of a sample whose teacher pre-activation is `z = w*·x`.
-pub fn label(labels: Labels, z: f32) -> f32 {
-    match labels {
-        Labels::Realizable => z.max(0.0),
-        Labels::Binary01 | Labels::Mixture => {
-            if z > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
-        Labels::BinaryPm1 => {
-            if z > 0.0 {
-                1.0
-            } else {
-                -1.0
-            }
-        }
     }
 }
 
