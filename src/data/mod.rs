@@ -17,8 +17,8 @@ pub mod normal;
 pub mod philox;
 
 pub use device::DeviceSource;
-pub use labels::{dot, label};
 use labels::LabelModel;
+pub use labels::{dot, label};
 
 /// One mini-batch per chain, on the host: `x` is `[chains, b, d]`, `y` is `[chains, b]`.
 #[derive(Debug, Clone, PartialEq)]
