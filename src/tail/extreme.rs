@@ -330,7 +330,7 @@ mod tests {
             .map(|i| (f64::from(i) / 301.0).powf(-1.0 / 1.5))
             .collect();
         x.extend([0.0; 3]);
-        x.sort_unstable_by(|a, b| b.total_cmp(a));
+        crate::tail::hill::sort_desc(&mut x);
         let mut curve = x.clone();
         moments_amse_in_place(&mut curve);
         assert_eq!(curve.len(), x.len() - 1);

@@ -87,8 +87,13 @@ pub fn hill(magnitudes: &[f64], choice: KChoice) -> Result<HillEstimate, TailErr
 
 pub(super) fn sorted_desc(magnitudes: &[f64]) -> Vec<f64> {
     let mut v = magnitudes.to_vec();
-    v.sort_unstable_by(|a, b| b.total_cmp(a));
+    sort_desc(&mut v);
     v
+}
+
+/// Sorts magnitudes descending in place (the order of [`sorted_desc`]).
+pub(super) fn sort_desc(v: &mut [f64]) {
+    v.sort_unstable_by(|a, b| b.total_cmp(a));
 }
 
 /// Smallest sample the double bootstrap accepts: below it the second-stage resamples
@@ -185,7 +190,7 @@ pub(super) fn mean_over_resamples(
             .map(|r| {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
                 let mut sample = resample_values(magnitudes, size, &mut rng);
-                sample.sort_unstable_by(|a, b| b.total_cmp(a));
+                sort_desc(&mut sample);
                 per_sample(&mut sample);
                 sample
             })
@@ -248,7 +253,7 @@ mod tests {
         let mut x: Vec<f64> = (1..=300u32)
             .map(|i| (f64::from(i) / 301.0).powf(-1.0 / 1.5))
             .collect();
-        x.sort_unstable_by(|a, b| b.total_cmp(a));
+        sort_desc(&mut x);
         let mut curve = x.clone();
         amse_in_place(&mut curve);
         assert_eq!(curve.len(), x.len() - 1);
