@@ -233,9 +233,17 @@ impl Buffered {
     /// otherwise carry its own copy of the block loop).
     #[inline(never)]
     fn refill<G: Rng + ?Sized>(&mut self, rng: &mut G) {
-        fill(rng, &mut self.block);
+        fill_block(rng, &mut self.block);
         self.next = 0;
     }
+}
+
+/// [`fill`] for one block, also compiled for AVX2 and BMI2 and chosen at run time (the
+/// reduced engine's refills; `draw_rows` does the same for the burn engine's inputs): the
+/// same operations in the same order on either path, so the same numbers.
+#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt+popcnt"))]
+fn fill_block<G: Rng + ?Sized>(rng: &mut G, block: &mut [f32; BLOCK]) {
+    fill(rng, block);
 }
 
 #[cfg(test)]

@@ -56,6 +56,27 @@ impl State {
     pub fn norm_sq(&self) -> f64 {
         self.a * self.a + self.c * self.c
     }
+
+    /// `[a, c, s₀, s₁, s₂]`.
+    fn coordinates(&self) -> [f64; 5] {
+        [self.a, self.c, self.s[0], self.s[1], self.s[2]]
+    }
+
+    fn from_coordinates([a, c, s0, s1, s2]: [f64; 5], summed: usize) -> Self {
+        State {
+            a,
+            c,
+            s: [s0, s1, s2],
+            summed,
+        }
+    }
+}
+
+/// `L` chains' states by coordinate (`x[k][j]`: coordinate k of chain j, in the order of
+/// [`State::coordinates`]), so the lockstep update reads each as one array.
+struct Lanes<const L: usize> {
+    x: [[f64; L]; 5],
+    summed: [usize; L],
 }
 
 /// How a chain ended.
@@ -150,10 +171,17 @@ impl Kernel {
     /// `L` independent chains stepped in lockstep, each exactly as [`Kernel::run`] steps it
     /// alone (the same numbers). One chain's step is a chain of dependent floating-point
     /// operations (a square root and a division among them), so a step first takes every
-    /// chain's draws (they never depend on the state), then updates all `L` states in one
-    /// loop whose iterations are independent: the CPU overlaps their latencies.
+    /// chain's draws (they never depend on the state), then updates all `L` states in
+    /// straight-line loops over the chains (one coordinate per array, the invariant
+    /// branches taken outside): the CPU overlaps their latencies and the compiler packs
+    /// them into vector instructions.
+    #[inline(always)]
     pub fn run_lockstep<D: Draws, const L: usize>(&self, draws: &mut [D; L]) -> [Ended; L] {
-        let mut states: [State; L] = std::array::from_fn(|j| self.initial(&mut draws[j]));
+        let initial: [State; L] = std::array::from_fn(|j| self.initial(&mut draws[j]));
+        let mut lanes = Lanes {
+            x: [0, 1, 2, 3, 4].map(|k| initial.map(|s| s.coordinates()[k])),
+            summed: [0; L],
+        };
         let mut diverged = [false; L];
         let mut samples = vec![[0.0f64; 3]; self.batch * L];
         let mut off = [[0.0f64; 2]; L];
@@ -172,27 +200,53 @@ impl Kernel {
             let mut sums = [[0.0f64; 3]; L];
             for i in 0..self.batch {
                 let row = &samples[i * L..(i + 1) * L];
-                for ((sum, state), &x) in sums.iter_mut().zip(&states).zip(row) {
-                    self.accumulate(sum, state, x);
+                for (j, (sum, &x)) in sums.iter_mut().zip(row).enumerate() {
+                    let [a, c] = [lanes.x[0][j], lanes.x[1][j]];
+                    self.accumulate(sum, a, c, x);
                 }
             }
-            for j in 0..L {
-                if !diverged[j] {
-                    self.update(&mut states[j], sums[j], off[j], summing);
-                }
+            match (self.perp, summing) {
+                (0, false) => self.update_lanes::<L, 0, false>(&mut lanes, &sums, &off, &diverged),
+                (0, true) => self.update_lanes::<L, 0, true>(&mut lanes, &sums, &off, &diverged),
+                (1, false) => self.update_lanes::<L, 1, false>(&mut lanes, &sums, &off, &diverged),
+                (1, true) => self.update_lanes::<L, 1, true>(&mut lanes, &sums, &off, &diverged),
+                (_, false) => self.update_lanes::<L, 2, false>(&mut lanes, &sums, &off, &diverged),
+                (_, true) => self.update_lanes::<L, 2, true>(&mut lanes, &sums, &off, &diverged),
             }
             if step == next_check || step == self.steps {
                 next_check += self.check_every;
-                for (state, d) in states.iter().zip(diverged.iter_mut()) {
-                    let n = state.norm_sq();
+                for (j, d) in diverged.iter_mut().enumerate() {
+                    let [a, c] = [lanes.x[0][j], lanes.x[1][j]];
+                    let n = a * a + c * c;
                     *d |= !(n.is_finite() && n <= self.bound_sq);
                 }
             }
         }
         std::array::from_fn(|j| Ended {
-            state: states[j],
+            state: State::from_coordinates(lanes.x.map(|x| x[j]), lanes.summed[j]),
             diverged: diverged[j],
         })
+    }
+
+    /// [`Kernel::next`] for every chain that has not diverged (a diverged chain keeps its
+    /// state), as one loop with neither branches nor calls.
+    #[inline(always)]
+    fn update_lanes<const L: usize, const PERP: usize, const SUMMING: bool>(
+        &self,
+        lanes: &mut Lanes<L>,
+        sums: &[[f64; 3]; L],
+        off: &[[f64; 2]; L],
+        diverged: &[bool; L],
+    ) {
+        for j in 0..L {
+            let old: [f64; 5] = std::array::from_fn(|k| lanes.x[k][j]);
+            let new = self.next::<PERP, SUMMING>(old, sums[j], off[j]);
+            let keep = diverged[j];
+            for (x, (o, n)) in lanes.x.iter_mut().zip(old.into_iter().zip(new)) {
+                x[j] = if keep { o } else { n };
+            }
+            lanes.summed[j] += usize::from(SUMMING && !keep);
+        }
     }
 
     /// One step `w ← (1 − ηλ)w + (η/b) Σᵢ rᵢ xᵢ`, and (when `summing`) `S ← S + w`.
@@ -206,7 +260,7 @@ impl Kernel {
         let mut sum = [0.0; 3];
         for _ in 0..self.batch {
             let x = self.sample(draws);
-            self.accumulate(&mut sum, state, x);
+            self.accumulate(&mut sum, state.a, state.c, x);
         }
         let off = self.off_plane(draws, summing);
         self.update(state, sum, off, summing);
@@ -252,8 +306,8 @@ impl Kernel {
 
     /// Adds one sample's `rᵢg₁, rᵢg₂, rᵢ²` (without η/b) to `sum`.
     #[inline(always)]
-    fn accumulate(&self, sum: &mut [f64; 3], state: &State, [g1, g2, y]: [f64; 3]) {
-        let r = self.residual(state.a * g1 + state.c * g2, y);
+    fn accumulate(&self, sum: &mut [f64; 3], a: f64, c: f64, [g1, g2, y]: [f64; 3]) {
+        let r = self.residual(a * g1 + c * g2, y);
         sum[0] += r * g1;
         sum[1] += r * g2;
         sum[2] += r * r;
@@ -261,39 +315,49 @@ impl Kernel {
 
     /// The new state from the batch's sums and the off-plane draws.
     #[inline(always)]
-    fn update(&self, state: &mut State, sum: [f64; 3], [normal, chi]: [f64; 2], summing: bool) {
+    fn update(&self, state: &mut State, sum: [f64; 3], off: [f64; 2], summing: bool) {
+        let x = state.coordinates();
+        let x = match (self.perp, summing) {
+            (0, false) => self.next::<0, false>(x, sum, off),
+            (0, true) => self.next::<0, true>(x, sum, off),
+            (1, false) => self.next::<1, false>(x, sum, off),
+            (1, true) => self.next::<1, true>(x, sum, off),
+            (_, false) => self.next::<2, false>(x, sum, off),
+            (_, true) => self.next::<2, true>(x, sum, off),
+        };
+        *state = State::from_coordinates(x, state.summed + usize::from(summing));
+    }
+
+    /// The step's map on `[a, c, s₀, s₁, s₂]` for `PERP` = min(d − 1, 2) (d = 1, 2, ≥ 3),
+    /// summing or not: the branches are constants here, so the lockstep loop that calls it
+    /// is straight-line code.
+    #[inline(always)]
+    fn next<const PERP: usize, const SUMMING: bool>(
+        &self,
+        [a, c, s0, s_u, s_v]: [f64; 5],
+        sum: [f64; 3],
+        [normal, chi]: [f64; 2],
+    ) -> [f64; 5] {
         let (eb, decay) = (self.eta_b, self.decay);
-        state.a = decay * state.a + eb * sum[0];
-        let along = decay * state.c + eb * sum[1];
+        let a = decay * a + eb * sum[0];
+        let along = decay * c + eb * sum[1];
         let r_sq = eb * eb * sum[2];
-        if self.perp == 1 {
-            state.c = along;
-            if summing {
-                state.s[1] += state.c;
-            }
-        } else if self.perp >= 2 {
-            if summing {
+        let s0 = if SUMMING { s0 + a } else { s0 };
+        match (PERP, SUMMING) {
+            (0, _) => [a, c, s0, s_u, s_v],
+            (1, false) => [a, along, s0, s_u, s_v],
+            (1, true) => [a, along, s0, s_u + along, s_v],
+            (_, false) => [a, (along * along + r_sq * chi).sqrt(), s0, s_u, s_v],
+            (_, true) => {
                 let on_v = r_sq.sqrt() * normal;
                 let rest = r_sq * chi;
                 let c = (along * along + on_v * on_v + rest).sqrt();
                 // S in the new frame: its part in the old {u, v} plane projected on u'.
-                let [_, s_u, s_v] = state.s;
-                let on_new_u = if c > 0.0 {
-                    (s_u * along + s_v * on_v) / c
-                } else {
-                    s_u
-                };
+                let projected = (s_u * along + s_v * on_v) / c;
+                let on_new_u = if c > 0.0 { projected } else { s_u };
                 let off = (s_u * s_u + s_v * s_v - on_new_u * on_new_u).max(0.0);
-                state.c = c;
-                state.s[1] = on_new_u + c;
-                state.s[2] = off.sqrt();
-            } else {
-                state.c = (along * along + r_sq * chi).sqrt();
+                [a, c, s0, on_new_u + c, off.sqrt()]
             }
-        }
-        if summing {
-            state.s[0] += state.a;
-            state.summed += 1;
         }
     }
 

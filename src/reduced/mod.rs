@@ -14,6 +14,7 @@ use crate::data::{self, REDUCED_STREAM};
 use crate::error::{Error, Result};
 use crate::io::Progress;
 use crate::tail::Center;
+use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -81,6 +82,17 @@ const _: () = assert!(CHUNK.is_multiple_of(LOCKSTEP));
 /// Chains a worker steps in lockstep (see [`Kernel::run_lockstep`]).
 const LOCKSTEP: usize = 8;
 
+/// [`Kernel::run_lockstep`] on the chains' own streams, also compiled for AVX2 and BMI2
+/// and chosen at run time: the same operations in the same order on either path (Rust
+/// never contracts a multiply and an add into an FMA), so the same bytes on any x86-64.
+#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt+popcnt"))]
+fn lockstep<const L: usize>(
+    kernel: &Kernel,
+    draws: &mut [Stream<Xoshiro256PlusPlus>; L],
+) -> [Ended; L] {
+    kernel.run_lockstep(draws)
+}
+
 /// A finished reduced run: the coordinates of every chain.
 #[derive(Debug, Clone)]
 pub struct Reduced {
@@ -127,7 +139,7 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
                     return;
                 }
                 let mut draws: [_; LOCKSTEP] = std::array::from_fn(|j| stream(first + start + j));
-                for (j, ended) in kernel.run_lockstep(&mut draws).into_iter().enumerate() {
+                for (j, ended) in lockstep(&kernel, &mut draws).into_iter().enumerate() {
                     store(start + j, ended);
                 }
             }
@@ -135,7 +147,8 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
                 if progress.stopped() {
                     return;
                 }
-                store(i, kernel.run(&mut stream(first + i)));
+                let [ended] = lockstep(&kernel, &mut [stream(first + i)]);
+                store(i, ended);
             }
             progress.inc(len as u64);
         });
@@ -148,4 +161,67 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
         teacher: data::teacher(config),
         wall_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Algorithm, Engine, Labels, Teacher};
+
+    /// The engine's path (chunks, lockstep groups and a remainder, compiled for AVX2 where
+    /// the CPU has it) ends every chain where the plain kernel, compiled for the baseline,
+    /// ends it alone: the same bits.
+    #[test]
+    fn the_dispatched_engine_equals_the_plain_kernel_bit_for_bit() {
+        for (model, algorithm, labels, dim, batch, eta) in [
+            (
+                Model::ReluGate,
+                Algorithm::Sgd,
+                Labels::Realizable,
+                100,
+                1,
+                0.01,
+            ),
+            (Model::ReluGate, Algorithm::Km, Labels::Mixture, 7, 3, 0.6),
+            (Model::Linear, Algorithm::Sgd, Labels::Binary01, 2, 2, 0.5),
+        ] {
+            let config = TrainConfig {
+                engine: Engine::Reduced,
+                model,
+                algorithm,
+                labels,
+                dim,
+                batch,
+                eta,
+                steps: 120,
+                chains: 2 * CHUNK + 13,
+                label_noise: 0.5,
+                divergence_norm: 2.0,
+                teacher: Teacher::E1,
+                ..TrainConfig::default()
+            }
+            .resolve()
+            .unwrap();
+            let run = simulate(&config, &Progress::hidden()).unwrap();
+            let kernel = Kernel::new(&config);
+            for chain in 0..config.chains {
+                let alone = kernel.run(&mut Stream {
+                    rng: data::stream(config.seed, REDUCED_STREAM, chain as u64),
+                    normals: Default::default(),
+                });
+                let State { a, c, .. } = alone.state;
+                assert_eq!(
+                    [a, c].map(f64::to_bits),
+                    [run.coords[2 * chain], run.coords[2 * chain + 1]].map(f64::to_bits),
+                    "{model:?} {labels:?} chain {chain}"
+                );
+                assert_eq!(alone.diverged, run.diverged[chain]);
+            }
+            let diverged = run.diverged.iter().filter(|&&d| d).count();
+            assert!(
+                dim == 100 || (0 < diverged && diverged < config.chains),
+                "{diverged}"
+            );
+        }
+    }
 }
