@@ -5,14 +5,14 @@
 mod common;
 
 use common::ks::{ks_one_sample, ks_two_sample};
-use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng, SeedableRng};
 use std::collections::VecDeque;
 use tailgate::config::{Algorithm, Engine, Labels, Model, Teacher, TrainConfig};
 use tailgate::data::gamma::ChiSquared;
 use tailgate::data::normal::Buffered;
 use tailgate::io::Progress;
-use tailgate::reduced::{self, Draws, Kernel, State, Stream};
+use tailgate::reduced::{self, Draws, Kernel, LaneRng, Scalar, State};
 
 /// Draws given in advance, in the order the kernel asks for them.
 #[derive(Default)]
@@ -251,6 +251,51 @@ fn chi_squared_sampler_follows_the_exact_law() {
     }
 }
 
+/// The engine's χ² path: Marsaglia–Tsang's test on eight pairs at once, the undecided
+/// lanes finished by the full test and fresh pairs, follows the exact law; and every pair
+/// the log-free squeezes accept is one the full test accepts (they only skip logarithms).
+#[test]
+fn lane_chi_squared_follows_the_exact_law_and_its_squeezes_are_sound() {
+    use tailgate::data::normal::{one, uniform};
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+    for k in [2, 3, 4, 6, 98] {
+        let law = ChiSquared::new(k);
+        let ChiSquared::Gamma { d, c } = law else {
+            unreachable!()
+        };
+        let (mut x, mut undecided) = (Vec::new(), 0usize);
+        for _ in 0..40_000 / 8 {
+            let z: [f64; 8] = std::array::from_fn(|_| f64::from(one(&mut rng)));
+            let u: [f64; 8] = std::array::from_fn(|_| uniform(rng.next_u64()));
+            let mut out = [0.0; 8];
+            let accepted = law.accept_lanes(&z, &u, &mut out);
+            for j in 0..8 {
+                let v = (1.0 + c * z[j]).powi(3);
+                let full = 1.0 + c * z[j] > 0.0
+                    && (u[j] < 1.0 - 0.0331 * z[j].powi(4)
+                        || u[j].ln() < 0.5 * z[j] * z[j] + d * (1.0 - v + v.ln()));
+                assert!(!accepted[j] || full, "χ²_{k}: squeezes accept {z:?}, {u:?}");
+                if accepted[j] {
+                    x.push(out[j]);
+                } else {
+                    undecided += 1;
+                    x.push(law.sample_from(z[j], u[j], &mut rng));
+                }
+            }
+        }
+        if k <= 6 {
+            let p = ks_one_sample(&x, |v| chi_squared_cdf(k, v));
+            assert!(p > 1e-3, "χ²_{k}: KS p = {p}");
+        } else {
+            let mean = x.iter().sum::<f64>() / x.len() as f64;
+            let se = (2.0 * k as f64 / x.len() as f64).sqrt();
+            assert!((mean - k as f64).abs() < 5.0 * se, "χ²_{k}: mean {mean}");
+            // The tight squeeze leaves almost nothing to the logarithms at large k.
+            assert!(undecided < 40, "χ²_{k}: {undecided} of 40 000 undecided");
+        }
+    }
+}
+
 /// `(w·w*, ‖w − (w·w*)w*‖)` of row-major rows.
 fn split(rows: &[f32], teacher: &[f32]) -> (Vec<f64>, Vec<f64>) {
     let d = teacher.len();
@@ -442,60 +487,30 @@ fn same_seed_same_bytes_on_any_thread_count() {
     assert_ne!(bits(&one.coords), bits(&other_seed.coords));
 }
 
-/// Records every number a chain's stream hands out.
-struct Recording<D> {
-    inner: D,
-    seen: Vec<f64>,
-}
-
-impl<D: Draws> Draws for Recording<D> {
-    fn normal(&mut self) -> f64 {
-        let v = self.inner.normal();
-        self.seen.push(v);
-        v
-    }
-    fn coin(&mut self) -> bool {
-        let v = self.inner.coin();
-        self.seen.push(f64::from(u8::from(v)));
-        v
-    }
-    fn chi_squared(&mut self, law: &ChiSquared) -> f64 {
-        let v = self.inner.chi_squared(law);
-        self.seen.push(v);
-        v
-    }
-}
-
-/// SGD and KM with one seed consume the same numbers in the same order: the cells of a
-/// study that differ only in the algorithm are paired.
+/// SGD and KM with one seed consume the same numbers in the same order (the draws never
+/// depend on the state): after any number of steps both chains' generators stand at the
+/// same place, so the cells of a study that differ only in the algorithm are paired.
 #[test]
 fn sgd_and_km_draw_the_same_numbers() {
     for labels in [Labels::Realizable, Labels::Mixture] {
-        let seen = |algorithm| {
-            let mut c = config(Model::ReluGate, algorithm, 7, 3, 0.3);
-            c.labels = labels;
-            c.steps = 300;
-            let kernel = Kernel::new(&c.resolve().unwrap());
-            let mut draws = Recording {
-                inner: Stream {
-                    rng: Xoshiro256PlusPlus::seed_from_u64(5),
-                    normals: Buffered::default(),
-                },
-                seen: vec![],
+        for steps in [1, 7, 300] {
+            let run = |algorithm| {
+                let mut c = config(Model::ReluGate, algorithm, 7, 3, 0.3);
+                c.labels = labels;
+                c.steps = steps;
+                let kernel = Kernel::new(&c.resolve().unwrap());
+                let mut rng = LaneRng::seed_from_u64([5]);
+                let ended = kernel.run(&mut rng);
+                (rng, ended.state)
             };
-            let ended = kernel.run(&mut draws);
-            (draws.seen, ended.state)
-        };
-        let (sgd, sgd_end) = seen(Algorithm::Sgd);
-        let (km, km_end) = seen(Algorithm::Km);
-        assert_eq!(sgd.len(), km.len());
-        assert!(sgd.iter().zip(&km).all(|(a, b)| a.to_bits() == b.to_bits()));
-        assert_ne!(sgd_end, km_end, "the two algorithms should end apart");
+            let (sgd_rng, sgd_end) = run(Algorithm::Sgd);
+            let (km_rng, km_end) = run(Algorithm::Km);
+            assert_eq!(sgd_rng, km_rng, "{labels:?}, {steps} steps");
+            assert_ne!(sgd_end, km_end, "the two algorithms should end apart");
+        }
     }
 }
 
-/// Above d = 128 the estimates use an exact projection drawn in O(p) per chain: its
-/// coordinates have the law of the full rows' first coordinates (w* = e₁).
 #[test]
 fn projected_rows_have_the_law_of_the_full_rows() {
     let c = TrainConfig {
@@ -635,22 +650,30 @@ fn lockstep_chains_equal_single_chains_bit_for_bit() {
         (Model::ReluGate, Algorithm::Km, Labels::Realizable, 2, 1),
         (Model::Linear, Algorithm::Sgd, Labels::Binary01, 5, 2),
         (Model::ReluGate, Algorithm::Km, Labels::BinaryPm1, 1, 2),
+        (Model::ReluGate, Algorithm::Sgd, Labels::Realizable, 100, 1),
+        (Model::ReluGate, Algorithm::Sgd, Labels::Mixture, 3, 70),
     ] {
         let mut c = config(model, algorithm, dim, batch, 0.4);
         c.labels = labels;
+        c.label_noise = 0.5;
         c.steps = 300;
         c.weight_decay = 0.01;
         // A low bound makes some chains diverge mid-run.
         c.divergence_norm = 3.0;
         let kernel = Kernel::new(&c.resolve().unwrap());
-        let stream = |j: u64| Stream {
-            rng: Xoshiro256PlusPlus::seed_from_u64(100 + j),
-            normals: Buffered::default(),
-        };
-        let mut draws: [_; 8] = std::array::from_fn(|j| stream(j as u64));
-        let together = kernel.run_lockstep(&mut draws);
+        let seeds: [u64; 8] = std::array::from_fn(|j| 100 + j as u64);
+        let together = kernel.run_lockstep(Scalar, &mut LaneRng::seed_from_u64(seeds));
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = reduced::Avx2::detect() {
+            let fast = kernel.run_lockstep(avx2, &mut LaneRng::seed_from_u64(seeds));
+            assert_eq!(
+                format!("{fast:?}"),
+                format!("{together:?}"),
+                "{model:?} d={dim}"
+            );
+        }
         for (j, t) in together.iter().enumerate() {
-            let alone = kernel.run(&mut stream(j as u64));
+            let alone = kernel.run(&mut LaneRng::seed_from_u64([seeds[j]]));
             assert_eq!(t.diverged, alone.diverged, "{model:?} d={dim} chain {j}");
             let bits = |s: &State| [s.a, s.c, s.s[0], s.s[1], s.s[2]].map(f64::to_bits);
             assert_eq!(

@@ -42,12 +42,17 @@ impl Batch {
 
 /// Independent streams derived from one seed (splitmix64 of seed and stream id).
 pub(crate) fn stream(seed: u64, stream: u64, index: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, stream, index))
+}
+
+/// The generator seed of [`stream`]`(seed, stream, index)`.
+pub(crate) fn stream_seed(seed: u64, stream: u64, index: u64) -> u64 {
     let mut z = seed
         ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15)
         ^ index.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
+    z ^ (z >> 31)
 }
 
 const TEACHER_STREAM: u64 = 1;

@@ -119,6 +119,25 @@ fn midpoint(m: u32) -> f32 {
     f32::from_bits(0x3f80_0000 | m) - f32::from_bits(0x3f7f_ffff)
 }
 
+/// The fast path of the draw `bits`: the signed sample, and whether it is accepted as is
+/// (else [`finish`] it).
+#[inline(always)]
+pub(crate) fn fast_path(bits: u32) -> (f32, bool) {
+    fast(&TABLES, bits)
+}
+
+/// The layers' right edges as f32 (`x[i]`, i = 0..=256), for a vectorised fast path.
+pub(crate) fn layer_edges() -> &'static [f32; LAYERS + 1] {
+    &TABLES.x32
+}
+
+/// The sample of a draw `bits` that the fast path rejected: the exact slow path, then fresh
+/// draws from `rng` as long as they are rejected.
+#[cold]
+pub(crate) fn finish<G: Rng + ?Sized>(rng: &mut G, bits: u32) -> f32 {
+    from_bits(&TABLES, rng, bits)
+}
+
 /// One N(0, 1) sample (half a 64-bit draw is discarded: use [`fill`] for many).
 pub fn one<G: Rng + ?Sized>(rng: &mut G) -> f32 {
     let bits = rng.next_u32();
@@ -197,6 +216,14 @@ fn wedge_bounds(t: &Tables, i: usize, x: f64) -> Option<(f64, f64)> {
 pub(crate) fn open01<G: Rng + ?Sized>(rng: &mut G) -> f64 {
     (rng.random::<u64>() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
         + 0.5 / 9_007_199_254_740_992.0
+}
+
+/// The uniform on (0, 1) of a word: the midpoint (m + ½)/2⁵² of cell `m = w >> 12`, built
+/// as (1 + m/2⁵²) − (1 − 2⁻⁵³), exact by Sterbenz's lemma (no integer-to-float conversion,
+/// which AVX2 lacks for 64-bit integers).
+#[inline(always)]
+pub fn uniform(w: u64) -> f64 {
+    f64::from_bits(0x3ff0_0000_0000_0000 | (w >> 12)) - f64::from_bits(0x3fef_ffff_ffff_ffff)
 }
 
 /// Normals one at a time from a block filled by [`fill`], so a caller that needs a few per
@@ -279,6 +306,26 @@ mod tests {
         }
         let share = decided as f64 / total as f64;
         assert!(share > 0.8, "bounds settle only {share} of wedge tests");
+    }
+
+    /// The word's uniform is the midpoint of its 2⁵² cells, whatever the low bits.
+    #[test]
+    fn word_uniform_is_the_cell_midpoint() {
+        for m in [
+            0u64,
+            1,
+            2,
+            12_345,
+            (1 << 51) + 7,
+            (1 << 52) - 2,
+            (1 << 52) - 1,
+        ] {
+            for low in [0, 0xabc, 0xfff] {
+                let u = uniform(m << 12 | low);
+                assert_eq!(u, (m as f64 + 0.5) / (1u64 << 52) as f64);
+                assert!(0.0 < u && u < 1.0);
+            }
+        }
     }
 
     /// The fast path's uniform built from float bits is (m + ½)/2²³ for every m.

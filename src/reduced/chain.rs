@@ -1,12 +1,13 @@
 //! One chain of the reduced simulator: the exact step of the two-number state (science.md
 //! §7) with the frame of the running sum, and the loop from the initial point to the end.
 
+use super::lanes::{LaneRng, Simd, StepDraws};
 use crate::config::{Algorithm, Init, Labels, Model, TrainConfig};
 use crate::data::gamma::ChiSquared;
-use crate::data::normal::Buffered;
-use rand::Rng;
+use crate::data::normal;
 
-/// Where the draws of a step come from: the chain's generator, or given numbers (tests).
+/// The draws of one step given one at a time, in [`Kernel::step`]'s order (tests give
+/// numbers by hand; the engine draws whole rows of chains, see `lanes.rs`).
 pub trait Draws {
     /// A standard normal.
     fn normal(&mut self) -> f64;
@@ -14,29 +15,6 @@ pub trait Draws {
     fn coin(&mut self) -> bool;
     /// A χ² sample of the law `law`.
     fn chi_squared(&mut self, law: &ChiSquared) -> f64;
-}
-
-/// A chain's own generator with its buffered ziggurat normals.
-pub struct Stream<G> {
-    pub rng: G,
-    pub normals: Buffered,
-}
-
-impl<G: Rng> Draws for Stream<G> {
-    #[inline(always)]
-    fn normal(&mut self) -> f64 {
-        self.normals.next(&mut self.rng)
-    }
-
-    #[inline(always)]
-    fn coin(&mut self) -> bool {
-        self.rng.next_u32() & 1 == 1
-    }
-
-    #[inline(always)]
-    fn chi_squared(&mut self, law: &ChiSquared) -> f64 {
-        law.sample(&mut self.rng, &mut self.normals)
-    }
 }
 
 /// A chain's state: `w = a·w* + c·u` (`u ⊥ w*` a unit vector; `c ≥ 0` when d ≥ 3, signed
@@ -144,16 +122,16 @@ impl Kernel {
     }
 
     /// w₀: N(0, s²I) splits into `a ~ N(0, s²)` and `c² ~ s²·χ²_{d−1}` (signed `c ~ N(0, s²)`
-    /// when d = 2).
-    pub fn initial<D: Draws>(&self, draws: &mut D) -> State {
+    /// when d = 2), drawn from the chain's stream `rng` (normals by [`normal::one`]).
+    pub fn initial<G: rand::Rng + ?Sized>(&self, rng: &mut G) -> State {
         let Some(s) = self.init_std else {
             return State::default();
         };
-        let a = s * draws.normal();
+        let a = s * f64::from(normal::one(rng));
         let c = match self.perp {
             0 => 0.0,
-            1 => s * draws.normal(),
-            _ => s * draws.chi_squared(&self.init_perp).sqrt(),
+            1 => s * f64::from(normal::one(rng)),
+            _ => s * self.init_perp.sample_fresh(rng).sqrt(),
         };
         State {
             a,
@@ -162,48 +140,80 @@ impl Kernel {
         }
     }
 
-    /// The chain from its initial point to the last step, stopped where it diverges.
-    pub fn run<D: Draws>(&self, draws: &mut D) -> Ended {
-        let [ended] = self.run_lockstep(std::array::from_mut(draws));
+    /// One chain from its initial point to the last step, stopped where it diverges: the
+    /// engine's numbers for the chain whose stream is `rng` (plain Rust, one lane).
+    pub fn run(&self, rng: &mut LaneRng<1>) -> Ended {
+        let [ended] = self.run_lockstep(super::lanes::Scalar, rng);
         ended
     }
 
-    /// `L` independent chains stepped in lockstep, each exactly as [`Kernel::run`] steps it
-    /// alone (the same numbers). One chain's step is a chain of dependent floating-point
-    /// operations (a square root and a division among them), so a step first takes every
-    /// chain's draws (they never depend on the state), then updates all `L` states in
-    /// straight-line loops over the chains (one coordinate per array, the invariant
-    /// branches taken outside): the CPU overlaps their latencies and the compiler packs
-    /// them into vector instructions.
+    /// `L` independent chains stepped in lockstep, lane j of `rng` being chain j's stream;
+    /// each ends exactly where it ends alone ([`Kernel::run`]) and on either `simd` path.
+    /// A step draws every chain's numbers a row at a time (`lanes.rs`; they never depend on
+    /// the state, so SGD and KM with one seed see the same numbers), then updates all `L`
+    /// states in straight-line loops over the chains (one coordinate per array, the
+    /// invariant branches taken outside), which the compiler packs into vector
+    /// instructions. A diverged chain keeps drawing (its numbers are unused) and its state.
+    ///
+    /// A step's normals, in order: per sample `g₁`, `g₂` (d ≥ 2), ξ (σ > 0); then, when
+    /// d ≥ 3 and summing, the coordinate on `v`; then, when d ≥ 3, the χ² draw's normal
+    /// (χ² of d − 2 degrees of freedom before the running sum starts, d − 3 after; a Gamma
+    /// law takes one more word for its uniform); then the mixture's coin words.
     #[inline(always)]
-    pub fn run_lockstep<D: Draws, const L: usize>(&self, draws: &mut [D; L]) -> [Ended; L] {
-        let initial: [State; L] = std::array::from_fn(|j| self.initial(&mut draws[j]));
+    pub fn run_lockstep<S: Simd, const L: usize>(
+        &self,
+        simd: S,
+        rng: &mut LaneRng<L>,
+    ) -> [Ended; L] {
+        let initial: [State; L] = std::array::from_fn(|j| self.initial(&mut rng.lane(j)));
         let mut lanes = Lanes {
             x: [0, 1, 2, 3, 4].map(|k| initial.map(|s| s.coordinates()[k])),
             summed: [0; L],
         };
         let mut diverged = [false; L];
-        let mut samples = vec![[0.0f64; 3]; self.batch * L];
-        let mut off = [[0.0f64; 2]; L];
+        let b = self.batch;
+        let per_sample = 1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0);
+        let mixture = self.labels == Labels::Mixture;
+        let coin_words = if mixture { b.div_ceil(64) } else { 0 };
+        let mut draws = StepDraws::<L>::new(b * per_sample + 2, coin_words);
+        let mut off = [[0.0f64; L]; 2];
         let mut next_check = self.check_every;
         for step in 1..=self.steps {
             let summing = step > self.burn_in;
-            for (j, d) in draws.iter_mut().enumerate() {
-                if diverged[j] {
-                    continue;
-                }
-                for i in 0..self.batch {
-                    samples[i * L + j] = self.sample(d);
-                }
-                off[j] = self.off_plane(d, summing);
-            }
-            let mut sums = [[0.0f64; 3]; L];
-            for i in 0..self.batch {
-                let row = &samples[i * L..(i + 1) * L];
-                for (j, (sum, &x)) in sums.iter_mut().zip(row).enumerate() {
+            let law = match (self.perp >= 2, summing) {
+                (false, _) => &ChiSquared::Zero,
+                (true, false) => &self.off_plane,
+                (true, true) => &self.off_frame,
+            };
+            let on_v = b * per_sample;
+            let chi_at = on_v + usize::from(self.perp >= 2 && summing);
+            let count = chi_at + usize::from(*law != ChiSquared::Zero);
+            draws.draw(simd, rng, count, law, chi_at);
+            let mut sums = [[0.0f64; L]; 3];
+            for i in 0..b {
+                let row = |k: usize| &draws.normals[i * per_sample + k];
+                let g2 = if self.perp >= 1 { *row(1) } else { [0.0; L] };
+                let xi = if self.noise > 0.0 {
+                    row(per_sample - 1).map(|z| self.noise * z)
+                } else {
+                    [0.0; L]
+                };
+                for j in 0..L {
+                    let coin = mixture.then(|| draws.coin(i, j));
+                    let (g1, clean) = self.labelled(row(0)[j], coin);
                     let [a, c] = [lanes.x[0][j], lanes.x[1][j]];
-                    self.accumulate(sum, a, c, x);
+                    let mut sum = [sums[0][j], sums[1][j], sums[2][j]];
+                    self.accumulate(&mut sum, a, c, [g1, g2[j], clean + xi[j]]);
+                    [sums[0][j], sums[1][j], sums[2][j]] = sum;
                 }
+            }
+            if self.perp >= 2 {
+                off[0] = if summing {
+                    draws.normals[on_v]
+                } else {
+                    [0.0; L]
+                };
+                off[1] = draws.chi;
             }
             match (self.perp, summing) {
                 (0, false) => self.update_lanes::<L, 0, false>(&mut lanes, &sums, &off, &diverged),
@@ -234,18 +244,31 @@ impl Kernel {
     fn update_lanes<const L: usize, const PERP: usize, const SUMMING: bool>(
         &self,
         lanes: &mut Lanes<L>,
-        sums: &[[f64; 3]; L],
-        off: &[[f64; 2]; L],
+        sums: &[[f64; L]; 3],
+        off: &[[f64; L]; 2],
         diverged: &[bool; L],
     ) {
+        let rates = (self.eta_b, self.decay);
+        let [xa, xc, x0, x1, x2] = &mut lanes.x;
         for j in 0..L {
-            let old: [f64; 5] = std::array::from_fn(|k| lanes.x[k][j]);
-            let new = self.next::<PERP, SUMMING>(old, sums[j], off[j]);
+            let sum = [sums[0][j], sums[1][j], sums[2][j]];
+            let new = Self::next::<PERP, SUMMING>(
+                rates,
+                [xa[j], xc[j], x0[j], x1[j], x2[j]],
+                sum,
+                [off[0][j], off[1][j]],
+            );
             let keep = diverged[j];
-            for (x, (o, n)) in lanes.x.iter_mut().zip(old.into_iter().zip(new)) {
-                x[j] = if keep { o } else { n };
+            xa[j] = if keep { xa[j] } else { new[0] };
+            xc[j] = if keep { xc[j] } else { new[1] };
+            x0[j] = if keep { x0[j] } else { new[2] };
+            x1[j] = if keep { x1[j] } else { new[3] };
+            x2[j] = if keep { x2[j] } else { new[4] };
+        }
+        if SUMMING {
+            for (n, &keep) in lanes.summed.iter_mut().zip(diverged) {
+                *n += usize::from(!keep);
             }
-            lanes.summed[j] += usize::from(SUMMING && !keep);
         }
     }
 
@@ -269,25 +292,33 @@ impl Kernel {
     /// One sample's `[w*·x, u·x, y]` (label noise included): all a step needs of it.
     #[inline(always)]
     fn sample<D: Draws>(&self, draws: &mut D) -> [f64; 3] {
-        let mut g1 = draws.normal();
+        let g1 = draws.normal();
         let g2 = if self.perp >= 1 { draws.normal() } else { 0.0 };
         let xi = if self.noise > 0.0 {
             self.noise * draws.normal()
         } else {
             0.0
         };
-        let clean = if self.labels == Labels::Mixture {
-            let positive = draws.coin();
-            g1 += if positive {
-                self.separation
-            } else {
-                -self.separation
-            };
-            f64::from(u8::from(positive))
-        } else {
-            self.clean_label(g1)
-        };
+        let coin = (self.labels == Labels::Mixture).then(|| draws.coin());
+        let (g1, clean) = self.labelled(g1, coin);
         [g1, g2, clean + xi]
+    }
+
+    /// A sample's `w*·x` and noiseless label from its normal `g₁` and, for `mixture`, its
+    /// class (`w*·x` is then `g₁ ± μ`).
+    #[inline(always)]
+    fn labelled(&self, g1: f64, coin: Option<bool>) -> (f64, f64) {
+        match coin {
+            Some(positive) if self.labels == Labels::Mixture => {
+                let shift = if positive {
+                    self.separation
+                } else {
+                    -self.separation
+                };
+                (g1 + shift, f64::from(u8::from(positive)))
+            }
+            _ => (g1, self.clean_label(g1)),
+        }
     }
 
     /// The draws off the `{w*, u}` plane (d ≥ 3): `[coordinate on v / √Σrᵢ², χ²]`, the
@@ -317,13 +348,14 @@ impl Kernel {
     #[inline(always)]
     fn update(&self, state: &mut State, sum: [f64; 3], off: [f64; 2], summing: bool) {
         let x = state.coordinates();
+        let rates = (self.eta_b, self.decay);
         let x = match (self.perp, summing) {
-            (0, false) => self.next::<0, false>(x, sum, off),
-            (0, true) => self.next::<0, true>(x, sum, off),
-            (1, false) => self.next::<1, false>(x, sum, off),
-            (1, true) => self.next::<1, true>(x, sum, off),
-            (_, false) => self.next::<2, false>(x, sum, off),
-            (_, true) => self.next::<2, true>(x, sum, off),
+            (0, false) => Self::next::<0, false>(rates, x, sum, off),
+            (0, true) => Self::next::<0, true>(rates, x, sum, off),
+            (1, false) => Self::next::<1, false>(rates, x, sum, off),
+            (1, true) => Self::next::<1, true>(rates, x, sum, off),
+            (_, false) => Self::next::<2, false>(rates, x, sum, off),
+            (_, true) => Self::next::<2, true>(rates, x, sum, off),
         };
         *state = State::from_coordinates(x, state.summed + usize::from(summing));
     }
@@ -333,12 +365,11 @@ impl Kernel {
     /// is straight-line code.
     #[inline(always)]
     fn next<const PERP: usize, const SUMMING: bool>(
-        &self,
+        (eb, decay): (f64, f64),
         [a, c, s0, s_u, s_v]: [f64; 5],
         sum: [f64; 3],
         [normal, chi]: [f64; 2],
     ) -> [f64; 5] {
-        let (eb, decay) = (self.eta_b, self.decay);
         let a = decay * a + eb * sum[0];
         let along = decay * c + eb * sum[1];
         let r_sq = eb * eb * sum[2];

@@ -4,9 +4,13 @@
 //! from its own seeded stream, so the same seed gives the same bytes on any thread count.
 
 mod chain;
+mod lanes;
 mod rows;
 
-pub use chain::{Draws, Ended, Kernel, State, Stream};
+pub use chain::{Draws, Ended, Kernel, State};
+#[cfg(target_arch = "x86_64")]
+pub use lanes::Avx2;
+pub use lanes::{LaneRng, Scalar, Simd};
 pub use rows::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH, RowMaker, Which};
 
 use crate::config::{DataRng, Model, TrainConfig};
@@ -14,7 +18,6 @@ use crate::data::{self, REDUCED_STREAM};
 use crate::error::{Error, Result};
 use crate::io::Progress;
 use crate::tail::Center;
-use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -82,15 +85,28 @@ const _: () = assert!(CHUNK.is_multiple_of(LOCKSTEP));
 /// Chains a worker steps in lockstep (see [`Kernel::run_lockstep`]).
 const LOCKSTEP: usize = 8;
 
-/// [`Kernel::run_lockstep`] on the chains' own streams, also compiled for AVX2 and BMI2
-/// and chosen at run time: the same operations in the same order on either path (Rust
-/// never contracts a multiply and an add into an FMA), so the same bytes on any x86-64.
-#[multiversion::multiversion(targets("x86_64+avx2+bmi1+bmi2+lzcnt+popcnt"))]
-fn lockstep<const L: usize>(
-    kernel: &Kernel,
-    draws: &mut [Stream<Xoshiro256PlusPlus>; L],
-) -> [Ended; L] {
-    kernel.run_lockstep(draws)
+/// [`Kernel::run_lockstep`] in AVX2 where the CPU has it (the draws' fast paths by hand,
+/// the rest compiled for it), else in plain Rust: the same integer and IEEE operations in
+/// the same order (Rust never contracts a multiply and an add into an FMA), so the same
+/// bytes on any x86-64.
+pub fn lockstep<const L: usize>(kernel: &Kernel, rng: &mut LaneRng<L>) -> [Ended; L] {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = Avx2::detect() {
+        // SAFETY: `detect` found AVX2, the one feature `lockstep_avx2` enables.
+        return unsafe { lockstep_avx2(kernel, avx2, rng) };
+    }
+    kernel.run_lockstep(Scalar, rng)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lockstep_avx2<const L: usize>(kernel: &Kernel, avx2: Avx2, rng: &mut LaneRng<L>) -> [Ended; L] {
+    kernel.run_lockstep(avx2, rng)
+}
+
+/// Chain `chain`'s stream seed (lane seeds of [`LaneRng`]).
+pub fn chain_seed(seed: u64, chain: usize) -> u64 {
+    data::stream_seed(seed, REDUCED_STREAM, chain as u64)
 }
 
 /// A finished reduced run: the coordinates of every chain.
@@ -122,10 +138,7 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
         .for_each(|(chunk, ((coords, average), diverged))| {
             let first = chunk * CHUNK;
             let len = diverged.len();
-            let stream = |chain: usize| Stream {
-                rng: data::stream(config.seed, REDUCED_STREAM, chain as u64),
-                normals: Default::default(),
-            };
+            let seed = |chain: usize| chain_seed(config.seed, chain);
             let mut store = |i: usize, ended: Ended| {
                 let State { a, c, s, summed } = ended.state;
                 coords[2 * i..2 * i + 2].copy_from_slice(&[a, c]);
@@ -138,8 +151,9 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
                 if progress.stopped() {
                     return;
                 }
-                let mut draws: [_; LOCKSTEP] = std::array::from_fn(|j| stream(first + start + j));
-                for (j, ended) in lockstep(&kernel, &mut draws).into_iter().enumerate() {
+                let seeds: [_; LOCKSTEP] = std::array::from_fn(|j| seed(first + start + j));
+                let mut rng = LaneRng::seed_from_u64(seeds);
+                for (j, ended) in lockstep(&kernel, &mut rng).into_iter().enumerate() {
                     store(start + j, ended);
                 }
             }
@@ -147,7 +161,7 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
                 if progress.stopped() {
                     return;
                 }
-                let [ended] = lockstep(&kernel, &mut [stream(first + i)]);
+                let [ended] = lockstep(&kernel, &mut LaneRng::seed_from_u64([seed(first + i)]));
                 store(i, ended);
             }
             progress.inc(len as u64);
@@ -205,10 +219,10 @@ mod tests {
             let run = simulate(&config, &Progress::hidden()).unwrap();
             let kernel = Kernel::new(&config);
             for chain in 0..config.chains {
-                let alone = kernel.run(&mut Stream {
-                    rng: data::stream(config.seed, REDUCED_STREAM, chain as u64),
-                    normals: Default::default(),
-                });
+                let alone = kernel.run(&mut LaneRng::seed_from_u64([chain_seed(
+                    config.seed,
+                    chain,
+                )]));
                 let State { a, c, .. } = alone.state;
                 assert_eq!(
                     [a, c].map(f64::to_bits),
