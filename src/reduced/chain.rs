@@ -2,6 +2,7 @@
 //! §7) with the frame of the running sum, and the loop from the initial point to the end.
 
 use super::lanes::{LaneRng, Simd, StepDraws};
+use super::real::{Pack, Real};
 use crate::config::{Algorithm, Init, Labels, Model, TrainConfig};
 use crate::data::gamma::ChiSquared;
 use crate::data::normal;
@@ -192,19 +193,24 @@ impl Kernel {
             let mut sums = [[0.0f64; L]; 3];
             for i in 0..b {
                 let row = |k: usize| &draws.normals[i * per_sample + k];
+                let mut g1 = *row(0);
+                let mut clean = [0.0; L];
+                if mixture {
+                    for j in 0..L {
+                        (g1[j], clean[j]) = self.labelled(g1[j], Some(draws.coin(i, j)));
+                    }
+                }
                 let g2 = if self.perp >= 1 { *row(1) } else { [0.0; L] };
                 let xi = if self.noise > 0.0 {
                     row(per_sample - 1).map(|z| self.noise * z)
                 } else {
                     [0.0; L]
                 };
-                for j in 0..L {
-                    let coin = mixture.then(|| draws.coin(i, j));
-                    let (g1, clean) = self.labelled(row(0)[j], coin);
-                    let [a, c] = [lanes.x[0][j], lanes.x[1][j]];
-                    let mut sum = [sums[0][j], sums[1][j], sums[2][j]];
-                    self.accumulate(&mut sum, a, c, [g1, g2[j], clean + xi[j]]);
-                    [sums[0][j], sums[1][j], sums[2][j]] = sum;
+                let batch = [&g1, &clean, &g2, &xi];
+                if L.is_multiple_of(4) {
+                    self.accumulate_lanes::<L, 4>(&mut sums, &lanes.x, batch, mixture);
+                } else {
+                    self.accumulate_lanes::<L, 1>(&mut sums, &lanes.x, batch, mixture);
                 }
             }
             if self.perp >= 2 {
@@ -248,26 +254,64 @@ impl Kernel {
         off: &[[f64; L]; 2],
         diverged: &[bool; L],
     ) {
-        let rates = (self.eta_b, self.decay);
-        let [xa, xc, x0, x1, x2] = &mut lanes.x;
-        for j in 0..L {
-            let sum = [sums[0][j], sums[1][j], sums[2][j]];
-            let new = Self::next::<PERP, SUMMING>(
-                rates,
-                [xa[j], xc[j], x0[j], x1[j], x2[j]],
-                sum,
-                [off[0][j], off[1][j]],
-            );
-            let keep = diverged[j];
-            xa[j] = if keep { xa[j] } else { new[0] };
-            xc[j] = if keep { xc[j] } else { new[1] };
-            x0[j] = if keep { x0[j] } else { new[2] };
-            x1[j] = if keep { x1[j] } else { new[3] };
-            x2[j] = if keep { x2[j] } else { new[4] };
+        if L.is_multiple_of(4) {
+            self.update_packs::<L, 4, PERP, SUMMING>(lanes, sums, off, diverged);
+        } else {
+            self.update_packs::<L, 1, PERP, SUMMING>(lanes, sums, off, diverged);
         }
         if SUMMING {
             for (n, &keep) in lanes.summed.iter_mut().zip(diverged) {
                 *n += usize::from(!keep);
+            }
+        }
+    }
+
+    /// [`Kernel::next`] on `W` chains at a time (four: vector instructions).
+    #[inline(always)]
+    fn update_packs<const L: usize, const W: usize, const PERP: usize, const SUMMING: bool>(
+        &self,
+        lanes: &mut Lanes<L>,
+        sums: &[[f64; L]; 3],
+        off: &[[f64; L]; 2],
+        diverged: &[bool; L],
+    ) {
+        let rates = (self.eta_b, self.decay);
+        for j in (0..L).step_by(W) {
+            let at = |x: &[f64; L]| Pack::<W>::at(x, j);
+            let new = Self::next::<Pack<W>, PERP, SUMMING>(
+                rates,
+                lanes.x.each_ref().map(at),
+                sums.each_ref().map(at),
+                off.each_ref().map(at),
+            );
+            for (x, n) in lanes.x.iter_mut().zip(new) {
+                n.store(x, j, diverged);
+            }
+        }
+    }
+
+    /// Adds one sample of every chain to `sums`, `W` chains at a time: `batch` holds the
+    /// sample's `g₁` (shifted for `mixture`), its `mixture` class, `g₂` and `σξ`.
+    #[inline(always)]
+    fn accumulate_lanes<const L: usize, const W: usize>(
+        &self,
+        sums: &mut [[f64; L]; 3],
+        x: &[[f64; L]; 5],
+        [g1, class, g2, xi]: [&[f64; L]; 4],
+        mixture: bool,
+    ) {
+        for j in (0..L).step_by(W) {
+            let at = |x: &[f64; L]| Pack::<W>::at(x, j);
+            let g1 = at(g1);
+            let clean = if mixture {
+                at(class)
+            } else {
+                self.clean_label(g1)
+            };
+            let mut sum = sums.each_ref().map(at);
+            self.accumulate(&mut sum, at(&x[0]), at(&x[1]), [g1, at(g2), clean + at(xi)]);
+            for (s, v) in sums.iter_mut().zip(sum) {
+                s[j..j + W].copy_from_slice(&v.0);
             }
         }
     }
@@ -337,11 +381,11 @@ impl Kernel {
 
     /// Adds one sample's `rᵢg₁, rᵢg₂, rᵢ²` (without η/b) to `sum`.
     #[inline(always)]
-    fn accumulate(&self, sum: &mut [f64; 3], a: f64, c: f64, [g1, g2, y]: [f64; 3]) {
+    fn accumulate<T: Real>(&self, sum: &mut [T; 3], a: T, c: T, [g1, g2, y]: [T; 3]) {
         let r = self.residual(a * g1 + c * g2, y);
-        sum[0] += r * g1;
-        sum[1] += r * g2;
-        sum[2] += r * r;
+        sum[0] = sum[0] + r * g1;
+        sum[1] = sum[1] + r * g2;
+        sum[2] = sum[2] + r * r;
     }
 
     /// The new state from the batch's sums and the off-plane draws.
@@ -350,26 +394,27 @@ impl Kernel {
         let x = state.coordinates();
         let rates = (self.eta_b, self.decay);
         let x = match (self.perp, summing) {
-            (0, false) => Self::next::<0, false>(rates, x, sum, off),
-            (0, true) => Self::next::<0, true>(rates, x, sum, off),
-            (1, false) => Self::next::<1, false>(rates, x, sum, off),
-            (1, true) => Self::next::<1, true>(rates, x, sum, off),
-            (_, false) => Self::next::<2, false>(rates, x, sum, off),
-            (_, true) => Self::next::<2, true>(rates, x, sum, off),
+            (0, false) => Self::next::<f64, 0, false>(rates, x, sum, off),
+            (0, true) => Self::next::<f64, 0, true>(rates, x, sum, off),
+            (1, false) => Self::next::<f64, 1, false>(rates, x, sum, off),
+            (1, true) => Self::next::<f64, 1, true>(rates, x, sum, off),
+            (_, false) => Self::next::<f64, 2, false>(rates, x, sum, off),
+            (_, true) => Self::next::<f64, 2, true>(rates, x, sum, off),
         };
         *state = State::from_coordinates(x, state.summed + usize::from(summing));
     }
 
     /// The step's map on `[a, c, s₀, s₁, s₂]` for `PERP` = min(d − 1, 2) (d = 1, 2, ≥ 3),
-    /// summing or not: the branches are constants here, so the lockstep loop that calls it
-    /// is straight-line code.
+    /// summing or not, on one chain or four ([`Real`]): the branches are constants here,
+    /// so the lockstep loop that calls it is straight-line code.
     #[inline(always)]
-    fn next<const PERP: usize, const SUMMING: bool>(
+    fn next<T: Real, const PERP: usize, const SUMMING: bool>(
         (eb, decay): (f64, f64),
-        [a, c, s0, s_u, s_v]: [f64; 5],
-        sum: [f64; 3],
-        [normal, chi]: [f64; 2],
-    ) -> [f64; 5] {
+        [a, c, s0, s_u, s_v]: [T; 5],
+        sum: [T; 3],
+        [normal, chi]: [T; 2],
+    ) -> [T; 5] {
+        let (eb, decay) = (T::splat(eb), T::splat(decay));
         let a = decay * a + eb * sum[0];
         let along = decay * c + eb * sum[1];
         let r_sq = eb * eb * sum[2];
@@ -385,8 +430,8 @@ impl Kernel {
                 let c = (along * along + on_v * on_v + rest).sqrt();
                 // S in the new frame: its part in the old {u, v} plane projected on u'.
                 let projected = (s_u * along + s_v * on_v) / c;
-                let on_new_u = if c > 0.0 { projected } else { s_u };
-                let off = (s_u * s_u + s_v * s_v - on_new_u * on_new_u).max(0.0);
+                let on_new_u = c.where_positive(projected, s_u);
+                let off = (s_u * s_u + s_v * s_v - on_new_u * on_new_u).positive_part();
                 [a, c, s0, on_new_u + c, off.sqrt()]
             }
         }
@@ -395,13 +440,13 @@ impl Kernel {
     /// `rᵢ` without the `η/b`: the label minus the prediction, times ReLU′ for the gate's
     /// SGD (ReLU′(0) = 0, as in autodiff).
     #[inline(always)]
-    fn residual(&self, preactivation: f64, y: f64) -> f64 {
+    fn residual<T: Real>(&self, preactivation: T, y: T) -> T {
         if self.linear {
             return y - preactivation;
         }
-        let r = y - preactivation.max(0.0);
-        if self.gradient_mask && preactivation <= 0.0 {
-            0.0
+        let r = y - preactivation.positive_part();
+        if self.gradient_mask {
+            preactivation.where_at_most_zero(T::splat(0.0), r)
         } else {
             r
         }
@@ -409,18 +454,12 @@ impl Kernel {
 
     /// The noiseless label of a sample with `w*·x = t` (mixture labels are the class).
     #[inline(always)]
-    fn clean_label(&self, t: f64) -> f64 {
+    fn clean_label<T: Real>(&self, t: T) -> T {
         match self.labels {
             Labels::Realizable if self.linear => t,
-            Labels::Realizable => t.max(0.0),
-            Labels::Binary01 | Labels::Mixture => f64::from(u8::from(t > 0.0)),
-            Labels::BinaryPm1 => {
-                if t > 0.0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            }
+            Labels::Realizable => t.positive_part(),
+            Labels::Binary01 | Labels::Mixture => t.where_positive(T::splat(1.0), T::splat(0.0)),
+            Labels::BinaryPm1 => t.where_positive(T::splat(1.0), T::splat(-1.0)),
         }
     }
 }

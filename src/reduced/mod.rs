@@ -5,6 +5,7 @@
 
 mod chain;
 mod lanes;
+mod real;
 mod rows;
 
 pub use chain::{Draws, Ended, Kernel, State};
