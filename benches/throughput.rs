@@ -339,8 +339,35 @@ fn reduced_engine(c: &mut Criterion) {
     group.finish();
 }
 
+/// Workload W at its full length (d = 100, b = 1, 1600 chains, 2000 steps): the fused
+/// ceiling and the reduced engine side by side, one group, so their ratio is the issue's
+/// measure on W itself (the 50-step groups above weigh the per-call set-up 40× more).
+fn w_full_length(c: &mut Criterion) {
+    const W_STEPS: usize = 2000;
+    let mut group = c.benchmark_group("w_d100_b1_1600chains_2000steps");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((CHAINS * W_STEPS) as u64));
+    for (name, algorithm) in [("sgd", Algorithm::Sgd), ("km", Algorithm::Km)] {
+        let sgd = algorithm == Algorithm::Sgd;
+        group.bench_function(format!("ceiling_{name}"), |b| {
+            b.iter(|| black_box(fused_loop(CHAINS, W_STEPS, sgd, Sampler::Tailgate)))
+        });
+        let cfg = TrainConfig {
+            engine: Engine::Reduced,
+            ..w_config(algorithm, BackendKind::Flex, CHAINS, W_STEPS)
+        }
+        .resolve()
+        .unwrap();
+        group.bench_function(format!("reduced_{name}"), |b| {
+            b.iter(|| black_box(reduced::simulate(&cfg, &Progress::hidden()).unwrap()))
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    w_full_length,
     reduced_engine,
     workload_w,
     device_philox,

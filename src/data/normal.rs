@@ -21,6 +21,9 @@ struct Tables {
     x: [f64; LAYERS + 1],
     f: [f64; LAYERS + 1],
     x32: [f32; LAYERS + 1],
+    /// `x32[i]` in the low and `x32[i + 1]` in the high 32 bits: both edges of layer i in
+    /// one 64-bit read (a vectorised fast path gathers 4 of these instead of 8 + 8 f32).
+    edge_pairs: [u64; LAYERS],
 }
 
 static TABLES: LazyLock<Tables> = LazyLock::new(|| {
@@ -55,6 +58,9 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
         x,
         f,
         x32: x.map(|v| v as f32),
+        edge_pairs: std::array::from_fn(|i| {
+            u64::from((x[i] as f32).to_bits()) | u64::from((x[i + 1] as f32).to_bits()) << 32
+        }),
     }
 });
 
@@ -126,9 +132,10 @@ pub(crate) fn fast_path(bits: u32) -> (f32, bool) {
     fast(&TABLES, bits)
 }
 
-/// The layers' right edges as f32 (`x[i]`, i = 0..=256), for a vectorised fast path.
-pub(crate) fn layer_edges() -> &'static [f32; LAYERS + 1] {
-    &TABLES.x32
+/// Layer i's two edges as f32, `x[i]` in the low and `x[i + 1]` in the high 32 bits of
+/// entry i, for a vectorised fast path.
+pub(crate) fn layer_edges() -> &'static [u64; LAYERS] {
+    &TABLES.edge_pairs
 }
 
 /// The sample of a draw `bits` that the fast path rejected: the exact slow path, then fresh

@@ -186,14 +186,16 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     /// Four lanes' words `w[j..j + 4]` as one vector.
-    #[inline(always)]
+    #[target_feature(enable = "avx2")]
+    #[inline]
     fn load(w: &[u64], j: usize) -> __m256i {
         let w = &w[j..j + 4];
         // SAFETY: `w` holds the four u64 (32 bytes) read; `loadu` needs no alignment.
         unsafe { _mm256_loadu_si256(w.as_ptr().cast()) }
     }
 
-    #[inline(always)]
+    #[target_feature(enable = "avx2")]
+    #[inline]
     fn store(w: &mut [u64], j: usize, v: __m256i) {
         let w = &mut w[j..j + 4];
         // SAFETY: as in `load`, for a write.
@@ -236,12 +238,11 @@ mod avx2 {
     /// rows and widened to f64.
     #[target_feature(enable = "avx2")]
     pub fn normals<const L: usize>(words: &[[u64; L]], out: &mut [[f64; L]], rejected: &mut [u64]) {
-        let x32 = normal::layer_edges();
+        let pairs = normal::layer_edges();
         let byte = _mm256_set1_epi32(0xff);
         let sign_bit = _mm256_set1_epi32(0x100);
         let one = _mm256_set1_epi32(0x3f80_0000);
         let below_one = _mm256_castsi256_ps(_mm256_set1_epi32(0x3f7f_ffff));
-        let step = _mm256_set1_epi32(1);
         // Lane-major pairs (l0h0, l0h1, l1h0, …) to the low halves, then the high halves.
         let split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
         for (k, row) in words.iter().enumerate() {
@@ -254,13 +255,29 @@ mod avx2 {
                     _mm256_castsi256_ps(_mm256_or_si256(one, _mm256_srli_epi32::<9>(bits))),
                     below_one,
                 );
-                // SAFETY: every index is at most 255 + 1 and `x32` has 257 entries.
-                let (edge, next) = unsafe {
+                // Both edges of each half's layer: four 64-bit reads per gather, the halves
+                // 0–3 and 4–7, then the low (edge) and high (next edge) words in order.
+                // SAFETY: every index is at most 255 and `pairs` has 256 entries.
+                let (first, last) = unsafe {
                     (
-                        _mm256_i32gather_ps::<4>(x32.as_ptr(), i),
-                        _mm256_i32gather_ps::<4>(x32.as_ptr(), _mm256_add_epi32(i, step)),
+                        _mm256_i32gather_epi64::<8>(
+                            pairs.as_ptr().cast(),
+                            _mm256_castsi256_si128(i),
+                        ),
+                        _mm256_i32gather_epi64::<8>(
+                            pairs.as_ptr().cast(),
+                            _mm256_extracti128_si256::<1>(i),
+                        ),
                     )
                 };
+                let (first, last) = (_mm256_castsi256_ps(first), _mm256_castsi256_ps(last));
+                // (e0 e1 e4 e5 | e2 e3 e6 e7) → (e0 … e7), likewise the next edges.
+                let edge = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(
+                    _mm256_castps_pd(_mm256_shuffle_ps::<0b10_00_10_00>(first, last)),
+                ));
+                let next = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(
+                    _mm256_castps_pd(_mm256_shuffle_ps::<0b11_01_11_01>(first, last)),
+                ));
                 let x = _mm256_mul_ps(u, edge);
                 let accepted = _mm256_cmp_ps::<_CMP_LT_OQ>(x, next);
                 let signed = _mm256_castsi256_ps(_mm256_or_si256(_mm256_castps_si256(x), sign));
@@ -276,7 +293,8 @@ mod avx2 {
         }
     }
 
-    #[inline(always)]
+    #[target_feature(enable = "avx2")]
+    #[inline]
     fn store_f64(w: &mut [f64], j: usize, v: __m256d) {
         let w = &mut w[j..j + 4];
         // SAFETY: `w` holds the four f64 (32 bytes) written; `storeu` needs no alignment.
