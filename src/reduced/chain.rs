@@ -156,10 +156,11 @@ impl Kernel {
     /// invariant branches taken outside), which the compiler packs into vector
     /// instructions. A diverged chain keeps drawing (its numbers are unused) and its state.
     ///
-    /// A step's normals, in order: per sample `g₁`, `g₂` (d ≥ 2), ξ (σ > 0); then, when
-    /// d ≥ 3 and summing, the coordinate on `v`; then, when d ≥ 3, the χ² draw's normal
-    /// (χ² of d − 2 degrees of freedom before the running sum starts, d − 3 after; a Gamma
-    /// law takes one more word for its uniform); then the mixture's coin words.
+    /// Each chain first draws its initial point ([`Kernel::initial`]). A step's normals, in
+    /// order: per sample `g₁`, `g₂` (d ≥ 2), ξ (σ > 0); then, when d ≥ 3 and summing, the
+    /// coordinate on `v`; then the χ² draw's normal when d ≥ 3 and its law has a degree of
+    /// freedom (d − 2 of them before the running sum starts, d − 3 after; a Gamma law takes
+    /// one more word for its uniform); then the mixture's coin words.
     #[inline(always)]
     pub fn run_lockstep<S: Simd, const L: usize>(
         &self,
