@@ -44,15 +44,11 @@ impl ChiSquared {
             }
             ChiSquared::Gamma { d, c } => loop {
                 let x = normals.next(rng);
-                let v = 1.0 + c * x;
-                if v <= 0.0 {
+                if 1.0 + c * x <= 0.0 {
                     continue;
                 }
-                let v = v * v * v;
-                let u = open01(rng);
-                let x2 = x * x;
-                if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + v.ln()) {
-                    return 2.0 * d * v;
+                if let Some(sample) = marsaglia_tsang(d, c, x, open01(rng)) {
+                    return sample;
                 }
             },
         }
@@ -110,13 +106,10 @@ impl ChiSquared {
             unreachable!("sample_from is Marsaglia–Tsang's test");
         };
         loop {
-            let v = 1.0 + c * x;
-            if v > 0.0 {
-                let v = v * v * v;
-                let x2 = x * x;
-                if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + v.ln()) {
-                    return 2.0 * d * v;
-                }
+            if 1.0 + c * x > 0.0
+                && let Some(sample) = marsaglia_tsang(d, c, x, u)
+            {
+                return sample;
             }
             x = f64::from(normal::one(rng));
             u = normal::uniform(rng.next_u64());
@@ -139,4 +132,15 @@ impl ChiSquared {
             }
         }
     }
+}
+
+/// Marsaglia–Tsang's full test of the pair `(x, u)` (with `1 + c·x > 0`): its squeeze, then
+/// the logarithms; the sample `2d·v` where the pair is accepted.
+#[inline(always)]
+fn marsaglia_tsang(d: f64, c: f64, x: f64, u: f64) -> Option<f64> {
+    let v = 1.0 + c * x;
+    let v = v * v * v;
+    let x2 = x * x;
+    (u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + v.ln()))
+        .then_some(2.0 * d * v)
 }

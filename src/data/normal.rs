@@ -54,12 +54,13 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     }
     x[LAYERS] = 0.0;
     let f = x.map(pdf);
+    let x32 = x.map(|v| v as f32);
     Tables {
         x,
         f,
-        x32: x.map(|v| v as f32),
+        x32,
         edge_pairs: std::array::from_fn(|i| {
-            u64::from((x[i] as f32).to_bits()) | u64::from((x[i + 1] as f32).to_bits()) << 32
+            u64::from(x32[i].to_bits()) | u64::from(x32[i + 1].to_bits()) << 32
         }),
     }
 });

@@ -31,11 +31,6 @@ pub struct State {
 }
 
 impl State {
-    /// ‖w‖².
-    pub fn norm_sq(&self) -> f64 {
-        self.a * self.a + self.c * self.c
-    }
-
     /// `[a, c, s₀, s₁, s₂]`.
     fn coordinates(&self) -> [f64; 5] {
         [self.a, self.c, self.s[0], self.s[1], self.s[2]]
@@ -222,14 +217,7 @@ impl Kernel {
                 };
                 off[1] = draws.chi;
             }
-            match (self.perp, summing) {
-                (0, false) => self.update_lanes::<L, 0, false>(&mut lanes, &sums, &off, &diverged),
-                (0, true) => self.update_lanes::<L, 0, true>(&mut lanes, &sums, &off, &diverged),
-                (1, false) => self.update_lanes::<L, 1, false>(&mut lanes, &sums, &off, &diverged),
-                (1, true) => self.update_lanes::<L, 1, true>(&mut lanes, &sums, &off, &diverged),
-                (_, false) => self.update_lanes::<L, 2, false>(&mut lanes, &sums, &off, &diverged),
-                (_, true) => self.update_lanes::<L, 2, true>(&mut lanes, &sums, &off, &diverged),
-            }
+            self.update_lanes(&mut lanes, &sums, &off, &diverged, summing);
             if step == next_check || step == self.steps {
                 next_check += self.check_every;
                 for (j, d) in diverged.iter_mut().enumerate() {
@@ -246,9 +234,30 @@ impl Kernel {
     }
 
     /// [`Kernel::next`] for every chain that has not diverged (a diverged chain keeps its
-    /// state), as one loop with neither branches nor calls.
+    /// state): the branches on d and on `summing` taken here, once, so each loop below is
+    /// straight-line code.
     #[inline(always)]
-    fn update_lanes<const L: usize, const PERP: usize, const SUMMING: bool>(
+    fn update_lanes<const L: usize>(
+        &self,
+        lanes: &mut Lanes<L>,
+        sums: &[[f64; L]; 3],
+        off: &[[f64; L]; 2],
+        diverged: &[bool; L],
+        summing: bool,
+    ) {
+        match (self.perp, summing) {
+            (0, false) => self.update_fixed::<L, 0, false>(lanes, sums, off, diverged),
+            (0, true) => self.update_fixed::<L, 0, true>(lanes, sums, off, diverged),
+            (1, false) => self.update_fixed::<L, 1, false>(lanes, sums, off, diverged),
+            (1, true) => self.update_fixed::<L, 1, true>(lanes, sums, off, diverged),
+            (_, false) => self.update_fixed::<L, 2, false>(lanes, sums, off, diverged),
+            (_, true) => self.update_fixed::<L, 2, true>(lanes, sums, off, diverged),
+        }
+    }
+
+    /// [`Kernel::update_lanes`] for one d class and one phase.
+    #[inline(always)]
+    fn update_fixed<const L: usize, const PERP: usize, const SUMMING: bool>(
         &self,
         lanes: &mut Lanes<L>,
         sums: &[[f64; L]; 3],
@@ -389,20 +398,17 @@ impl Kernel {
         sum[2] = sum[2] + r * r;
     }
 
-    /// The new state from the batch's sums and the off-plane draws.
+    /// The new state from the batch's sums and the off-plane draws: the lockstep update on
+    /// one chain.
     #[inline(always)]
     fn update(&self, state: &mut State, sum: [f64; 3], off: [f64; 2], summing: bool) {
-        let x = state.coordinates();
-        let rates = (self.eta_b, self.decay);
-        let x = match (self.perp, summing) {
-            (0, false) => Self::next::<f64, 0, false>(rates, x, sum, off),
-            (0, true) => Self::next::<f64, 0, true>(rates, x, sum, off),
-            (1, false) => Self::next::<f64, 1, false>(rates, x, sum, off),
-            (1, true) => Self::next::<f64, 1, true>(rates, x, sum, off),
-            (_, false) => Self::next::<f64, 2, false>(rates, x, sum, off),
-            (_, true) => Self::next::<f64, 2, true>(rates, x, sum, off),
+        let mut lane = Lanes {
+            x: state.coordinates().map(|v| [v]),
+            summed: [state.summed],
         };
-        *state = State::from_coordinates(x, state.summed + usize::from(summing));
+        let (sum, off) = (sum.map(|v| [v]), off.map(|v| [v]));
+        self.update_lanes(&mut lane, &sum, &off, &[false], summing);
+        *state = State::from_coordinates(lane.x.map(|[v]| v), lane.summed[0]);
     }
 
     /// The step's map on `[a, c, s₀, s₁, s₂]` for `PERP` = min(d − 1, 2) (d = 1, 2, ≥ 3),
