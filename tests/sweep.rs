@@ -747,21 +747,23 @@ fn sigterm_leaves_no_staging_folder_or_claim() {
             .arg(&dir);
         cmd
     };
-    let unfinished = || {
-        std::fs::read_dir(dir.join("cells")).is_ok_and(|d| {
-            d.flatten().any(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.contains(".tmp-") || name.ends_with(".claim")
+    let unfinished = || -> Vec<String> {
+        std::fs::read_dir(dir.join("cells"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| name.contains(".tmp-") || name.contains(".claim"))
+                    .collect()
             })
-        })
+            .unwrap_or_default()
     };
     let mut child = sweep().spawn().unwrap();
     // Wait until a cell is being built, then signal.
     let start = std::time::Instant::now();
-    while !unfinished() && start.elapsed() < std::time::Duration::from_secs(20) {
+    while unfinished().is_empty() && start.elapsed() < std::time::Duration::from_secs(20) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(unfinished(), "no cell started");
+    assert!(!unfinished().is_empty(), "no cell started");
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -769,7 +771,8 @@ fn sigterm_leaves_no_staging_folder_or_claim() {
     assert!(status.success());
     let code = child.wait().unwrap().code();
     assert_eq!(code, Some(143));
-    assert!(!unfinished(), "a staging folder or claim survived SIGTERM");
+    let left = unfinished();
+    assert!(left.is_empty(), "survived SIGTERM: {left:?}");
     assert!(sweep().status().unwrap().success());
     assert_eq!(
         std::fs::read_dir(dir.join("cells")).unwrap().count(),

@@ -1,43 +1,62 @@
-//! What a signal must not leave behind: the staging folders, temporary files and sweep
-//! claims this process has open, removed when `SIGINT`, `SIGTERM` or `SIGHUP` arrives
-//! (Ctrl-C, `kill`, Slurm before a time limit), before the process exits.
+//! What a signal must not leave behind: the staging folders and sweep claims this process
+//! has open, removed when `SIGINT`, `SIGTERM` or `SIGHUP` arrives (Ctrl-C, `kill`, Slurm
+//! before a time limit), before the process exits.
+//!
+//! Other threads keep working while the handler runs, so two races are closed here: an
+//! output is created and registered under one lock, which the handler takes and holds until
+//! the exit (nothing is created after it has looked, nothing exists unregistered); and a
+//! folder is renamed aside before it is removed, so a thread still writing into it by path
+//! gets `ENOENT` instead of re-filling it between the removal's listing and its `rmdir`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// Paths to remove if the process is interrupted.
+/// Folders to remove if the process is interrupted.
 static OPEN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Marks `path` (a file or folder this process is building) for removal on a signal.
-pub fn register(path: &Path) {
-    if let Ok(mut open) = OPEN.lock() {
-        open.push(path.to_path_buf());
-    }
+fn open() -> MutexGuard<'static, Vec<PathBuf>> {
+    OPEN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Creates the folder `path` with `create` (`std::fs::create_dir`, or a caller's variant)
+/// and marks it for removal on a signal, both under the handler's lock. Once a signal has
+/// arrived this blocks until the process exits, so no new output appears.
+pub fn create_registered(
+    path: &Path,
+    create: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut open = open();
+    create(path)?;
+    open.push(path.to_path_buf());
+    Ok(())
 }
 
 /// `path` is finished (renamed into place) or already removed.
 pub fn unregister(path: &Path) {
-    if let Ok(mut open) = OPEN.lock()
-        && let Some(i) = open.iter().rposition(|p| p == path)
-    {
+    let mut open = open();
+    if let Some(i) = open.iter().rposition(|p| p == path) {
         open.swap_remove(i);
     }
 }
 
-/// Removes every registered path; returns how many existed.
-pub fn remove_open() -> usize {
-    let paths = match OPEN.lock() {
-        Ok(mut open) => std::mem::take(&mut *open),
-        Err(_) => return 0,
-    };
+/// Removes each of `paths` (renamed aside first); returns how many existed.
+fn remove_all(paths: &[PathBuf]) -> usize {
     paths
         .iter()
         .filter(|p| {
-            let existed = p.exists();
-            if p.is_dir() {
-                let _ = std::fs::remove_dir_all(p);
+            let mut aside = p.as_os_str().to_owned();
+            aside.push(".removing");
+            let aside = PathBuf::from(aside);
+            let target = if std::fs::rename(p, &aside).is_ok() {
+                aside
             } else {
-                let _ = std::fs::remove_file(p);
+                p.to_path_buf()
+            };
+            let existed = target.exists();
+            if target.is_dir() {
+                let _ = std::fs::remove_dir_all(&target);
+            } else {
+                let _ = std::fs::remove_file(&target);
             }
             existed
         })
@@ -45,7 +64,7 @@ pub fn remove_open() -> usize {
 }
 
 /// Installs the handler (once per process): on `SIGINT`, `SIGTERM` or `SIGHUP` it removes
-/// the registered paths, says so on stderr and exits with 128 + the signal's number.
+/// the registered folders, says so on stderr and exits with 128 + the signal's number.
 pub fn install_signal_cleanup() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -55,7 +74,9 @@ pub fn install_signal_cleanup() {
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
-                let removed = remove_open();
+                // Held until the exit: see the module's comment.
+                let open = open();
+                let removed = remove_all(&open);
                 eprintln!(
                     "interrupted (signal {signal}): removed {removed} unfinished output(s); \
                      finished outputs are kept, a rerun resumes"
@@ -64,4 +85,33 @@ pub fn install_signal_cleanup() {
             }
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_being_written_is_removed_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(".cell.tmp-1");
+        create_registered(&dir, |p| std::fs::create_dir(p)).unwrap();
+        std::fs::write(dir.join("a.npy"), b"x").unwrap();
+        let paths = vec![dir.clone()];
+        assert_eq!(remove_all(&paths), 1);
+        assert!(!dir.exists());
+        // A writer that still holds the old path cannot re-create anything there.
+        assert!(std::fs::write(dir.join("b.npy"), b"x").is_err());
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        unregister(&dir);
+    }
+
+    #[test]
+    fn a_failed_creation_is_not_registered() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("exists");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(create_registered(&dir, |p| std::fs::create_dir(p)).is_err());
+        assert!(!open().contains(&dir));
+    }
 }

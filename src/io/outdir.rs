@@ -51,8 +51,8 @@ impl StagedDir {
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
         }
-        std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
-        super::cleanup::register(&staging);
+        super::cleanup::create_registered(&staging, |p| std::fs::create_dir(p))
+            .map_err(|e| Error::io(&staging, e))?;
         Ok(StagedDir {
             staging,
             target: target.to_path_buf(),
@@ -92,30 +92,36 @@ impl Drop for StagedDir {
     }
 }
 
-/// Writes a file through `write` into a temporary sibling, then renames it into place:
-/// a failure leaves neither a half-written file nor the temporary behind.
+/// Writes a file through `write` into a temporary sibling folder, then renames it into
+/// place: a failure or a signal leaves neither a half-written file nor the temporary behind.
+/// The file keeps its name (and so its extension) inside the temporary folder.
 pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    super::cleanup::register(&tmp);
-    let _registered = Unregister(&tmp);
-    write(&tmp).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
+    let name = path.file_name().ok_or_else(|| Error::Input {
+        path: path.to_path_buf(),
+        message: "not a file name".into(),
     })?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    let staging = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    // A leftover of an earlier process with this pid (a file before this version).
+    let _ = std::fs::remove_dir_all(&staging).or_else(|_| std::fs::remove_file(&staging));
+    super::cleanup::create_registered(&staging, |p| std::fs::create_dir(p))
+        .map_err(|e| Error::io(&staging, e))?;
+    let _removed = Removed(&staging);
+    let tmp = staging.join(name);
+    write(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-/// Unregisters a temporary path from the signal cleanup when it goes out of scope.
-struct Unregister<'a>(&'a Path);
+/// Removes a temporary folder and unregisters it from the signal cleanup when it goes out
+/// of scope.
+struct Removed<'a>(&'a Path);
 
-impl Drop for Unregister<'_> {
+impl Drop for Removed<'_> {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0);
         super::cleanup::unregister(self.0);
     }
 }
