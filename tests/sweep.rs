@@ -166,9 +166,12 @@ fn resume_after_a_crash_mid_cell_redoes_only_that_cell() {
     let stale = dir.join("cells").join(format!(".{victim}.tmp-999999"));
     std::fs::create_dir(&stale).unwrap();
     std::fs::write(stale.join("final.npy"), b"\x93NUMPY half").unwrap();
+    // And a claim that a signal handler renamed aside but was killed before removing.
+    let removing = dir.join("cells").join(format!(".{victim}.claim.removing"));
+    std::fs::create_dir(&removing).unwrap();
     let out = run_sweep(&s, &dir, Shard::ALL, 2, true).unwrap();
     assert_eq!((out.trained, out.skipped), (1, 7));
-    assert!(!stale.exists());
+    assert!(!stale.exists() && !removing.exists());
     assert_eq!(snapshot(&dir), reference);
 }
 

@@ -94,7 +94,7 @@ impl Claim {
         if dir.exists() && (owner_is_dead_here(&dir) || is_stale(&dir, lease)) {
             let _ = std::fs::remove_dir_all(&dir);
         }
-        let _ = remove_prefixed(cells, &[format!(".{id}.stale-")]);
+        let _ = remove_prefixed(cells, &stale_prefixes(id));
     }
 
     /// Holds the claim folder `dir`, just created and registered for the signal cleanup.
@@ -136,6 +136,12 @@ impl Drop for Claim {
         let _ = std::fs::remove_dir_all(&self.dir);
         unregister(&self.dir);
     }
+}
+
+/// Name prefixes of a cell's dead claims: moved aside for a takeover (`.<id>.stale-*`), or
+/// by a signal handler killed before it removed them (`.<id>.claim.removing`).
+pub(super) fn stale_prefixes(id: &str) -> [String; 2] {
+    [format!(".{id}.stale-"), format!(".{id}.claim.")]
 }
 
 /// Removes the entries of `cells` whose names start with one of `prefixes` (leftovers of

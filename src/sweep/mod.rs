@@ -300,12 +300,13 @@ fn record_failure(dir: &Path, id: &str, error: &Error) {
     let _ = write_atomically(&path, |tmp| write_json(tmp, &record));
 }
 
-/// Removes `cells/.<id>.tmp-*` staging folders and `cells/.<id>.stale-*` claims of killed
-/// workers (called while holding the cell's claim).
+/// Removes `cells/.<id>.tmp-*` staging folders and the dead claims of killed workers
+/// (called while holding the cell's claim).
 fn remove_stale(dir: &Path, id: &str) -> Result<()> {
+    let [stale, removing] = claim::stale_prefixes(id);
     claim::remove_prefixed(
         &dir.join("cells"),
-        &[format!(".{id}.tmp-"), format!(".{id}.stale-")],
+        &[format!(".{id}.tmp-"), stale, removing],
     )
 }
 
