@@ -175,6 +175,72 @@ fn resume_after_a_crash_mid_cell_redoes_only_that_cell() {
     assert_eq!(snapshot(&dir), reference);
 }
 
+/// The SGD–KM differences the report states: median and mean over every pair, and the mean
+/// over the pairs where neither cell lost a chain — a survivors-only α̂ (here one SGD cell
+/// made to read 3 diverged chains and α̂ = 50) moves the mean but not the intact mean.
+#[test]
+fn report_separates_pairs_with_lost_chains_from_the_mean_difference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = study(
+        r#"{
+          "name": "noisy",
+          "base": { "chains": 256, "steps": 300, "dim": 3, "teacher": "e1", "label_noise": 1.0 },
+          "grid": { "algorithm": ["sgd", "km"], "kappa": [1.0, 1.8], "seed": [0, 1] }
+        }"#,
+    );
+    let dir = tmp.path().join("sweep");
+    run_sweep(&s, &dir, Shard::ALL, 2, true).unwrap();
+    let cells = s.cells().unwrap();
+    let read = |id: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(cell_dir(&dir, id).join("run.json")).unwrap())
+            .unwrap()
+    };
+    let victim = cells
+        .iter()
+        .find(|c| c.config.algorithm == tailgate::config::Algorithm::Sgd)
+        .unwrap();
+    let mut run = read(&victim.id);
+    let summary = &mut run["summary"];
+    summary["diverged_chains"] = 3.into();
+    summary["status"] = "partially_diverged".into();
+    summary["alpha"] = 50.0.into();
+    std::fs::write(
+        cell_dir(&dir, &victim.id).join("run.json"),
+        serde_json::to_string(&run).unwrap(),
+    )
+    .unwrap();
+    // The differences from the run records, pair by pair.
+    let (mut all, mut intact) = (Vec::new(), Vec::new());
+    for sgd in cells
+        .iter()
+        .filter(|c| c.config.algorithm == tailgate::config::Algorithm::Sgd)
+    {
+        let km = tailgate::config::TrainConfig {
+            algorithm: tailgate::config::Algorithm::Km,
+            ..sgd.config.clone()
+        };
+        let alpha = |id: &str| read(id)["summary"]["alpha"].as_f64().expect("an α̂");
+        let diff = alpha(&sgd.id) - alpha(&tailgate::study::cell_id(&km));
+        all.push(diff);
+        if sgd.id != victim.id {
+            intact.push(diff);
+        }
+    }
+    assert_eq!((all.len(), intact.len()), (4, 3));
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let median = tailgate::tail::median(&all);
+    write_report(&dir, None, &ReportOptions::default()).unwrap();
+    let md = std::fs::read_to_string(dir.join("report").join("report.md")).unwrap();
+    let expected = format!(
+        "Difference α̂_SGD − α̂_KM: median {median:+.3}, mean {:+.3}; in 1 of the 4 pairs a \
+         cell lost chains (its α̂ is of the survivors only), over the other 3 the mean is {:+.3}.",
+        mean(&all),
+        mean(&intact)
+    );
+    assert!(md.contains(&expected), "{expected}\n{md}");
+    assert!(mean(&all) > 10.0 && mean(&intact).abs() < 1.0);
+}
+
 /// 4 cells of about a second each, so that kills land inside cells.
 const SLOW: &str = r#"{
   "name": "slow",

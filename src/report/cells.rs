@@ -29,6 +29,11 @@ impl CellResult {
         self.run.alpha()
     }
 
+    /// Some chains diverged: the α̂ (if any) is of the survivors only.
+    pub fn lost_chains(&self) -> bool {
+        self.run.summary.tail.diverged_chains > 0
+    }
+
     /// The theory's finite α at this cell (none where it diverges, is a light tail, or
     /// there is no theory).
     pub fn theory_alpha(&self) -> Option<f64> {

@@ -24,6 +24,11 @@ impl PairDiff<'_> {
         self.alpha_sgd - self.alpha_km
     }
 
+    /// Neither cell lost a chain: both α̂ are of every chain.
+    pub fn intact(&self) -> bool {
+        !self.sgd.lost_chains() && !self.km.lost_chains()
+    }
+
     /// The interval excludes 0: the algorithms' tails differ.
     pub fn differs(&self) -> bool {
         self.ci
@@ -61,10 +66,30 @@ impl Comparison<'_> {
             .count()
     }
 
+    /// Mean of α̂_SGD − α̂_KM over every pair.
     pub fn mean_diff(&self) -> Option<f64> {
-        (!self.pairs.is_empty())
-            .then(|| self.pairs.iter().map(PairDiff::diff).sum::<f64>() / self.pairs.len() as f64)
+        mean(self.pairs.iter().map(PairDiff::diff))
     }
+
+    /// Median of α̂_SGD − α̂_KM over every pair.
+    pub fn median_diff(&self) -> Option<f64> {
+        let d: Vec<f64> = self.pairs.iter().map(PairDiff::diff).collect();
+        (!d.is_empty()).then(|| tail::median(&d))
+    }
+
+    /// Mean of α̂_SGD − α̂_KM over the pairs where neither cell lost a chain, and their
+    /// number: a partially diverged cell's α̂ comes from its survivors, at worst a handful
+    /// of chains, and one such pair can move the mean over all pairs by more than the
+    /// margin.
+    pub fn intact_mean_diff(&self) -> (Option<f64>, usize) {
+        let intact = || self.pairs.iter().filter(|p| p.intact());
+        (mean(intact().map(PairDiff::diff)), intact().count())
+    }
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
 }
 
 /// SGD against KM on the same (d, b, η, seed, …) within `group`.

@@ -27,7 +27,12 @@ pub struct Claim1 {
     /// Neither: the interval contains 0 but is wider than the margin.
     pub inconclusive: usize,
     pub no_interval: usize,
+    /// Mean of α̂_SGD − α̂_KM over every pair.
     pub mean_diff: Option<f64>,
+    pub median_diff: Option<f64>,
+    /// Mean over the pairs where neither cell lost a chain, and their number.
+    pub intact_mean_diff: Option<f64>,
+    pub intact_pairs: usize,
     /// Pairs where only KM has an α̂ (SGD diverged or collapsed), and the reverse.
     pub only_km: usize,
     pub only_sgd: usize,
@@ -70,6 +75,9 @@ pub fn claim1(setup: &str, cmp: &Comparison) -> Claim1 {
         inconclusive: 0,
         no_interval: 0,
         mean_diff: cmp.mean_diff(),
+        median_diff: cmp.median_diff(),
+        intact_mean_diff: cmp.intact_mean_diff().0,
+        intact_pairs: cmp.intact_mean_diff().1,
         only_km: 0,
         only_sgd: 0,
         theory_gap: None,

@@ -24,16 +24,18 @@ pub fn comparison(cmp: &Comparison) -> String {
         "{} cell pairs with the same d, b, η and seed have an α̂ for both algorithms. \
          The 95 % bootstrap interval of α̂_SGD − α̂_KM contains 0 (the algorithms agree) \
          in {} of the {with_ci} pairs with an interval and excludes it in {}: SGD has the \
-         heavier tail (smaller α̂) in {sgd_heavier} of those, KM in {}. Mean difference \
-         α̂_SGD − α̂_KM: {}.\n",
+         heavier tail (smaller α̂) in {sgd_heavier} of those, KM in {}.{}\n",
         rows.len(),
         with_ci - differ,
         differ,
         differ - sgd_heavier,
-        match cmp.mean_diff() {
-            None => "—".to_string(),
-            Some(m) => format!("{m:+.3}"),
-        }
+        differences(
+            cmp.median_diff(),
+            cmp.mean_diff(),
+            cmp.intact_mean_diff().0,
+            cmp.intact_mean_diff().1,
+            rows.len()
+        )
     );
     if !one_sided.is_empty() {
         let _ = writeln!(
@@ -210,9 +212,13 @@ pub fn claim1(claims: &[Claim1]) -> String {
             let _ = write!(s, " ({} without an interval)", c.no_interval);
         }
         let _ = write!(s, ".");
-        if let Some(m) = c.mean_diff {
-            let _ = write!(s, " Mean difference {m:+.3}.");
-        }
+        s.push_str(&differences(
+            c.median_diff,
+            c.mean_diff,
+            c.intact_mean_diff,
+            c.intact_pairs,
+            c.pairs,
+        ));
         let _ = write!(
             s,
             " Only KM has an α̂ (SGD diverged or collapsed) in {} pairs, only SGD in {}.",
@@ -230,6 +236,32 @@ pub fn claim1(claims: &[Claim1]) -> String {
     if !s.is_empty() {
         s.push('\n');
     }
+    s
+}
+
+/// The median and mean of α̂_SGD − α̂_KM, the mean also over the pairs where neither cell
+/// lost a chain when some did (a survivors-only α̂ can sit far from both).
+fn differences(
+    median: Option<f64>,
+    mean: Option<f64>,
+    intact_mean: Option<f64>,
+    intact: usize,
+    pairs: usize,
+) -> String {
+    let (Some(median), Some(mean)) = (median, mean) else {
+        return String::new();
+    };
+    let mut s = format!(" Difference α̂_SGD − α̂_KM: median {median:+.3}, mean {mean:+.3}");
+    if intact < pairs {
+        let _ = write!(
+            s,
+            "; in {} of the {pairs} pairs a cell lost chains (its α̂ is of the survivors only), \
+             over the other {intact} the mean is {}",
+            pairs - intact,
+            intact_mean.map_or_else(|| "—".to_string(), |m| format!("{m:+.3}"))
+        );
+    }
+    s.push('.');
     s
 }
 
