@@ -66,30 +66,41 @@ impl Comparison<'_> {
             .count()
     }
 
-    /// Mean of α̂_SGD − α̂_KM over every pair.
-    pub fn mean_diff(&self) -> Option<f64> {
-        mean(self.pairs.iter().map(PairDiff::diff))
-    }
-
-    /// Median of α̂_SGD − α̂_KM over every pair.
-    pub fn median_diff(&self) -> Option<f64> {
-        let d: Vec<f64> = self.pairs.iter().map(PairDiff::diff).collect();
-        (!d.is_empty()).then(|| tail::median(&d))
-    }
-
-    /// Mean of α̂_SGD − α̂_KM over the pairs where neither cell lost a chain, and their
-    /// number: a partially diverged cell's α̂ comes from its survivors, at worst a handful
-    /// of chains, and one such pair can move the mean over all pairs by more than the
-    /// margin.
-    pub fn intact_mean_diff(&self) -> (Option<f64>, usize) {
-        let intact = || self.pairs.iter().filter(|p| p.intact());
-        (mean(intact().map(PairDiff::diff)), intact().count())
+    /// The median and means of α̂_SGD − α̂_KM (none without pairs).
+    pub fn differences(&self) -> Option<Differences> {
+        let all: Vec<f64> = self.pairs.iter().map(PairDiff::diff).collect();
+        let intact: Vec<f64> = self
+            .pairs
+            .iter()
+            .filter(|p| p.intact())
+            .map(PairDiff::diff)
+            .collect();
+        Some(Differences {
+            mean: mean(&all)?,
+            median: tail::median(&all),
+            intact_mean: mean(&intact),
+            intact_pairs: intact.len(),
+            pairs: all.len(),
+        })
     }
 }
 
-fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-    (n > 0).then(|| sum / n as f64)
+/// α̂_SGD − α̂_KM over a setup's pairs. The mean is also given over the pairs where
+/// neither cell lost a chain: a partially diverged cell's α̂ comes from its survivors, at
+/// worst a handful of chains, and one such pair can move the mean over all pairs by more
+/// than the margin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Differences {
+    pub median: f64,
+    pub mean: f64,
+    /// Over the pairs where neither cell lost a chain (none when every pair did).
+    pub intact_mean: Option<f64>,
+    pub intact_pairs: usize,
+    pub pairs: usize,
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
 /// SGD against KM on the same (d, b, η, seed, …) within `group`.

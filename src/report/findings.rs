@@ -4,7 +4,7 @@
 //! and larger nets) from every arm's α̂ along each axis.
 
 use super::cells::{CellResult, Setup, fkey, group_by};
-use super::compare::{Comparison, kendall};
+use super::compare::{Comparison, Differences, kendall};
 use crate::config::{Algorithm, Model};
 use crate::tail::median;
 use std::collections::BTreeMap;
@@ -27,12 +27,7 @@ pub struct Claim1 {
     /// Neither: the interval contains 0 but is wider than the margin.
     pub inconclusive: usize,
     pub no_interval: usize,
-    /// Mean of α̂_SGD − α̂_KM over every pair.
-    pub mean_diff: Option<f64>,
-    pub median_diff: Option<f64>,
-    /// Mean over the pairs where neither cell lost a chain, and their number.
-    pub intact_mean_diff: Option<f64>,
-    pub intact_pairs: usize,
+    pub differences: Option<Differences>,
     /// Pairs where only KM has an α̂ (SGD diverged or collapsed), and the reverse.
     pub only_km: usize,
     pub only_sgd: usize,
@@ -74,10 +69,7 @@ pub fn claim1(setup: &str, cmp: &Comparison) -> Claim1 {
         sgd_heavier: 0,
         inconclusive: 0,
         no_interval: 0,
-        mean_diff: cmp.mean_diff(),
-        median_diff: cmp.median_diff(),
-        intact_mean_diff: cmp.intact_mean_diff().0,
-        intact_pairs: cmp.intact_mean_diff().1,
+        differences: cmp.differences(),
         only_km: 0,
         only_sgd: 0,
         theory_gap: None,

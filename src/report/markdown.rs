@@ -1,7 +1,7 @@
 //! The report's markdown: renders the statistics of [`super::compare`] and the cells.
 
 use super::cells::{CellResult, short};
-use super::compare::{Comparison, Trend};
+use super::compare::{Comparison, Differences, Trend};
 use super::findings::{
     Arm, Axis, AxisEffect, Claim1, HEAVY, MARGIN, axis_effect, eta_over_b_tau, thresholds,
 };
@@ -29,13 +29,7 @@ pub fn comparison(cmp: &Comparison) -> String {
         with_ci - differ,
         differ,
         differ - sgd_heavier,
-        differences(
-            cmp.median_diff(),
-            cmp.mean_diff(),
-            cmp.intact_mean_diff().0,
-            cmp.intact_mean_diff().1,
-            rows.len()
-        )
+        differences(cmp.differences())
     );
     if !one_sided.is_empty() {
         let _ = writeln!(
@@ -212,13 +206,7 @@ pub fn claim1(claims: &[Claim1]) -> String {
             let _ = write!(s, " ({} without an interval)", c.no_interval);
         }
         let _ = write!(s, ".");
-        s.push_str(&differences(
-            c.median_diff,
-            c.mean_diff,
-            c.intact_mean_diff,
-            c.intact_pairs,
-            c.pairs,
-        ));
+        s.push_str(&differences(c.differences));
         let _ = write!(
             s,
             " Only KM has an α̂ (SGD diverged or collapsed) in {} pairs, only SGD in {}.",
@@ -241,24 +229,24 @@ pub fn claim1(claims: &[Claim1]) -> String {
 
 /// The median and mean of α̂_SGD − α̂_KM, the mean also over the pairs where neither cell
 /// lost a chain when some did (a survivors-only α̂ can sit far from both).
-fn differences(
-    median: Option<f64>,
-    mean: Option<f64>,
-    intact_mean: Option<f64>,
-    intact: usize,
-    pairs: usize,
-) -> String {
-    let (Some(median), Some(mean)) = (median, mean) else {
+fn differences(d: Option<Differences>) -> String {
+    let Some(d) = d else {
         return String::new();
     };
-    let mut s = format!(" Difference α̂_SGD − α̂_KM: median {median:+.3}, mean {mean:+.3}");
-    if intact < pairs {
+    let mut s = format!(
+        " Difference α̂_SGD − α̂_KM: median {:+.3}, mean {:+.3}",
+        d.median, d.mean
+    );
+    if d.intact_pairs < d.pairs {
         let _ = write!(
             s,
-            "; in {} of the {pairs} pairs a cell lost chains (its α̂ is of the survivors only), \
-             over the other {intact} the mean is {}",
-            pairs - intact,
-            intact_mean.map_or_else(|| "—".to_string(), |m| format!("{m:+.3}"))
+            "; in {} of the {} pairs a cell lost chains (its α̂ is of the survivors only), \
+             over the other {} the mean is {}",
+            d.pairs - d.intact_pairs,
+            d.pairs,
+            d.intact_pairs,
+            d.intact_mean
+                .map_or_else(|| "—".to_string(), |m| format!("{m:+.3}"))
         );
     }
     s.push('.');
