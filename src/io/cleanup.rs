@@ -18,15 +18,12 @@ fn open() -> MutexGuard<'static, Vec<PathBuf>> {
     OPEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Creates the folder `path` with `create` (`std::fs::create_dir`, or a caller's variant)
-/// and marks it for removal on a signal, both under the handler's lock. Once a signal has
-/// arrived this blocks until the process exits, so no new output appears.
-pub fn create_registered(
-    path: &Path,
-    create: impl FnOnce(&Path) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+/// Creates the folder `path` (`std::fs::create_dir`: fails if it exists) and marks it for
+/// removal on a signal, both under the handler's lock. Once a signal has arrived this
+/// blocks until the process exits, so no new output appears.
+pub fn create_dir_registered(path: &Path) -> std::io::Result<()> {
     let mut open = open();
-    create(path)?;
+    std::fs::create_dir(path)?;
     open.push(path.to_path_buf());
     Ok(())
 }
@@ -95,7 +92,7 @@ mod tests {
     fn a_folder_being_written_is_removed_whole() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join(".cell.tmp-1");
-        create_registered(&dir, |p| std::fs::create_dir(p)).unwrap();
+        create_dir_registered(&dir).unwrap();
         std::fs::write(dir.join("a.npy"), b"x").unwrap();
         let paths = vec![dir.clone()];
         assert_eq!(remove_all(&paths), 1);
@@ -111,7 +108,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("exists");
         std::fs::create_dir(&dir).unwrap();
-        assert!(create_registered(&dir, |p| std::fs::create_dir(p)).is_err());
+        assert!(create_dir_registered(&dir).is_err());
         assert!(!open().contains(&dir));
     }
 }

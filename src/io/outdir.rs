@@ -34,25 +34,16 @@ impl StagedDir {
     }
 
     fn stage(target: &Path, replaces: Option<&'static str>) -> Result<Self> {
-        let name = target
-            .file_name()
-            .ok_or_else(|| Error::Input {
-                path: target.to_path_buf(),
-                message: "not a folder name".into(),
-            })?
-            .to_string_lossy()
-            .into_owned();
+        let name = target.file_name().ok_or_else(|| Error::Input {
+            path: target.to_path_buf(),
+            message: "not a folder name".into(),
+        })?;
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-        }
-        super::cleanup::create_registered(&staging, |p| std::fs::create_dir(p))
-            .map_err(|e| Error::io(&staging, e))?;
+        let staging = staging_folder(&parent.join(name))?;
         Ok(StagedDir {
             staging,
             target: target.to_path_buf(),
@@ -100,19 +91,22 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) ->
         path: path.to_path_buf(),
         message: "not a file name".into(),
     })?;
-    let staging = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    // A leftover of an earlier process with this pid (a file before this version).
-    let _ = std::fs::remove_dir_all(&staging).or_else(|_| std::fs::remove_file(&staging));
-    super::cleanup::create_registered(&staging, |p| std::fs::create_dir(p))
-        .map_err(|e| Error::io(&staging, e))?;
+    let staging = staging_folder(path)?;
     let _removed = Removed(&staging);
     let tmp = staging.join(name);
     write(&tmp)?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Creates (registered for the signal cleanup) and returns `.<name>.tmp-<pid>`, the
+/// temporary folder beside `target`, first removing a leftover of an earlier process with
+/// this pid (a folder, or a file of an older version's `write_atomically`).
+fn staging_folder(target: &Path) -> Result<PathBuf> {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let staging = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging).or_else(|_| std::fs::remove_file(&staging));
+    super::cleanup::create_dir_registered(&staging).map_err(|e| Error::io(&staging, e))?;
+    Ok(staging)
 }
 
 /// Removes a temporary folder and unregisters it from the signal cleanup when it goes out

@@ -6,7 +6,7 @@
 //! once when the owner ran on this host and its process is gone).
 
 use crate::error::{Error, Result};
-use crate::io::{create_registered, unregister};
+use crate::io::{create_dir_registered, unregister};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,7 +67,7 @@ impl Claim {
     pub fn try_take(cells: &Path, id: &str, lease: Duration) -> Result<Option<Claim>> {
         let dir = claim_dir(cells, id);
         for _ in 0..2 {
-            match create_registered(&dir, |p| std::fs::create_dir(p)) {
+            match create_dir_registered(&dir) {
                 Ok(()) => return Claim::hold(dir, lease).map(Some),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     if !owner_is_dead_here(&dir) && !is_stale(&dir, lease) {
