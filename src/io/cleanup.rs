@@ -36,6 +36,12 @@ pub fn unregister(path: &Path) {
     }
 }
 
+/// Removes the folder `path` (whatever it holds) and then drops it from the signal cleanup.
+pub fn remove_registered(path: &Path) {
+    let _ = std::fs::remove_dir_all(path);
+    unregister(path);
+}
+
 /// Removes each of `paths` (renamed aside first); returns how many existed.
 fn remove_all(paths: &[PathBuf]) -> usize {
     paths

@@ -7,7 +7,7 @@ mod outdir;
 mod progress;
 mod samples;
 
-pub use cleanup::{create_dir_registered, install_signal_cleanup, unregister};
+pub use cleanup::{create_dir_registered, install_signal_cleanup, remove_registered};
 pub use json::{parse_json, read_json, write_json};
 pub use npy::{NpyStream, write_npy};
 pub use outdir::{StagedDir, write_atomically};

@@ -77,8 +77,7 @@ impl StagedDir {
 impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.staging);
-            super::cleanup::unregister(&self.staging);
+            super::cleanup::remove_registered(&self.staging);
         }
     }
 }
@@ -115,7 +114,6 @@ struct Removed<'a>(&'a Path);
 
 impl Drop for Removed<'_> {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.0);
-        super::cleanup::unregister(self.0);
+        super::cleanup::remove_registered(self.0);
     }
 }

@@ -6,7 +6,7 @@
 //! once when the owner ran on this host and its process is gone).
 
 use crate::error::{Error, Result};
-use crate::io::{create_dir_registered, unregister};
+use crate::io::{create_dir_registered, remove_registered};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -133,8 +133,7 @@ impl Drop for Claim {
         if let Some(b) = self.beat.take() {
             let _ = b.join();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
-        unregister(&self.dir);
+        remove_registered(&self.dir);
     }
 }
 
