@@ -36,6 +36,27 @@ pub enum Command {
     Report(ReportArgs),
     /// The theoretical tail index of SGD on linear regression (GSZ21) for d, b, η.
     Theory(TheoryArgs),
+    /// Measure every estimator's error and interval coverage on samples of known α
+    /// (Pareto, α-stable, Student t, reduced-engine runs with a theory).
+    Coverage(CoverageArgs),
+}
+
+/// Flags of `tailgate coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// JSON study: `name`, `seed`, `level`, `subsamples`, `k_resamples`, and `cases`, each
+    /// with `name`, `source` ({"pareto": {"alpha": A}}, {"stable": {"alpha": A}},
+    /// {"student_t": {"nu": N}} or {"reduced": {train config}}), `n` (sizes),
+    /// `replicates` and `estimators` (see configs/validation/coverage.json).
+    #[arg(long, value_name = "FILE.json")]
+    pub config: PathBuf,
+    /// Output folder (replaced if it holds an earlier coverage study): coverage.json,
+    /// replicates.csv, summary.csv, coverage.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,10 +175,10 @@ pub struct ReportArgs {
     /// [default: per setup and algorithm, the cell with the smallest α̂].
     #[arg(long, value_delimiter = ',', value_name = "ID,ID,…")]
     pub cells: Vec<String>,
-    /// Bootstrap resamples for the SGD − KM difference intervals (0 = none).
-    #[arg(long, default_value_t = 200, value_name = "B")]
-    pub bootstrap: usize,
-    /// Seed of those resamples.
+    /// Half-sample subsamples for the SGD − KM difference intervals (0 = none).
+    #[arg(long, default_value_t = 200, value_name = "B", alias = "bootstrap")]
+    pub subsamples: usize,
+    /// Seed of those subsamples.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
@@ -240,6 +261,9 @@ pub struct TrainArgs {
     /// Write snapshots to iterates.npy every N steps after `record_from` (0 = none).
     #[arg(long, value_name = "N")]
     pub record_every: Option<usize>,
+    /// No α̂ (`null` with the reason) from fewer surviving chains than this [default: 300].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub min_samples: Option<usize>,
     /// Output folder (must not exist; written atomically) [default: runs/run-<unix time>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -273,7 +297,8 @@ impl TrainArgs {
             weight_decay,
             record_every,
             depth,
-            hidden
+            hidden,
+            min_samples
         );
         if self.burn_in.is_some() {
             c.burn_in = self.burn_in;
@@ -317,15 +342,37 @@ pub struct EstimateArgs {
     /// Treat every coordinate of a 2-D array as its own scalar sample.
     #[arg(long)]
     pub pooled: bool,
-    /// Level of the bootstrap confidence interval, in (0, 1).
+    /// Level of the confidence interval, in (0, 1).
     #[arg(long, default_value_t = 0.95, value_name = "LEVEL")]
     pub ci: f64,
-    /// Bootstrap resamples for the interval (0 = no interval).
-    #[arg(long, default_value_t = 200, value_name = "B")]
-    pub bootstrap: usize,
-    /// Seed of the bootstrap resampling.
+    /// Subsamples for the interval (0 = no interval): each estimator is recomputed on B
+    /// random halves of the rows drawn without replacement, and the interval is the
+    /// estimate ± the `--ci` quantile of |half − whole| (scaled to the whole sample; see
+    /// README "Intervals"). Each subsample is a pass over half the samples.
+    #[arg(long, default_value_t = crate::estimate::SUBSAMPLES, value_name = "B", alias = "bootstrap")]
+    pub subsamples: usize,
+    /// Seed of every resampling (subsamples, double bootstraps, goodness of fit); each is
+    /// drawn from a stream hashed from (seed, purpose, index).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Refuse to estimate from fewer samples (rows, or scalars with --pooled) than this.
+    #[arg(long, default_value_t = crate::estimate::MIN_SAMPLES, value_name = "N", allow_negative_numbers = true)]
+    pub min_samples: usize,
+    /// Resamples per stage of the double bootstraps that choose Hill's and the moments
+    /// estimator's k (the tail-estimation package uses 500; each is a sort of ~n values).
+    #[arg(long, default_value_t = crate::estimate::K_RESAMPLES, value_name = "R")]
+    pub k_resamples: usize,
+    /// Power law: synthetic samples of the goodness-of-fit p-value (0 = no p-value); each
+    /// is a full refit, about the cost of one subsample at twice its size.
+    #[arg(long, default_value_t = crate::estimate::GOF_RESAMPLES, value_name = "R")]
+    pub gof_resamples: usize,
+    /// Power law: the smallest tail a candidate threshold xmin may leave.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub min_tail: usize,
+    /// Power law: at most this many candidate thresholds, at tail sizes spaced
+    /// geometrically from --min-tail to N (0 = every distinct value: exact, O(N²)).
+    #[arg(long, default_value_t = 400, value_name = "C")]
+    pub xmin_candidates: usize,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -336,7 +383,7 @@ pub struct EstimateArgs {
     /// Also write the Hill plot (columns `k,alpha` for k = 1 … min(N − 1, 100000)) to this CSV.
     #[arg(long, value_name = "FILE.csv")]
     pub hill_plot: Option<PathBuf>,
-    /// No progress bar for the bootstrap resamples (shown on a terminal otherwise).
+    /// No progress bar for the subsamples (shown on a terminal otherwise).
     #[arg(long)]
     pub quiet: bool,
 }

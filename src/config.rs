@@ -210,6 +210,14 @@ pub struct TrainConfig {
     /// (robust where α < 1 and the mean does not exist), `none`, `{"vector": [...]}`, or
     /// `least_squares` (the minimiser of the fixed dataset; linear model only).
     pub center: Center,
+    /// Fewer estimated (surviving, finite) chains than this: no α̂, `null` with the reason.
+    /// Left out of a serialised config at its default, so earlier cell ids stay the same.
+    #[serde(skip_serializing_if = "is_default_min_samples")]
+    pub min_samples: usize,
+}
+
+fn is_default_min_samples(n: &usize) -> bool {
+    *n == crate::estimate::MIN_SAMPLES
 }
 
 impl Default for TrainConfig {
@@ -243,6 +251,7 @@ impl Default for TrainConfig {
             divergence_norm: 1e6,
             check_every: 10,
             center: Center::Mean,
+            min_samples: crate::estimate::MIN_SAMPLES,
         }
     }
 }

@@ -1,9 +1,9 @@
-//! Every tail estimator on one sample, with its bootstrap interval: what `tailgate
+//! Every tail estimator on one sample, with its subsampling interval: what `tailgate
 //! estimate` prints and Python's `tailgate.estimate` returns (one code path for both).
 
 use crate::tail::{
-    self, BlockAlpha, BlockGrid, Center, KChoice, Rows, TailError, bootstrap_ci, center_in_place,
-    center_rows, mohammadi_median,
+    self, BlockAlpha, BlockGrid, Center, KChoice, PowerLawOptions, Rows, SubsampleCi, TailError,
+    center_rows, mohammadi_median, mohammadi_subsample_ci, scaled_k, subsample_scalar_ci,
 };
 use clap::ValueEnum;
 use serde::Serialize;
@@ -20,7 +20,11 @@ pub enum EstimatorChoice {
     /// Pickands (1975) on |x| or row norms, at --k (≤ N/4) or the k where the Pickands
     /// plot is flattest.
     Pickands,
-    /// All four, in that order.
+    /// Clauset–Shalizi–Newman power-law fit on |x| or row norms: the threshold xmin by
+    /// minimum Kolmogorov–Smirnov distance, the MLE tail index above it, and a bootstrap
+    /// goodness-of-fit p-value (the headline estimator of `tailgate train`).
+    Powerlaw,
+    /// All five, in that order.
     All,
 }
 
@@ -67,12 +71,30 @@ pub struct EstimateOptions {
     pub center: CenterChoice,
     /// Every coordinate of a row is its own scalar sample.
     pub pooled: bool,
-    /// Level of the bootstrap interval, in (0, 1).
+    /// Level of the interval, in (0, 1).
     pub ci: f64,
-    /// Bootstrap resamples (0: no interval).
-    pub bootstrap: usize,
+    /// Half-sample subsamples for the interval (0: no interval).
+    pub subsamples: usize,
     pub seed: u64,
+    /// Fewer samples than this: no estimate (an error naming `min_samples`).
+    pub min_samples: usize,
+    /// Resamples per stage of the double bootstraps that choose Hill's and moments' k.
+    pub k_resamples: usize,
+    /// Synthetic samples of the power-law goodness-of-fit test (0: no p-value).
+    pub gof_resamples: usize,
+    /// The power-law fit's candidate thresholds.
+    pub powerlaw: PowerLawOptions,
 }
+
+/// The default of `min_samples`: below a few hundred samples no estimator here has an
+/// error small enough to report (docs/validation/coverage.md).
+pub const MIN_SAMPLES: usize = 300;
+/// The default resamples per stage of the double bootstraps that choose k.
+pub const K_RESAMPLES: usize = 50;
+/// The default synthetic samples of the goodness-of-fit test.
+pub const GOF_RESAMPLES: usize = 100;
+/// The default subsamples of an interval.
+pub const SUBSAMPLES: usize = 200;
 
 impl Default for EstimateOptions {
     /// The CLI's defaults.
@@ -85,17 +107,21 @@ impl Default for EstimateOptions {
             center: CenterChoice::None,
             pooled: false,
             ci: 0.95,
-            bootstrap: 200,
+            subsamples: SUBSAMPLES,
             seed: 0,
+            min_samples: MIN_SAMPLES,
+            k_resamples: K_RESAMPLES,
+            gof_resamples: GOF_RESAMPLES,
+            powerlaw: PowerLawOptions::default(),
         }
     }
 }
 
 impl EstimateOptions {
-    /// How many estimators `estimator` stands for (the progress bar's length per resample).
+    /// How many estimators `estimator` stands for (the progress bar's length per subsample).
     pub fn estimators(&self) -> usize {
         match self.estimator {
-            EstimatorChoice::All => 4,
+            EstimatorChoice::All => 5,
             _ => 1,
         }
     }
@@ -105,8 +131,10 @@ impl EstimateOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct EstimateReport {
     pub estimator: &'static str,
-    /// `null` where the estimate has no finite α (moments or Pickands with ξ ≤ 0).
+    /// A finite positive number, or `null` with `reason` (moments or Pickands with ξ ≤ 0).
     pub alpha: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Moments and Pickands: the extreme-value index ξ (α = 1/ξ where ξ > 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xi: Option<f64>,
@@ -115,11 +143,21 @@ pub struct EstimateReport {
     pub per_block_size: Option<Vec<BlockAlpha>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grid: Option<String>,
-    /// Hill: the number of upper order statistics used, and how it was chosen.
+    /// Hill, moments, Pickands: the number of upper order statistics used, and its rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k_rule: Option<String>,
+    /// Power law: the threshold, the samples at or above it, the KS distance there, and
+    /// the goodness-of-fit p-value (`null` without resamples).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xmin: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_tail: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ks: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
     pub ci: Option<Ci>,
     pub n: usize,
     pub dim: usize,
@@ -127,27 +165,43 @@ pub struct EstimateReport {
     pub pooled: bool,
 }
 
-/// A percentile bootstrap interval.
+/// A symmetric half-sample subsampling interval (`tail::SubsampleCi`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Ci {
     pub level: f64,
     pub lo: f64,
     pub hi: f64,
-    pub resamples: usize,
+    pub subsamples: usize,
+    /// Rows in each subsample.
+    pub size: usize,
+    pub method: &'static str,
+}
+
+impl From<SubsampleCi> for Ci {
+    fn from(c: SubsampleCi) -> Self {
+        Ci {
+            level: c.level,
+            lo: c.lo,
+            hi: c.hi,
+            subsamples: c.subsamples,
+            size: c.size,
+            method: "half_subsampling",
+        }
+    }
 }
 
 /// The reports on `rows`, one per estimator `options` asks for; `on_resample` is called
-/// once per bootstrap resample of each estimator (a progress bar's tick).
+/// once per subsample of each estimator's interval (a progress bar's tick).
 pub fn estimate(
     rows: Rows,
     options: &EstimateOptions,
     on_resample: &(dyn Fn() + Sync),
 ) -> Result<Vec<EstimateReport>, TailError> {
     let rows = if options.pooled { rows.pooled() } else { rows };
-    if rows.n() < 2 {
-        return Err(TailError::TooFewRows {
-            needed: 2,
+    if rows.n() < options.min_samples.max(2) {
+        return Err(TailError::BelowMinSamples {
             got: rows.n(),
+            min: options.min_samples.max(2),
         });
     }
     let center = options.center.center();
@@ -158,83 +212,113 @@ pub fn estimate(
         (None, GridChoice::Sqrt) => BlockGrid::Sqrt,
     };
     let centered = center_rows(&rows, &center)?;
+    let norms = centered.norms();
+    if norms.iter().all(|&v| v == norms[0]) {
+        return Err(TailError::Invalid(
+            "every sample has the same magnitude (a constant sample): no tail to estimate".into(),
+        ));
+    }
     let base = |estimator| EstimateReport {
         estimator,
         alpha: None,
+        reason: None,
         xi: None,
         per_block_size: None,
         grid: None,
         k: None,
         k_rule: None,
+        xmin: None,
+        n_tail: None,
+        ks: None,
+        p_value: None,
         ci: None,
         n: rows.n(),
         dim: rows.dim(),
         center: center.name(),
         pooled: options.pooled,
     };
-    let ci = |stat: &(dyn Fn(&Rows) -> Result<f64, TailError> + Sync)| {
-        if options.bootstrap == 0 {
-            return Ok(None);
-        }
-        let ci = bootstrap_ci(&rows, options.bootstrap, options.ci, options.seed, |r| {
-            let value = stat(&center_in_place(r, &center)?);
-            on_resample();
-            value
-        })?;
-        Ok::<_, TailError>(Some(Ci {
-            level: ci.level,
-            lo: ci.lo,
-            hi: ci.hi,
-            resamples: ci.resamples,
-        }))
-    };
-    let norms = centered.norms();
+    // The interval of a statistic of the norms, at the estimate; none without subsamples.
+    let scalar_ci =
+        |estimate: f64, stat: &(dyn Fn(&mut [f64], f64) -> Result<f64, TailError> + Sync)| {
+            if options.subsamples == 0 {
+                return Ok::<_, TailError>(None);
+            }
+            let ci = subsample_scalar_ci(
+                &norms,
+                estimate,
+                options.subsamples,
+                options.ci,
+                options.seed,
+                |x, f| {
+                    let value = stat(x, f);
+                    on_resample();
+                    value
+                },
+            )?;
+            Ok(Some(ci.into()))
+        };
     let wants = |which| options.estimator == which || options.estimator == EstimatorChoice::All;
     let k_choice = || match options.k {
         Some(k) => KChoice::Fixed(k),
         None => KChoice::DoubleBootstrap {
-            resamples: 50,
+            resamples: options.k_resamples,
             seed: options.seed,
         },
     };
     let mut reports = Vec::new();
     if wants(EstimatorChoice::Mohammadi) {
         let est = mohammadi_median(&centered, &grid)?;
-        let stat = |r: &Rows| mohammadi_median(r, &grid).map(|e| e.alpha);
+        let ci = if options.subsamples == 0 {
+            None
+        } else {
+            let ci = mohammadi_subsample_ci(
+                &rows,
+                &center,
+                &grid,
+                est.alpha,
+                options.subsamples,
+                options.ci,
+                options.seed,
+            )?;
+            (0..options.subsamples).for_each(|_| on_resample());
+            Some(ci.into())
+        };
         reports.push(EstimateReport {
             alpha: Some(est.alpha),
             per_block_size: Some(est.per_block_size),
             grid: Some(est.grid),
-            ci: ci(&stat)?,
+            ci,
             ..base("mohammadi")
         });
     }
     if wants(EstimatorChoice::Hill) {
         let est = tail::hill(&norms, k_choice())?;
         let k = est.k;
-        let stat = |r: &Rows| tail::hill_alpha(&r.norms(), k);
+        let ci = scalar_ci(est.alpha, &|x, f| {
+            tail::hill_alpha_in_place(x, scaled_k(k, f))
+        })?;
         reports.push(EstimateReport {
             alpha: Some(est.alpha),
             k: Some(est.k),
             k_rule: Some(est.k_rule),
-            ci: ci(&stat)?,
+            ci,
             ..base("hill")
         });
     }
-    type AlphaAtK = fn(&[f64], usize) -> Result<f64, TailError>;
+    type AlphaAtK = fn(&mut [f64], usize) -> Result<f64, TailError>;
     type XiChoose = fn(&[f64], KChoice) -> Result<tail::XiEstimate, TailError>;
     let order_estimators: [(EstimatorChoice, &'static str, XiChoose, AlphaAtK); 2] = [
         (
             EstimatorChoice::Moments,
             "moments",
             tail::moments,
-            tail::moments_alpha,
+            tail::moments_alpha_in_place,
         ),
         (
             EstimatorChoice::Pickands,
             "pickands",
             tail::pickands,
-            tail::pickands_alpha,
+            tail::pickands_alpha_in_place,
         ),
     ];
     for (which, name, estimate, alpha_at) in order_estimators {
@@ -243,15 +327,50 @@ pub fn estimate(
         }
         let est = estimate(&norms, k_choice())?;
         let k = est.k;
-        // Resamples with ξ ≤ 0 have no α: they count as failed resamples.
-        let stat = |r: &Rows| alpha_at(&r.norms(), k);
+        // Subsamples with ξ ≤ 0 have no α: they count as failed.
+        let ci = match est.alpha {
+            Some(a) => scalar_ci(a, &|x, f| alpha_at(x, scaled_k(k, f)))?,
+            None => None,
+        };
         reports.push(EstimateReport {
             alpha: est.alpha,
+            reason: est
+                .alpha
+                .is_none()
+                .then(|| format!("ξ = {:.4} ≤ 0: no finite tail index", est.xi)),
             xi: Some(est.xi),
             k: Some(est.k),
             k_rule: Some(est.k_rule),
-            ci: ci(&stat)?,
+            ci,
             ..base(name)
+        });
+    }
+    if wants(EstimatorChoice::Powerlaw) {
+        let fit = tail::powerlaw_fit(&norms, &options.powerlaw)?;
+        let p_value = if options.gof_resamples == 0 {
+            None
+        } else {
+            Some(
+                tail::powerlaw_gof(
+                    &norms,
+                    &fit,
+                    options.gof_resamples,
+                    options.seed,
+                    &options.powerlaw,
+                )?
+                .p_value,
+            )
+        };
+        let opts = options.powerlaw;
+        let ci = scalar_ci(fit.alpha, &|x, _| tail::powerlaw_alpha_in_place(x, &opts))?;
+        reports.push(EstimateReport {
+            alpha: Some(fit.alpha),
+            xmin: Some(fit.xmin),
+            n_tail: Some(fit.n_tail),
+            ks: Some(fit.ks),
+            p_value,
+            ci,
+            ..base("powerlaw")
         });
     }
     Ok(reports)

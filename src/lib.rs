@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod coverage;
 pub mod data;
 pub mod error;
 pub mod estimate;

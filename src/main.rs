@@ -28,6 +28,7 @@ fn main() {
         }),
         Command::Report(args) => commands::report::run(args),
         Command::Theory(args) => commands::theory::run(args),
+        Command::Coverage(args) => commands::coverage::run(args),
     };
     match result {
         // A closed pipe (`| head`) is not an error worth a panic.

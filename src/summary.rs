@@ -6,9 +6,10 @@ mod estimates;
 
 pub use estimates::{Estimate, SubsetAlphas};
 
+use crate::estimate::{GOF_RESAMPLES, K_RESAMPLES, MIN_SAMPLES, SUBSAMPLES};
 use crate::tail::{
-    self, BlockGrid, Center, Rows, center_in_place, center_rows, mohammadi_bootstrap_ci,
-    mohammadi_median, quantile_sorted,
+    self, BlockGrid, Center, PowerLawOptions, Rows, center_in_place, center_rows, mohammadi_median,
+    mohammadi_subsample_ci, quantile_sorted,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -19,8 +20,16 @@ pub struct EstimateSettings {
     pub center: Center,
     pub grid: BlockGrid,
     pub ci_level: f64,
-    pub resamples: usize,
+    /// Half-sample subsamples of every interval.
+    pub subsamples: usize,
     pub seed: u64,
+    /// Fewer estimated chains than this: no α̂.
+    pub min_samples: usize,
+    /// Resamples per stage of the double bootstraps that choose k.
+    pub k_resamples: usize,
+    /// Synthetic samples of the power-law goodness-of-fit p-value.
+    pub gof_resamples: usize,
+    pub powerlaw: PowerLawOptions,
 }
 
 impl Default for EstimateSettings {
@@ -29,11 +38,18 @@ impl Default for EstimateSettings {
             center: Center::Mean,
             grid: BlockGrid::Network,
             ci_level: 0.95,
-            resamples: 200,
+            subsamples: SUBSAMPLES,
             seed: 0,
+            min_samples: MIN_SAMPLES,
+            k_resamples: K_RESAMPLES,
+            gof_resamples: GOF_RESAMPLES,
+            powerlaw: PowerLawOptions::default(),
         }
     }
 }
+
+/// The headline estimator's name in run.json (`summary.estimator`).
+pub const HEADLINE: &str = "powerlaw";
 
 /// Spread below this fraction of max(1, ‖centre‖) means the chains collapsed onto one
 /// point: float32 rounding, not a stationary law (science.md trap 1, trap 5).
@@ -45,8 +61,8 @@ const FLOOR_RELATIVE_SPREAD: f64 = 1e-5;
 pub enum RunStatus {
     /// Every chain finite and spread out: `alpha` describes the stationary law.
     Ok,
-    /// Some chains diverged: `alpha` is of the survivors only; near the divergence step
-    /// size it is biased (science.md trap 3).
+    /// Some chains diverged: `alpha` is of the survivors only (`from_survivors`), biased
+    /// light: the chains that left were those whose norms grew largest.
     PartiallyDiverged,
     /// Every chain diverged: no `alpha`.
     Diverged,
@@ -70,14 +86,23 @@ impl RunStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TailSummary {
     pub status: RunStatus,
-    /// Mohammadi median on the centred final rows; `null` when not estimable (see `alpha_reason`).
+    /// The headline α̂: the power-law fit (minimum-KS threshold, MLE above it) on the norms
+    /// of the centred final rows; a finite positive number, or `null` with `alpha_reason`.
     pub alpha: Option<f64>,
     pub alpha_reason: Option<String>,
+    /// Its symmetric half-sample subsampling interval (contains `alpha`).
     pub alpha_ci: Option<[f64; 2]>,
     pub alpha_ci_level: f64,
+    /// The Mohammadi block estimator (the field's protocol; ≤ 2 by construction: any light
+    /// tail reads ≈ 2) and its interval.
+    #[serde(default)]
+    pub alpha_mohammadi: Option<f64>,
+    #[serde(default)]
+    pub alpha_mohammadi_ci: Option<[f64; 2]>,
+    /// Mohammadi's estimate at each block size (its median is `alpha_mohammadi`).
     #[serde(default)]
     pub alpha_per_block_size: Vec<tail::BlockAlpha>,
-    /// The same estimator on the running-average rows.
+    /// The headline estimator on the running-average rows.
     pub alpha_average: Option<f64>,
     pub hill_alpha: Option<f64>,
     pub hill_k: Option<usize>,
@@ -88,11 +113,21 @@ pub struct TailSummary {
     /// Chains the estimate used (finite, not diverged).
     pub estimated_chains: usize,
     pub diverged_chains: usize,
+    /// Some chains diverged: every α̂ here is of the survivors, `surviving_fraction` of
+    /// the chains, and biased light (the heaviest chains are the ones that left).
+    #[serde(default)]
+    pub from_survivors: bool,
+    #[serde(default)]
+    pub surviving_fraction: f64,
+    /// No α̂ from fewer estimated chains than this.
+    #[serde(default)]
+    pub min_samples: usize,
     pub converged_to_floor: bool,
     /// Quantiles 5/25/50/75/95/100 % of ‖w − centre‖ over the estimated chains.
     pub norm_quantiles: Option<[f64; 6]>,
-    /// Every estimator on the centred final rows: `mohammadi` (= `alpha`), and `hill`,
-    /// `moments`, `pickands` on their norms at a data-driven k, each with its interval.
+    /// Every estimator on the centred final rows, each with its interval: `powerlaw`
+    /// (= `alpha`, with `xmin`, `n_tail`, `ks`, `p_value`), `mohammadi`, and `hill`,
+    /// `moments`, `pickands` on the norms at a data-driven k.
     #[serde(default)]
     pub estimates: BTreeMap<String, Estimate>,
     /// α̂ of every estimator on the first N/64, N/16, N/4 and all of the chains: whether the
@@ -151,30 +186,37 @@ pub fn summarize_from(
         alpha_reason: None,
         alpha_ci: None,
         alpha_ci_level: settings.ci_level,
+        alpha_mohammadi: None,
+        alpha_mohammadi_ci: None,
         alpha_per_block_size: vec![],
         alpha_average: None,
         hill_alpha: None,
         hill_k: None,
         protocol: "across_chains_final_iterate".into(),
         center: settings.center.name().into(),
-        estimator: "mohammadi_median".into(),
+        estimator: HEADLINE.into(),
         block_grid: settings.grid.name().into(),
         estimated_chains: 0,
         diverged_chains,
+        from_survivors: diverged_chains > 0,
+        surviving_fraction: 1.0,
+        min_samples: settings.min_samples,
         converged_to_floor: false,
         norm_quantiles: None,
         estimates: BTreeMap::new(),
         convergence: vec![],
     };
     let rows = match final_rows() {
-        Some(r) if r.n() >= 2 => r,
+        Some(r) if r.n() >= 1 => r,
         _ => {
             s.status = RunStatus::Diverged;
+            s.surviving_fraction = 0.0;
             s.alpha_reason = Some("every chain diverged".into());
             return s;
         }
     };
     s.estimated_chains = rows.n();
+    s.surviving_fraction = rows.n() as f64 / (rows.n() + diverged_chains) as f64;
     let centre = match tail::center_vector(&rows, &settings.center) {
         Ok(c) => c,
         Err(e) => {
@@ -201,50 +243,69 @@ pub fn summarize_from(
         );
         return s;
     }
-    match mohammadi_median(&centered, &settings.grid) {
-        Ok(est) => {
-            s.alpha = Some(est.alpha);
-            s.alpha_per_block_size = est.per_block_size;
-        }
-        Err(e) => {
-            s.alpha_reason = Some(e.to_string());
-            return s;
-        }
+    if centered.n() < settings.min_samples.max(4) {
+        s.alpha_reason = Some(format!(
+            "{} chains to estimate from, fewer than min_samples = {}: no α̂",
+            centered.n(),
+            settings.min_samples.max(4)
+        ));
+        return s;
     }
     // Unsorted norms: the double bootstraps resample by index, so order fixes their draws.
-    let mut estimates =
-        estimates::order_estimates(&norms, settings.resamples, settings.ci_level, settings.seed);
-    let alpha = s.alpha.expect("set above");
-    estimates.insert("mohammadi".into(), Estimate::mohammadi(alpha, None));
-    s.convergence =
-        estimates::convergence(&centered, &norms, &settings.grid, settings.seed, &estimates);
-    // One copy of a large sample at a time: the bootstrap builds the rows again.
+    let mut estimates = estimates::order_estimates(&norms, settings);
+    estimates.insert(
+        HEADLINE.into(),
+        estimates::powerlaw_estimate(&norms, settings),
+    );
+    let mohammadi = mohammadi_median(&centered, &settings.grid);
+    if let Ok(est) = &mohammadi {
+        s.alpha_per_block_size = est.per_block_size.clone();
+    }
+    estimates.insert(
+        "mohammadi".into(),
+        Estimate::from_result(mohammadi.as_ref().map(|e| e.alpha).map_err(Clone::clone)),
+    );
+    s.convergence = estimates::convergence(&centered, &norms, settings, &estimates);
+    // One copy of a large sample at a time: the subsamples read the rows again.
     drop(centered);
     drop(norms);
-    // The bootstrap resamples the uncentred rows (each resample is centred on its own).
-    s.alpha_ci = final_rows()
-        .and_then(|rows| {
-            mohammadi_bootstrap_ci(
-                &rows,
-                &settings.center,
-                &settings.grid,
-                settings.resamples,
-                settings.ci_level,
-                settings.seed,
-            )
-            .ok()
-        })
-        .map(|ci| [ci.lo, ci.hi]);
-    estimates.insert("mohammadi".into(), Estimate::mohammadi(alpha, s.alpha_ci));
+    if let Ok(est) = &mohammadi {
+        // The subsamples read the uncentred rows (each is centred on its own).
+        let ci = final_rows()
+            .and_then(|rows| {
+                mohammadi_subsample_ci(
+                    &rows,
+                    &settings.center,
+                    &settings.grid,
+                    est.alpha,
+                    settings.subsamples,
+                    settings.ci_level,
+                    settings.seed,
+                )
+                .ok()
+            })
+            .map(|ci| [ci.lo, ci.hi]);
+        if let Some(e) = estimates.get_mut("mohammadi") {
+            e.ci = ci;
+        }
+        s.alpha_mohammadi = Some(est.alpha);
+        s.alpha_mohammadi_ci = ci;
+    }
     if let Some(hill) = estimates.get("hill") {
         s.hill_alpha = hill.alpha;
         s.hill_k = hill.alpha.and(hill.k);
     }
+    let headline = &estimates[HEADLINE];
+    s.alpha = headline.alpha;
+    s.alpha_ci = headline.ci;
+    if s.alpha.is_none() {
+        s.alpha_reason = headline.reason.clone();
+    }
     s.estimates = estimates;
     s.alpha_average = average_rows()
         .and_then(|r| center_in_place(r, &settings.center).ok())
-        .and_then(|r| mohammadi_median(&r, &settings.grid).ok())
-        .map(|e| e.alpha);
+        .and_then(|r| tail::powerlaw_fit(&r.norms(), &settings.powerlaw).ok())
+        .map(|f| f.alpha);
     s
 }
 
@@ -285,18 +346,21 @@ pub fn layer_summaries(
         };
         let center = settings.center.clone();
         let grid = settings.grid.clone();
-        let across = Rows::new(slice(&finals), size).ok().filter(|r| r.n() >= 2);
+        let across = Rows::new(slice(&finals), size)
+            .ok()
+            .filter(|r| r.n() >= settings.min_samples.max(4));
         let alpha = across
             .as_ref()
             .and_then(|r| center_rows(r, &center).ok())
             .and_then(|r| mohammadi_median(&r, &grid).ok())
             .map(|e| e.alpha);
-        let alpha_ci = across.as_ref().filter(|_| alpha.is_some()).and_then(|r| {
-            mohammadi_bootstrap_ci(
+        let alpha_ci = across.as_ref().zip(alpha).and_then(|(r, a)| {
+            mohammadi_subsample_ci(
                 r,
                 &center,
                 &grid,
-                settings.resamples,
+                a,
+                settings.subsamples,
                 settings.ci_level,
                 settings.seed,
             )
@@ -313,6 +377,7 @@ pub fn layer_summaries(
             .collect();
         let alpha_late_window = Rows::scalars(late)
             .ok()
+            .filter(|r| r.n() >= settings.min_samples.max(4))
             .and_then(|r| mohammadi_median(&r, &grid).ok())
             .map(|e| e.alpha);
         out.push(LayerSummary {

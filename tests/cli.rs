@@ -240,13 +240,17 @@ fn estimate_default_recovers_stable_alpha() {
     let o = tailgate(&[
         "estimate",
         p(&csv),
-        "--block-sizes",
-        "2",
+        "--estimator",
+        "hill",
+        "--k",
+        "3",
         "--pooled",
         "--format",
         "json",
         "--bootstrap",
         "0",
+        "--min-samples",
+        "2",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -284,8 +288,14 @@ fn bad_estimate_inputs_exit_2() {
         "2",
         "--bootstrap",
         "0",
+        "--min-samples",
+        "2",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let constant = d.join("constant.npy");
+    write_npy(&constant, &[400], &[2.5f64; 400]).unwrap();
+    let empty = d.join("empty.npy");
+    write_npy(&empty, &[0], &[0.0f64; 0]).unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec![p(&missing)], "missing.npy"),
         (vec![p(&text)], "not a readable .npy"),
@@ -309,10 +319,25 @@ fn bad_estimate_inputs_exit_2() {
             "k = 2 is out of range",
         ),
         (vec![p(&f64s), "--exclude", p(&mask)], "mask.npy"),
+        // Too few samples is refused by name unless --min-samples allows it.
+        (
+            vec![p(&f64s), "--min-samples", "300"],
+            "6 samples, fewer than min_samples = 300",
+        ),
+        (vec![p(&empty), "--min-samples", "300"], "min_samples"),
+        (vec![p(&f64s), "--min-samples", "-1"], "--min-samples"),
+        (vec![p(&constant)], "constant sample"),
+        (
+            vec![p(&constant), "--estimator", "powerlaw"],
+            "constant sample",
+        ),
     ];
     for (args, needle) in cases {
         let mut all = vec!["estimate"];
         all.extend(args.iter());
+        if !args.contains(&"--min-samples") {
+            all.extend(["--min-samples", "2"]);
+        }
         let o = tailgate(&all);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(

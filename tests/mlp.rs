@@ -194,6 +194,8 @@ fn mlp_runs_report_alpha_per_layer() {
                 "300",
                 "--eta",
                 "0.05",
+                "--min-samples",
+                "100",
                 "--out",
             ])
             .arg(&dir)

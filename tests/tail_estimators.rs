@@ -1,12 +1,12 @@
 //! Known-answer and error-path tests of the estimators (science.md §3).
 
 use tailgate::tail::{
-    BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, bootstrap_ci, bootstrap_diff_ci,
-    bootstrap_paired_diff_ci, bootstrap_scalar_ci, center_in_place, center_rows,
+    BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, center_in_place, center_rows,
     double_bootstrap_k, hill, hill_alpha, hill_alpha_in_place, hill_plot, median, mohammadi,
-    mohammadi_bootstrap_ci, mohammadi_median, mohammadi_median_prefix, moments, moments_alpha,
-    moments_alpha_in_place, moments_xi, pickands, pickands_alpha, pickands_alpha_in_place,
-    pickands_xi, sample_symmetric_stable,
+    mohammadi_median, mohammadi_median_prefix, mohammadi_subsample_ci, moments, moments_alpha,
+    moments_alpha_in_place, moments_xi, paired_diff_ci, pickands, pickands_alpha,
+    pickands_alpha_in_place, pickands_xi, sample_symmetric_stable, scaled_k, subsample_ci,
+    subsample_scalar_ci,
 };
 
 fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
@@ -209,35 +209,59 @@ fn double_bootstrap_is_seeded() {
     );
 }
 
+/// Hill at a fixed k/n on Pareto samples is nearly unbiased, so the subsampling interval
+/// should cover the true α in about 95 % of independent samples; it always contains the
+/// estimate itself.
 #[test]
-fn bootstrap_interval_covers_true_alpha_in_most_repeats() {
+fn subsampling_interval_covers_true_alpha_in_most_repeats() {
     let alpha = 1.5;
     let mut covered = 0;
-    for seed in 0..50 {
-        let rows = stable_rows(alpha, 2_000, 1000 + seed);
-        let ci = bootstrap_ci(&rows, 100, 0.95, seed, |r| {
-            Ok(mohammadi_median(&r, &BlockGrid::Network)?.alpha)
+    for seed in 0..60 {
+        let x = pareto(alpha, 4_000, 1000 + seed);
+        let k = 400;
+        let est = hill_alpha(&x, k).unwrap();
+        let ci = subsample_scalar_ci(&x, est, 100, 0.95, seed, |r, f| {
+            hill_alpha_in_place(r, scaled_k(k, f))
         })
         .unwrap();
-        assert!(ci.lo <= ci.hi);
+        assert!(ci.lo <= est && est <= ci.hi, "{est} outside {ci:?}");
+        assert_eq!(ci.size, 2_000);
         if ci.lo <= alpha && alpha <= ci.hi {
             covered += 1;
         }
     }
-    assert!(covered >= 40, "covered {covered} of 50");
+    // Binomial(60, 0.95): fewer than 51 has probability below 0.3 %.
+    assert!(covered >= 51, "covered {covered} of 60");
 }
 
-/// The paired bootstrap resamples one set of chains for both samples: what the samples
-/// share cancels exactly, and it is narrower than the independent interval when they share
-/// much (SGD and KM cells drawing the same data).
+/// Symmetric by construction: the estimate is the midpoint, for any statistic, even one
+/// whose subsamples all land on one side of it.
+#[test]
+fn the_estimate_is_always_inside_its_interval() {
+    let rows = stable_rows(1.3, 1_000, 5);
+    for shift in [-1.0, 0.0, 3.0] {
+        let est = mohammadi_median(&rows, &BlockGrid::Network).unwrap().alpha + shift;
+        let ci = subsample_ci(&rows, est, 50, 0.9, 2, |r, _| {
+            Ok(mohammadi_median(&r, &BlockGrid::Network)?.alpha)
+        })
+        .unwrap();
+        assert!((0.5 * (ci.lo + ci.hi) - est).abs() < 1e-12 && ci.lo <= est && est <= ci.hi);
+    }
+    // Bad settings are errors, not intervals.
+    let stat = |_: Rows, _: f64| Ok(1.0);
+    assert!(subsample_ci(&rows, 1.0, 1, 0.9, 0, stat).is_err());
+    assert!(subsample_ci(&rows, 1.0, 10, 1.5, 0, stat).is_err());
+    assert!(subsample_ci(&rows, f64::NAN, 10, 0.9, 0, stat).is_err());
+}
+
+/// The paired interval takes the same rows of both samples: what they share cancels
+/// exactly, and a small independent perturbation gives a narrow interval.
 #[test]
 fn paired_difference_interval_cancels_what_the_samples_share() {
     let stat = |r: Rows| Ok(mohammadi_median(&r, &BlockGrid::Network)?.alpha);
     let a = stable_rows(1.5, 4_000, 3);
-    let same = bootstrap_paired_diff_ci(&a, &a, 100, 0.95, 7, stat).unwrap();
+    let same = paired_diff_ci(&a, &a, 0.0, 100, 0.95, 7, stat).unwrap();
     assert_eq!((same.lo, same.hi, same.failed), (0.0, 0.0, 0));
-    // b = a plus a small independent perturbation: the paired interval is narrower than the
-    // independent one, and both cover 0.
     let noise = sample_symmetric_stable(1.5, 4_000, 4);
     let b = Rows::scalars(
         a.as_slice()
@@ -247,23 +271,24 @@ fn paired_difference_interval_cancels_what_the_samples_share() {
             .collect(),
     )
     .unwrap();
-    let paired = bootstrap_paired_diff_ci(&a, &b, 100, 0.95, 7, stat).unwrap();
-    let independent = bootstrap_diff_ci(&a, &b, 100, 0.95, 7, stat).unwrap();
-    assert!(paired.lo <= 0.0 && 0.0 <= paired.hi, "{paired:?}");
+    let diff = stat(a.clone()).unwrap() - stat(b.clone()).unwrap();
+    let paired = paired_diff_ci(&a, &b, diff, 100, 0.95, 7, stat).unwrap();
+    let alone = subsample_ci(&a, stat(a.clone()).unwrap(), 100, 0.95, 7, |r, _| stat(r)).unwrap();
+    assert!(paired.lo <= diff && diff <= paired.hi, "{paired:?}");
     assert!(
-        paired.hi - paired.lo < 0.5 * (independent.hi - independent.lo),
-        "paired {paired:?} independent {independent:?}"
+        paired.hi - paired.lo < 0.75 * (alone.hi - alone.lo),
+        "paired {paired:?} one sample {alone:?}"
     );
     // Unequal sizes are not pairs.
     let short = Rows::scalars(a.as_slice()[..100].to_vec()).unwrap();
-    assert!(bootstrap_paired_diff_ci(&a, &short, 100, 0.95, 7, stat).is_err());
+    assert!(paired_diff_ci(&a, &short, 0.0, 100, 0.95, 7, stat).is_err());
 }
 
-/// The run summary's bootstrap reads resamples through their indices, centred tile by
-/// tile; it must give exactly the interval of the general bootstrap that copies and
-/// centres each resample.
+/// The run summary's Mohammadi interval reads subsamples through their indices, centred
+/// tile by tile; it must give exactly the interval of the general path that copies and
+/// centres each subsample.
 #[test]
-fn tile_by_tile_bootstrap_equals_the_general_one() {
+fn tile_by_tile_subsampling_equals_the_general_one() {
     for (dim, n) in [(1, 3001), (7, 1237), (100, 160)] {
         let values: Vec<f64> = sample_symmetric_stable(1.6, dim * n, dim as u64)
             .iter()
@@ -279,19 +304,19 @@ fn tile_by_tile_bootstrap_equals_the_general_one() {
         ];
         for center in &centres {
             for grid in [BlockGrid::Network, BlockGrid::Sqrt] {
-                let general = bootstrap_ci(&rows, 40, 0.9, 5, |r| {
+                let general = subsample_ci(&rows, 1.5, 40, 0.9, 5, |r, _| {
                     Ok(mohammadi_median(&center_in_place(r, center)?, &grid)?.alpha)
                 })
                 .unwrap();
-                let tiled = mohammadi_bootstrap_ci(&rows, center, &grid, 40, 0.9, 5).unwrap();
+                let tiled = mohammadi_subsample_ci(&rows, center, &grid, 1.5, 40, 0.9, 5).unwrap();
                 assert_eq!(tiled, general, "dim {dim}, {center:?}, {grid:?}");
             }
         }
     }
-    // A centre of the wrong width fails every resample, as in the general path.
+    // A centre of the wrong width fails every subsample, as in the general path.
     let rows = Rows::new(vec![1.0; 20], 2).unwrap();
     let wrong = Center::Vector(vec![0.0; 3]);
-    assert!(mohammadi_bootstrap_ci(&rows, &wrong, &BlockGrid::Sqrt, 10, 0.9, 0).is_err());
+    assert!(mohammadi_subsample_ci(&rows, &wrong, &BlockGrid::Sqrt, 1.0, 10, 0.9, 0).is_err());
 }
 
 #[test]
@@ -392,25 +417,35 @@ fn pickands_by_selection_equals_pickands_on_the_sorted_sample() {
 /// The scalar bootstrap (resamples drawn into one buffer, statistics selecting in place)
 /// draws the general bootstrap's resamples: the same intervals to the bit, failures included.
 #[test]
-fn scalar_bootstrap_equals_the_general_one() {
+fn scalar_subsampling_equals_the_general_one() {
     let x = pareto(1.5, 3_000, 13);
     let rows = Rows::scalars(x.clone()).unwrap();
     type Stat = fn(&[f64], usize) -> Result<f64, TailError>;
     type InPlace = fn(&mut [f64], usize) -> Result<f64, TailError>;
-    let stats: [(Stat, InPlace, usize); 4] = [
+    let stats: [(Stat, InPlace, usize); 3] = [
         (hill_alpha, hill_alpha_in_place, 100),
         (moments_alpha, moments_alpha_in_place, 150),
         (pickands_alpha, pickands_alpha_in_place, 40),
-        // k beyond a quarter of the sample: every resample fails.
-        (pickands_alpha, pickands_alpha_in_place, 2_000),
     ];
     for (copying, in_place, k) in stats {
         for seed in [0, 7] {
-            let general = bootstrap_ci(&rows, 40, 0.9, seed, |r| copying(r.as_slice(), k));
-            let scalar = bootstrap_scalar_ci(&x, 40, 0.9, seed, |r| in_place(r, k));
+            let est = copying(&x, k).unwrap();
+            let general = subsample_ci(&rows, est, 40, 0.9, seed, |r, f| {
+                copying(r.as_slice(), scaled_k(k, f))
+            });
+            let scalar =
+                subsample_scalar_ci(&x, est, 40, 0.9, seed, |r, f| in_place(r, scaled_k(k, f)));
             assert_eq!(format!("{general:?}"), format!("{scalar:?}"), "k {k}");
         }
     }
+    // k beyond a quarter of every subsample: every subsample fails, an error.
+    let est = pickands_alpha(&x, 700).unwrap_or(1.0);
+    assert!(
+        subsample_scalar_ci(&x, est, 40, 0.9, 0, |r, _| pickands_alpha_in_place(
+            r, 1_000
+        ))
+        .is_err()
+    );
 }
 
 /// The Mohammadi estimate of a prefix read in place equals that of the prefix copied.
@@ -477,4 +512,50 @@ fn light_tails_give_no_alpha() {
     assert!(m.xi < -0.5 && m.alpha.is_none(), "{m:?}");
     let p = pickands(&u, KChoice::Fixed(1_000)).unwrap();
     assert!(p.xi < -0.5 && p.alpha.is_none(), "{p:?}");
+}
+
+/// Blocks that cancel (rows +x, −x alternating) make the block sums smaller than the rows:
+/// a negative 1/α̂. That is not a tail index: an error, never a negative number.
+#[test]
+fn a_negative_mohammadi_value_is_undefined_not_reported() {
+    let x: Vec<f64> = (0..1000)
+        .map(|i| {
+            if i % 2 == 0 {
+                1.0 + i as f64
+            } else {
+                -(i as f64)
+            }
+        })
+        .collect();
+    let rows = Rows::scalars(x).unwrap();
+    let err = mohammadi_median(&rows, &BlockGrid::Explicit(vec![2, 10])).unwrap_err();
+    assert!(matches!(err, TailError::Undefined(_)), "{err}");
+}
+
+/// The headline estimator's known answers: on Pareto(α) samples of 10⁵ the power-law fit
+/// is within 0.05 of α (the target for α = 1.5), and it reads light tails as light.
+#[test]
+fn powerlaw_fit_recovers_pareto_and_reports_light_tails_as_light() {
+    use tailgate::tail::{PowerLawOptions, powerlaw_fit};
+    for (i, alpha) in [0.8, 1.5, 3.0].into_iter().enumerate() {
+        let x = pareto(alpha, 100_000, 40 + i as u64);
+        let fit = powerlaw_fit(&x, &PowerLawOptions::default()).unwrap();
+        assert!((fit.alpha - alpha).abs() < 0.05, "α {alpha}: {fit:?}");
+        assert!(
+            fit.n_tail > 10_000,
+            "a pure Pareto keeps a large tail: {fit:?}"
+        );
+    }
+    // |t₃| has tail index 3: a light tail (finite variance), read as > 2.3.
+    let t3: Vec<f64> = {
+        let z = sample_symmetric_stable(2.0, 400_000, 77); // N(0, 2)
+        (0..100_000)
+            .map(|i| {
+                let chi2: f64 = (1..4).map(|j| z[i + j * 100_000].powi(2) / 2.0).sum();
+                (z[i] / 2f64.sqrt() / (chi2 / 3.0).sqrt()).abs()
+            })
+            .collect()
+    };
+    let fit = powerlaw_fit(&t3, &PowerLawOptions::default()).unwrap();
+    assert!(fit.alpha > 2.3, "|t₃|: {fit:?}");
 }

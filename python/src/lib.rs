@@ -49,7 +49,7 @@ fn choice<T: ValueEnum>(field: &str, value: &str) -> PyResult<T> {
 /// `n × dim`, row-major): the JSON array `tailgate estimate --format json` prints for
 /// `--estimator all` (one element otherwise).
 #[pyfunction]
-#[pyo3(signature = (values, n, dim, estimator, block_sizes, grid, k, center, pooled, ci, bootstrap, seed))]
+#[pyo3(signature = (values, n, dim, estimator, block_sizes, grid, k, center, pooled, ci, subsamples, seed, min_samples, k_resamples, gof_resamples, min_tail, xmin_candidates))]
 #[allow(clippy::too_many_arguments)]
 fn estimate(
     py: Python<'_>,
@@ -63,8 +63,13 @@ fn estimate(
     center: &str,
     pooled: bool,
     ci: f64,
-    bootstrap: usize,
+    subsamples: usize,
     seed: u64,
+    min_samples: usize,
+    k_resamples: usize,
+    gof_resamples: usize,
+    min_tail: usize,
+    xmin_candidates: usize,
 ) -> PyResult<String> {
     if values.len() != n * dim * 8 {
         return Err(PyValueError::new_err(format!(
@@ -80,8 +85,15 @@ fn estimate(
         center: choice::<CenterChoice>("center", center)?,
         pooled,
         ci,
-        bootstrap,
+        subsamples,
         seed,
+        min_samples,
+        k_resamples,
+        gof_resamples,
+        powerlaw: tailgate::tail::PowerLawOptions {
+            min_tail,
+            max_candidates: xmin_candidates,
+        },
     };
     let reports = py.detach(|| {
         let values: Vec<f64> = values

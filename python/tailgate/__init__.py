@@ -6,7 +6,7 @@ Rust code as the CLI's, so the same inputs and seeds give the same numbers bit f
 
     >>> import numpy as np, tailgate
     >>> x = np.random.default_rng(0).standard_cauchy(100_000)
-    >>> tailgate.estimate(x, bootstrap=0)["alpha"]  # doctest: +SKIP
+    >>> tailgate.estimate(x, "powerlaw", subsamples=0)["alpha"]  # doctest: +SKIP
     >>> run = tailgate.train(chains=200, dim=5, steps=500, eta=0.3)
     >>> run.summary["alpha"], run.final.shape  # doctest: +SKIP
 
@@ -48,32 +48,48 @@ def estimate(
     k: Optional[int] = None,
     center: str = "none",
     pooled: bool = False,
-    bootstrap: int = 200,
+    subsamples: int = 200,
     seed: int = 0,
     grid: str = "network",
     ci: float = 0.95,
+    min_samples: int = 300,
+    k_resamples: int = 50,
+    gof_resamples: int = 100,
+    min_tail: int = 50,
+    xmin_candidates: int = 400,
 ) -> Union[Dict[str, Any], List[Dict[str, Any]]]:
     """Tail index α of a sample: ``tailgate estimate --format json`` on ``x``.
 
     Args:
         x: float32/float64 array-like (numpy array, list, torch tensor through
             ``__array__``): 1-D scalars or 2-D ``[N, d]`` rows (estimated from row norms).
-        estimator: ``"mohammadi"`` (block estimator, median over block sizes), ``"hill"``,
-            ``"moments"``, ``"pickands"`` or ``"all"``.
+        estimator: ``"mohammadi"`` (block estimator, median over block sizes; ≤ 2 by
+            construction), ``"hill"``, ``"moments"``, ``"pickands"``, ``"powerlaw"``
+            (Clauset–Shalizi–Newman fit: ``alpha`` is the tail index, the ``powerlaw``
+            package's ``alpha`` − 1, with ``xmin``, ``n_tail``, ``ks``, ``p_value``) or
+            ``"all"``.
         block_sizes: Mohammadi block sizes (each ≥ 2 and ≤ N); overrides ``grid``.
         k: upper order statistics for Hill, moments and Pickands (default: chosen by a
             double bootstrap; Pickands: the flattest stretch of its plot).
         center: ``"none"``, ``"mean"`` or ``"median"`` — subtracted from the rows first.
         pooled: treat every coordinate of a 2-D array as its own scalar sample.
-        bootstrap: resamples for the percentile interval (0: no interval).
-        seed: seed of the resampling.
+        subsamples: random halves (without replacement) for the symmetric subsampling
+            interval (0: no interval).
+        seed: seed of every resampling (streams hashed from seed, purpose and index).
         grid: Mohammadi block-size grid without ``block_sizes``: ``"network"``,
             ``"synthetic"`` or ``"sqrt"``.
         ci: level of the interval, in (0, 1).
+        min_samples: fewer samples than this raise ``ValueError`` (no estimate).
+        k_resamples: resamples per stage of the double bootstraps choosing Hill's and
+            the moments estimator's k.
+        gof_resamples: synthetic samples of the power-law goodness-of-fit p-value (0: none).
+        min_tail: power law: the smallest tail a candidate ``xmin`` may leave.
+        xmin_candidates: power law: at most this many candidate thresholds (0: every
+            distinct value, exact and O(N²)).
 
     Returns:
         The CLI's JSON object as a dict (``alpha``, ``ci``, ``n``, ``dim``, …); a list of
-        four dicts for ``estimator="all"``.
+        five dicts for ``estimator="all"``.
 
     Raises:
         ValueError: ``x`` is not a 1-D or 2-D real array, or an option is out of range.
@@ -92,8 +108,13 @@ def estimate(
             center,
             bool(pooled),
             float(ci),
-            int(bootstrap),
+            int(subsamples),
             int(seed),
+            int(min_samples),
+            int(k_resamples),
+            int(gof_resamples),
+            int(min_tail),
+            int(xmin_candidates),
         )
     )
     return reports if estimator == "all" else reports[0]
@@ -279,10 +300,19 @@ _STUDY_DTYPES = {
     "alpha_lo": "float64",
     "alpha_hi": "float64",
     "alpha_average": "float64",
+    "alpha_mohammadi": "float64",
+    "alpha_mohammadi_lo": "float64",
+    "alpha_mohammadi_hi": "float64",
+    "powerlaw_xmin": "float64",
+    "powerlaw_n_tail": "Int64",
+    "powerlaw_ks": "float64",
+    "powerlaw_p_value": "float64",
     "hill_alpha": "float64",
     "hill_k": "Int64",
     "diverged_chains": "int64",
     "finite_chains": "int64",
+    "from_survivors": "bool",
+    "surviving_fraction": "float64",
     "converged_to_floor": "bool",
     "theory_alpha": "float64",
     "theory_diverges": "boolean",
@@ -307,6 +337,10 @@ def load_study(path: PathLike) -> "pandas.DataFrame":
     import pandas as pd
 
     file = pathlib.Path(path)
+    if file.is_dir() and not (file / "summary.csv").exists():
+        # `tailgate report DIR` writes DIR/report/summary.csv by default.
+        if (file / "report" / "summary.csv").exists():
+            file = file / "report"
     if file.is_dir():
         if not (file / "summary.csv").exists() and (file / "study.json").exists():
             raise FileNotFoundError(

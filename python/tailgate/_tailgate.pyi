@@ -15,8 +15,13 @@ def estimate(
     center: str,
     pooled: bool,
     ci: float,
-    bootstrap: int,
+    subsamples: int,
     seed: int,
+    min_samples: int,
+    k_resamples: int,
+    gof_resamples: int,
+    min_tail: int,
+    xmin_candidates: int,
 ) -> str:
     """JSON array of reports on ``n × dim`` native-endian float64 ``values``."""
 

@@ -40,8 +40,15 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         center: args.center,
         pooled: args.pooled,
         ci: args.ci,
-        bootstrap: args.bootstrap,
+        subsamples: args.subsamples,
         seed: args.seed,
+        min_samples: args.min_samples,
+        k_resamples: args.k_resamples,
+        gof_resamples: args.gof_resamples,
+        powerlaw: tail::PowerLawOptions {
+            min_tail: args.min_tail,
+            max_candidates: args.xmin_candidates,
+        },
     };
     if let Some(path) = &args.hill_plot {
         let rows = if args.pooled {
@@ -52,10 +59,10 @@ pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {
         let centered = center_rows(&rows, &args.center.center()).map_err(with_file)?;
         write_hill_plot(path, &centered.norms())?;
     }
-    // Each resample costs a pass over every sample: minutes for 10⁷ samples.
+    // Each subsample costs a pass over half the samples: minutes for 10⁷ samples.
     let bar = progress_bar(
-        (args.bootstrap * options.estimators()) as u64,
-        "bootstrap resamples, eta {eta}",
+        (args.subsamples * options.estimators()) as u64,
+        "subsamples, eta {eta}",
         args.quiet,
     );
     let reports = estimate(rows, &options, &|| bar.inc(1)).map_err(with_file);
@@ -92,17 +99,17 @@ pub fn render(reports: &[EstimateReport], format: Format) -> String {
                     r.ci.as_ref()
                         .map(|c| {
                             format!(
-                                "  {:.0}% CI [{:.4}, {:.4}] ({} resamples)",
+                                "  {:.0}% CI [{:.4}, {:.4}] ({} half-samples)",
                                 c.level * 100.0,
                                 c.lo,
                                 c.hi,
-                                c.resamples
+                                c.subsamples
                             )
                         })
                         .unwrap_or_default();
-                let alpha = match (r.alpha, r.xi) {
+                let alpha = match (r.alpha, &r.reason) {
                     (Some(a), _) => format!("{a:.4}"),
-                    (None, Some(xi)) => format!("none (ξ = {xi:.4} ≤ 0: no finite tail index)"),
+                    (None, Some(why)) => format!("none ({why})"),
                     (None, None) => "none".to_string(),
                 };
                 out += &format!(
@@ -126,6 +133,14 @@ pub fn render(reports: &[EstimateReport], format: Format) -> String {
                 }
                 if let (Some(k), Some(rule)) = (r.k, &r.k_rule) {
                     out += &format!("          k = {k} ({rule})\n");
+                }
+                if let (Some(xmin), Some(n_tail), Some(ks)) = (r.xmin, r.n_tail, r.ks) {
+                    let p = r
+                        .p_value
+                        .map_or("not computed".into(), |p| format!("{p:.3}"));
+                    out += &format!(
+                        "          xmin = {xmin:.6} ({n_tail} samples in the tail), KS distance {ks:.4}, goodness-of-fit p = {p}\n"
+                    );
                 }
             }
             out

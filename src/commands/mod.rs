@@ -1,5 +1,6 @@
 //! What each subcommand does, as library functions the tests can call.
 
+pub mod coverage;
 pub mod estimate;
 pub mod report;
 pub mod sample_stable;

@@ -8,7 +8,7 @@ use crate::report::{ReportOptions, write_report};
 pub fn run(args: &ReportArgs) -> Result<String> {
     let options = ReportOptions {
         cells: args.cells.clone(),
-        resamples: args.bootstrap,
+        resamples: args.subsamples,
         seed: args.seed,
     };
     let out = write_report(&args.dir, args.out.as_deref(), &options)?;

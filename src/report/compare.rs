@@ -1,11 +1,11 @@
 //! The report's statistics, as plain values for the markdown to render: SGD against KM on
-//! paired cells (the difference of α̂ with a bootstrap interval), and the direction α̂ moves
+//! paired cells (the difference of α̂ with a subsampling interval), and the direction α̂ moves
 //! along each axis (the sign of Kendall's τ).
 
 use super::cells::{CellResult, StepAxis, fkey, group_by, pair_key, paired_rows};
 use crate::config::Algorithm;
 use crate::error::Result;
-use crate::tail::{self, BootstrapCi, Rows, bootstrap_paired_diff_ci, mohammadi_median};
+use crate::tail::{self, PowerLawOptions, Rows, SubsampleCi, paired_diff_ci};
 
 /// SGD and KM on cells that differ only in the algorithm, both with an α̂.
 #[derive(Debug)]
@@ -14,9 +14,9 @@ pub struct PairDiff<'a> {
     pub km: &'a CellResult,
     pub alpha_sgd: f64,
     pub alpha_km: f64,
-    /// Paired bootstrap interval of α̂_SGD − α̂_KM over the chains that survived in both
-    /// (none when resamples < 2 or it failed).
-    pub ci: Option<BootstrapCi>,
+    /// Symmetric paired subsampling interval around α̂_SGD − α̂_KM, its half-width from the
+    /// chains that survived in both (none when subsamples < 2 or it failed).
+    pub ci: Option<SubsampleCi>,
 }
 
 impl PairDiff<'_> {
@@ -123,7 +123,7 @@ pub fn compare_algorithms<'a>(
                 let ci = if resamples >= 2 {
                     let center = sgd.run.center()?;
                     let (a, b) = paired_rows(sgd, km)?;
-                    alpha_difference_ci(&a, &b, &center, resamples, seed)
+                    alpha_difference_ci(&a, &b, &center, alpha_sgd - alpha_km, resamples, seed)
                 } else {
                     None
                 };
@@ -148,24 +148,30 @@ pub fn compare_algorithms<'a>(
     Ok(out)
 }
 
-/// 95 % paired bootstrap interval of the Mohammadi α̂ of `a` minus that of `b` (rows paired
-/// by chain: one set of indices per resample), each resample centred on its own as the
-/// runs' summaries centre.
+/// 95 % symmetric interval around `diff` (the cells' α̂_SGD − α̂_KM) for the headline
+/// (power-law) α̂ of `a` minus that of `b`: its half-width is that of the paired
+/// subsampling interval over the rows both cells kept (one set of rows per subsample, each
+/// centred on its own as the runs' summaries centre), so `diff` always lies inside.
 pub fn alpha_difference_ci(
     a: &Rows,
     b: &Rows,
     center: &tail::Center,
-    resamples: usize,
+    diff: f64,
+    subsamples: usize,
     seed: u64,
-) -> Option<BootstrapCi> {
+) -> Option<SubsampleCi> {
+    let opts = PowerLawOptions::default();
     let stat = |r: Rows| -> std::result::Result<f64, tail::TailError> {
-        Ok(mohammadi_median(
-            &tail::center_in_place(r, center)?,
-            &tail::BlockGrid::Network,
-        )?
-        .alpha)
+        Ok(tail::powerlaw_fit(&tail::center_in_place(r, center)?.norms(), &opts)?.alpha)
     };
-    bootstrap_paired_diff_ci(a, b, resamples, 0.95, seed, stat).ok()
+    let paired = stat(a.clone()).ok()? - stat(b.clone()).ok()?;
+    let ci = paired_diff_ci(a, b, paired, subsamples, 0.95, seed, stat).ok()?;
+    let half = 0.5 * (ci.hi - ci.lo);
+    Some(SubsampleCi {
+        lo: diff - half,
+        hi: diff + half,
+        ..ci
+    })
 }
 
 /// Kendall's τ numerator: concordant minus discordant pairs (ties in x or y count 0).
@@ -284,7 +290,7 @@ mod tests {
             .collect();
         let rows = Rows::new(x, 2).unwrap();
         for center in [tail::Center::Mean, tail::Center::Median, tail::Center::None] {
-            let ci = alpha_difference_ci(&rows, &rows, &center, 50, 3).unwrap();
+            let ci = alpha_difference_ci(&rows, &rows, &center, 0.0, 50, 3).unwrap();
             assert_eq!((ci.lo, ci.hi, ci.failed), (0.0, 0.0, 0), "{center:?}");
         }
     }

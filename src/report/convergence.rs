@@ -1,5 +1,5 @@
 //! Estimators against the number of chains, with the theory: for every group of cells that
-//! differ only in `chains` (and `seed`), α̂ of Mohammadi, Hill, moments and Pickands at each
+//! differ only in `chains` (and `seed`), α̂ of every estimator at each
 //! sample size beside the theory's α, as a chart and a table, and the distances from the
 //! theory summarised per estimator and sample size (the validation study's question).
 
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The estimators of `summary.estimates`, in report order.
-pub const ESTIMATORS: [&str; 4] = ["mohammadi", "hill", "moments", "pickands"];
+pub const ESTIMATORS: [&str; 5] = ["powerlaw", "mohammadi", "hill", "moments", "pickands"];
 
 /// Cells that share everything but `chains` and `seed`.
 fn group_key(cfg: &TrainConfig) -> String {

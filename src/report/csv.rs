@@ -27,10 +27,22 @@ pub struct CsvRow<'a> {
     pub alpha_lo: Option<f64>,
     pub alpha_hi: Option<f64>,
     pub alpha_average: Option<f64>,
+    /// The Mohammadi block estimator (the field's protocol; ≤ 2 by construction).
+    pub alpha_mohammadi: Option<f64>,
+    pub alpha_mohammadi_lo: Option<f64>,
+    pub alpha_mohammadi_hi: Option<f64>,
+    /// The headline power-law fit's threshold, tail size, KS distance and p-value.
+    pub powerlaw_xmin: Option<f64>,
+    pub powerlaw_n_tail: Option<usize>,
+    pub powerlaw_ks: Option<f64>,
+    pub powerlaw_p_value: Option<f64>,
     pub hill_alpha: Option<f64>,
     pub hill_k: Option<usize>,
     pub diverged_chains: usize,
     pub finite_chains: usize,
+    /// Some chains diverged: every α̂ of the row is of the survivors (biased light).
+    pub from_survivors: bool,
+    pub surviving_fraction: f64,
     pub converged_to_floor: bool,
     /// The GSZ21 theory's α (linear model only; empty where the theory says it diverges).
     pub theory_alpha: Option<f64>,
@@ -65,6 +77,9 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
             let s = &c.run.summary.tail;
             let theory = c.run.summary.theory.as_ref();
             let alpha = c.alpha();
+            // The other estimators where the run describes a stationary law at all.
+            let usable = c.run.usable().then_some(());
+            let powerlaw = s.estimates.get("powerlaw");
             w.serialize(CsvRow {
                 cell: &c.id,
                 algorithm: cfg.algorithm.name(),
@@ -83,10 +98,19 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 alpha_lo: alpha.and(s.alpha_ci.map(|c| c[0])),
                 alpha_hi: alpha.and(s.alpha_ci.map(|c| c[1])),
                 alpha_average: alpha.and(s.alpha_average),
-                hill_alpha: alpha.and(s.hill_alpha),
-                hill_k: alpha.and(s.hill_k),
+                alpha_mohammadi: usable.and(s.alpha_mohammadi),
+                alpha_mohammadi_lo: usable.and(s.alpha_mohammadi_ci.map(|c| c[0])),
+                alpha_mohammadi_hi: usable.and(s.alpha_mohammadi_ci.map(|c| c[1])),
+                powerlaw_xmin: alpha.and(powerlaw.and_then(|p| p.xmin)),
+                powerlaw_n_tail: alpha.and(powerlaw.and_then(|p| p.n_tail)),
+                powerlaw_ks: alpha.and(powerlaw.and_then(|p| p.ks)),
+                powerlaw_p_value: alpha.and(powerlaw.and_then(|p| p.p_value)),
+                hill_alpha: usable.and(s.hill_alpha),
+                hill_k: usable.and(s.hill_k),
                 diverged_chains: s.diverged_chains,
                 finite_chains: c.run.summary.finite_chains,
+                from_survivors: s.from_survivors,
+                surviving_fraction: s.surviving_fraction,
                 converged_to_floor: s.converged_to_floor,
                 theory_alpha: theory.and_then(|t| t.alpha),
                 theory_diverges: theory.map(|t| t.diverges),

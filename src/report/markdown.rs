@@ -22,7 +22,7 @@ pub fn comparison(cmp: &Comparison) -> String {
     let _ = writeln!(
         s,
         "{} cell pairs with the same d, b, η and seed have an α̂ for both algorithms. \
-         The 95 % bootstrap interval of α̂_SGD − α̂_KM contains 0 (the algorithms agree) \
+         The 95 % subsampling interval of α̂_SGD − α̂_KM contains 0 (the algorithms agree) \
          in {} of the {with_ci} pairs with an interval and excludes it in {}: SGD has the \
          heavier tail (smaller α̂) in {sgd_heavier} of those, KM in {}.{}\n",
         rows.len(),

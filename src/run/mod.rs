@@ -95,6 +95,14 @@ impl RunRecord {
         resolve_center(&self.config.center, self.least_squares.as_deref())
     }
 
+    /// The run's chains describe a stationary law (not diverged, not collapsed).
+    pub fn usable(&self) -> bool {
+        matches!(
+            self.summary.tail.status,
+            RunStatus::Ok | RunStatus::PartiallyDiverged
+        )
+    }
+
     /// α̂ when the run has one that describes a stationary law: not diverged, not
     /// collapsed (a partially diverged run's α̂ is of its survivors).
     pub fn alpha(&self) -> Option<f64> {
@@ -137,13 +145,19 @@ impl RunRecord {
                 let ci = ci.map_or(String::new(), |[lo, hi]| {
                     format!(" [{lo:.3}, {hi:.3}] ({:.0} % CI)", 100.0 * s.alpha_ci_level)
                 });
-                let survivors = if s.diverged_chains > 0 {
-                    " of the surviving chains"
+                let survivors = if s.from_survivors {
+                    format!(
+                        " of the {:.1} % surviving chains (biased light)",
+                        100.0 * s.surviving_fraction
+                    )
                 } else {
-                    ""
+                    String::new()
                 };
+                let mohammadi = s.alpha_mohammadi.map_or(String::new(), |m| {
+                    format!("; Mohammadi {m:.3}, ≤ 2 by construction")
+                });
                 format!(
-                    "{}: α̂ = {a:.3}{ci}{survivors} (Mohammadi{theory}), {diverged}",
+                    "{}: α̂ = {a:.3}{ci}{survivors} (power-law fit{theory}{mohammadi}), {diverged}",
                     s.status.name()
                 )
             }

@@ -67,6 +67,7 @@ fn write_outputs(
     let settings = EstimateSettings {
         seed: config.seed,
         center,
+        min_samples: config.min_samples,
         ..EstimateSettings::default()
     };
     let mut tail = summarize(
@@ -154,6 +155,7 @@ fn write_reduced_outputs(
     let settings = EstimateSettings {
         seed: config.seed,
         center: config.center.clone(),
+        min_samples: config.min_samples,
         ..EstimateSettings::default()
     };
     let diverged_chains = run.diverged.iter().filter(|&&d| d).count();

@@ -7,6 +7,10 @@ use thiserror::Error;
 pub enum TailError {
     #[error("no samples: the estimator needs at least {needed} rows, got {got}")]
     TooFewRows { needed: usize, got: usize },
+    #[error(
+        "{got} samples, fewer than min_samples = {min}: no estimate (lower min_samples to force one)"
+    )]
+    BelowMinSamples { got: usize, min: usize },
     #[error("block size {m} is invalid: block sizes must be at least 2")]
     BlockTooSmall { m: usize },
     #[error("fewer rows ({n}) than the block size {m}")]
@@ -25,6 +29,8 @@ pub enum TailError {
         got: usize,
         expected: usize,
     },
+    #[error("the estimator is undefined on this sample: {0}")]
+    Undefined(String),
     #[error("invalid parameter: {0}")]
     Invalid(String),
 }

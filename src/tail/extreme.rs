@@ -156,9 +156,20 @@ pub fn moments_double_bootstrap_k(
     let nf = n as f64;
     let xi_n = moments_xi(magnitudes, (nf.sqrt().floor() as usize).max(1))?;
     for attempt in 0..5u64 {
-        let s = seed.wrapping_add(attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let k1 = amse_argmin(magnitudes, n1, resamples, s);
-        let k2 = amse_argmin(magnitudes, n2, resamples, s ^ 0xbf58_476d_1ce4_e5b9);
+        let k1 = amse_argmin(
+            magnitudes,
+            n1,
+            resamples,
+            seed,
+            &format!("moments_double_bootstrap_1_{attempt}"),
+        );
+        let k2 = amse_argmin(
+            magnitudes,
+            n2,
+            resamples,
+            seed,
+            &format!("moments_double_bootstrap_2_{attempt}"),
+        );
         let (Some(k1), Some(k2)) = (k1, k2) else {
             break;
         };
@@ -177,11 +188,24 @@ pub fn moments_double_bootstrap_k(
 }
 
 /// Argmin (1-based k) of the resample-averaged `(ξ₂ − ξ₃)²` at resample size `size`.
-fn amse_argmin(magnitudes: &[f64], size: usize, resamples: usize, seed: u64) -> Option<usize> {
+fn amse_argmin(
+    magnitudes: &[f64],
+    size: usize,
+    resamples: usize,
+    seed: u64,
+    purpose: &str,
+) -> Option<usize> {
     if size < 3 {
         return None;
     }
-    let amse = mean_over_resamples(magnitudes, size, resamples, seed, moments_amse_in_place);
+    let amse = mean_over_resamples(
+        magnitudes,
+        size,
+        resamples,
+        seed,
+        purpose,
+        moments_amse_in_place,
+    );
     // tail-estimation: the index of linspace(1/size, 1, size) nearest EPS_STOP bounds the search.
     let stop = (EPS_STOP * size as f64 - 1.0)
         .round()

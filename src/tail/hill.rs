@@ -3,8 +3,7 @@
 
 use super::TailError;
 use super::gather::resample_values;
-use rand::SeedableRng;
-use rand::rngs::Xoshiro256PlusPlus;
+use super::streams::stream;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -136,8 +135,8 @@ pub fn double_bootstrap_k(
     let n = magnitudes.len();
     let (n1, n2) = double_bootstrap_sizes(n, resamples)?;
     let nf = n as f64;
-    let amse1 = mean_amse(magnitudes, n1, resamples, seed);
-    let amse2 = mean_amse(magnitudes, n2, resamples, seed ^ 0x9e37_79b9_7f4a_7c15);
+    let amse1 = mean_amse(magnitudes, n1, resamples, seed, "hill_double_bootstrap_1");
+    let amse2 = mean_amse(magnitudes, n2, resamples, seed, "hill_double_bootstrap_2");
     // Voitalov et al.: when k2 > k1 the first minimum is suspected false; move the
     // left boundary of both searches up by 0.5% of n and search again.
     let shift = ((0.005 * nf) as usize).max(1);
@@ -163,12 +162,18 @@ pub fn double_bootstrap_k(
 
 /// Average over `resamples` bootstrap resamples of size `size` of the AMSE proxy
 /// `(M2(k) − 2 M1(k)²)²`, for `k = 1..size−1` (index `k − 1`). NaN where undefined.
-fn mean_amse(magnitudes: &[f64], size: usize, resamples: usize, seed: u64) -> Vec<f64> {
-    mean_over_resamples(magnitudes, size, resamples, seed, amse_in_place)
+fn mean_amse(
+    magnitudes: &[f64],
+    size: usize,
+    resamples: usize,
+    seed: u64,
+    purpose: &str,
+) -> Vec<f64> {
+    mean_over_resamples(magnitudes, size, resamples, seed, purpose, amse_in_place)
 }
 
 /// The average over `resamples` resamples of size `size` (with replacement, sorted
-/// descending) of `per_sample`'s curve over k = 1 … size − 1, NaNs skipped: the first and
+/// descending; resample `r` from stream `r` of `purpose`) of `per_sample`'s curve over k = 1 … size − 1, NaNs skipped: the first and
 /// second stages of a double bootstrap (Hill's here, the moments estimator's in
 /// `extreme.rs`). `per_sample` turns the sorted resample into its curve in place (one
 /// buffer per resample in flight: at 10⁷ chains a resample is 56 MB).
@@ -177,6 +182,7 @@ pub(super) fn mean_over_resamples(
     size: usize,
     resamples: usize,
     seed: u64,
+    purpose: &str,
     per_sample: impl Fn(&mut Vec<f64>) + Sync,
 ) -> Vec<f64> {
     let len = size.saturating_sub(1);
@@ -188,7 +194,7 @@ pub(super) fn mean_over_resamples(
         let parts: Vec<Vec<f64>> = (start..(start + batch).min(resamples))
             .into_par_iter()
             .map(|r| {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(r as u64));
+                let mut rng = stream(seed, purpose, r as u64);
                 let mut sample = resample_values(magnitudes, size, &mut rng);
                 sort_desc(&mut sample);
                 per_sample(&mut sample);

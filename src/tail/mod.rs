@@ -3,20 +3,18 @@
 //! Every routine works in f64 whatever the caller's storage type, and takes its
 //! samples as [`Rows`]: `n` rows of `dim` values (scalars are rows of length 1).
 
-mod bootstrap;
 mod center;
 mod error;
 mod extreme;
 mod gather;
 mod hill;
+mod interval;
 mod mohammadi;
+mod powerlaw;
 mod rows;
 mod stable;
+mod streams;
 
-pub use bootstrap::{
-    BootstrapCi, bootstrap_ci, bootstrap_diff_ci, bootstrap_paired_diff_ci, bootstrap_scalar_ci,
-    mohammadi_bootstrap_ci, quantile_sorted,
-};
 pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;
 pub use extreme::{
@@ -26,11 +24,20 @@ pub use extreme::{
 pub use hill::{
     HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_alpha_in_place, hill_plot,
 };
+pub use interval::{
+    SubsampleCi, mohammadi_subsample_ci, paired_diff_ci, quantile_sorted, scaled_k, subsample_ci,
+    subsample_scalar_ci, subsample_size,
+};
 pub use mohammadi::{
     BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median, mohammadi_median_prefix,
 };
+pub use powerlaw::{
+    GoodnessOfFit, PowerLawFit, PowerLawOptions, powerlaw_alpha_in_place, powerlaw_fit,
+    powerlaw_gof,
+};
 pub use rows::Rows;
 pub use stable::{sample_symmetric_stable, symmetric_stable};
+pub use streams::stream;
 
 /// Inside the logarithms of the Mohammadi estimator, as in the GSZ21 code (`np.finfo(float).eps`).
 pub const LOG_EPS: f64 = 2.220446049250313e-16;

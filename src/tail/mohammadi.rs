@@ -385,8 +385,16 @@ pub(crate) fn mohammadi_median_of(
         .map(|(&m, alpha)| BlockAlpha { m, alpha })
         .collect();
     let alphas: Vec<f64> = per_block_size.iter().map(|b| b.alpha).collect();
+    let alpha = median(&alphas);
+    // 1/α̂ < 0 where the block sums are smaller than the rows (a few rows, or blocks that
+    // cancel): no tail index, not a number to report.
+    if !(alpha.is_finite() && alpha > 0.0) {
+        return Err(TailError::Undefined(format!(
+            "the Mohammadi median over block sizes is {alpha} (not a positive number)"
+        )));
+    }
     Ok(MohammadiEstimate {
-        alpha: median(&alphas),
+        alpha,
         grid: grid.name().to_string(),
         per_block_size,
     })
