@@ -17,8 +17,8 @@ use tailgate::io::Progress;
 use tailgate::reduced;
 use tailgate::summary::{EstimateSettings, summarize};
 use tailgate::tail::{
-    BlockGrid, Center, Rows, bootstrap_ci, center_in_place, hill_alpha, mohammadi_bootstrap_ci,
-    mohammadi_median, sample_symmetric_stable,
+    BlockGrid, Center, PowerLawOptions, Rows, center_in_place, hill_alpha, mohammadi_median,
+    mohammadi_subsample_ci, powerlaw_fit, sample_symmetric_stable, subsample_ci,
 };
 use tailgate::train::train;
 
@@ -270,9 +270,9 @@ fn summarize_w(c: &mut Criterion) {
         b.iter(|| summarize(&finals, &averages, dim, &diverged, &settings).alpha)
     });
     let rows = Rows::from_f32(&finals, dim).unwrap();
-    group.bench_function("bootstrap_ci_200", |b| {
+    group.bench_function("subsample_ci_200", |b| {
         b.iter(|| {
-            bootstrap_ci(&rows, 200, 0.95, 0, |r| {
+            subsample_ci(&rows, 1.5, 200, 0.95, 0, |r, _| {
                 Ok(
                     mohammadi_median(&center_in_place(r, &Center::Mean)?, &BlockGrid::Network)?
                         .alpha,
@@ -282,13 +282,26 @@ fn summarize_w(c: &mut Criterion) {
             .lo
         })
     });
-    group.bench_function("mohammadi_bootstrap_ci_200", |b| {
+    group.bench_function("mohammadi_subsample_ci_200", |b| {
         b.iter(|| {
-            mohammadi_bootstrap_ci(&rows, &Center::Mean, &BlockGrid::Network, 200, 0.95, 0)
+            mohammadi_subsample_ci(&rows, &Center::Mean, &BlockGrid::Network, 1.5, 200, 0.95, 0)
                 .unwrap()
                 .lo
         })
     });
+    group.finish();
+    // The headline fit alone, at the sizes a study uses.
+    let mut group = c.benchmark_group("powerlaw_fit");
+    group.sample_size(10);
+    for n in [1_600usize, 100_000, 1_000_000] {
+        let x: Vec<f64> = sample_symmetric_stable(1.5, n, 3)
+            .iter()
+            .map(|v| v.abs())
+            .collect();
+        group.bench_function(format!("n{n}"), |b| {
+            b.iter(|| powerlaw_fit(&x, &PowerLawOptions::default()).unwrap().alpha)
+        });
+    }
     group.finish();
 }
 

@@ -190,6 +190,9 @@ impl From<SubsampleCi> for Ci {
     }
 }
 
+/// A statistic of (subsampled) magnitudes, given the fraction of the sample they are.
+type ScalarStat<'a> = dyn Fn(&mut [f64], f64) -> Result<f64, TailError> + Sync + 'a;
+
 /// The reports on `rows`, one per estimator `options` asks for; `on_resample` is called
 /// once per subsample of each estimator's interval (a progress bar's tick).
 pub fn estimate(
@@ -238,25 +241,24 @@ pub fn estimate(
         pooled: options.pooled,
     };
     // The interval of a statistic of the norms, at the estimate; none without subsamples.
-    let scalar_ci =
-        |estimate: f64, stat: &(dyn Fn(&mut [f64], f64) -> Result<f64, TailError> + Sync)| {
-            if options.subsamples == 0 {
-                return Ok::<_, TailError>(None);
-            }
-            let ci = subsample_scalar_ci(
-                &norms,
-                estimate,
-                options.subsamples,
-                options.ci,
-                options.seed,
-                |x, f| {
-                    let value = stat(x, f);
-                    on_resample();
-                    value
-                },
-            )?;
-            Ok(Some(ci.into()))
-        };
+    let scalar_ci = |estimate: f64, stat: &ScalarStat<'_>| {
+        if options.subsamples == 0 {
+            return Ok::<_, TailError>(None);
+        }
+        let ci = subsample_scalar_ci(
+            &norms,
+            estimate,
+            options.subsamples,
+            options.ci,
+            options.seed,
+            |x, f| {
+                let value = stat(x, f);
+                on_resample();
+                value
+            },
+        )?;
+        Ok(Some(ci.into()))
+    };
     let wants = |which| options.estimator == which || options.estimator == EstimatorChoice::All;
     let k_choice = || match options.k {
         Some(k) => KChoice::Fixed(k),

@@ -44,7 +44,7 @@ pub fn run(args: &CoverageArgs) -> Result<String> {
         coverage::markdown_table(&cells)
     );
     std::fs::write(out.path("coverage.md"), md)
-        .map_err(|e| Error::io(&out.path("coverage.md"), e))?;
+        .map_err(|e| Error::io(out.path("coverage.md"), e))?;
     let dir = out.commit()?;
     Ok(format!(
         "{} samples, {} table rows in {seconds:.0} s; wrote {}",

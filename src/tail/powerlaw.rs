@@ -135,7 +135,7 @@ fn fit_sorted(y: &[f64], options: &PowerLawOptions) -> Result<PowerLawFit, TailE
             let l0 = logs[j];
             let spread = suffix[j] - k as f64 * l0;
             // A constant tail has no power law (its spread is rounding).
-            if y[n - 1] == y[j] || !(spread > 0.0) {
+            if y[n - 1] == y[j] || spread.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 return None;
             }
             let alpha = k as f64 / spread;
