@@ -56,7 +56,8 @@ fn all_estimators() -> Vec<String> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Source {
-    /// |X| with P(X > x) = x^−α, x ≥ 1.
+    /// ±X with P(X > x) = x^−α, x ≥ 1, and a random sign: symmetric, so that the block
+    /// estimator (which needs a centred law) applies uncentred.
     Pareto { alpha: f64 },
     /// Symmetric α-stable (Chambers–Mallows–Stuck), α ∈ (0, 2).
     Stable { alpha: f64 },
@@ -91,7 +92,10 @@ impl Source {
         match self {
             Source::Pareto { alpha } => scalars(
                 (0..n)
-                    .map(|_| (1.0 - rng.random::<f64>()).powf(-1.0 / alpha))
+                    .map(|_| {
+                        let sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
+                        sign * (1.0 - rng.random::<f64>()).powf(-1.0 / alpha)
+                    })
                     .collect(),
             )
             .map(|r| (r, CenterChoice::None)),

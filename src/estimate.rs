@@ -207,6 +207,17 @@ pub fn estimate(
             min: options.min_samples.max(2),
         });
     }
+    if !(options.ci > 0.0 && options.ci < 1.0) {
+        return Err(TailError::Invalid(format!(
+            "confidence level must lie in (0, 1), got {}",
+            options.ci
+        )));
+    }
+    if options.subsamples == 1 {
+        return Err(TailError::Invalid(
+            "an interval needs at least 2 subsamples (0 for none)".into(),
+        ));
+    }
     let center = options.center.center();
     let grid = match (&options.block_sizes, options.grid) {
         (Some(sizes), _) => BlockGrid::Explicit(sizes.clone()),
@@ -256,8 +267,10 @@ pub fn estimate(
                 on_resample();
                 value
             },
-        )?;
-        Ok(Some(ci.into()))
+        );
+        // An interval that cannot be had (the statistic fails on the halves) is absent,
+        // not a reason to withhold the estimate.
+        Ok(ci.ok().map(Into::into))
     };
     let wants = |which| options.estimator == which || options.estimator == EstimatorChoice::All;
     let k_choice = || match options.k {
@@ -281,9 +294,9 @@ pub fn estimate(
                 options.subsamples,
                 options.ci,
                 options.seed,
-            )?;
+            );
             (0..options.subsamples).for_each(|_| on_resample());
-            Some(ci.into())
+            ci.ok().map(Into::into)
         };
         reports.push(EstimateReport {
             alpha: Some(est.alpha),
@@ -297,7 +310,7 @@ pub fn estimate(
         let est = tail::hill(&norms, k_choice())?;
         let k = est.k;
         let ci = scalar_ci(est.alpha, &|x, f| {
-            tail::hill_alpha_in_place(x, scaled_k(k, f))
+            tail::hill_alpha_in_place(x, scaled_k(k, f, x.len()))
         })?;
         reports.push(EstimateReport {
             alpha: Some(est.alpha),
@@ -331,7 +344,7 @@ pub fn estimate(
         let k = est.k;
         // Subsamples with ξ ≤ 0 have no α: they count as failed.
         let ci = match est.alpha {
-            Some(a) => scalar_ci(a, &|x, f| alpha_at(x, scaled_k(k, f)))?,
+            Some(a) => scalar_ci(a, &|x, f| alpha_at(x, scaled_k(k, f, x.len())))?,
             None => None,
         };
         reports.push(EstimateReport {

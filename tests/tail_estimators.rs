@@ -221,7 +221,7 @@ fn subsampling_interval_covers_true_alpha_in_most_repeats() {
         let k = 400;
         let est = hill_alpha(&x, k).unwrap();
         let ci = subsample_scalar_ci(&x, est, 100, 0.95, seed, |r, f| {
-            hill_alpha_in_place(r, scaled_k(k, f))
+            hill_alpha_in_place(r, scaled_k(k, f, r.len()))
         })
         .unwrap();
         assert!(ci.lo <= est && est <= ci.hi, "{est} outside {ci:?}");
@@ -431,10 +431,11 @@ fn scalar_subsampling_equals_the_general_one() {
         for seed in [0, 7] {
             let est = copying(&x, k).unwrap();
             let general = subsample_ci(&rows, est, 40, 0.9, seed, |r, f| {
-                copying(r.as_slice(), scaled_k(k, f))
+                copying(r.as_slice(), scaled_k(k, f, r.n()))
             });
-            let scalar =
-                subsample_scalar_ci(&x, est, 40, 0.9, seed, |r, f| in_place(r, scaled_k(k, f)));
+            let scalar = subsample_scalar_ci(&x, est, 40, 0.9, seed, |r, f| {
+                in_place(r, scaled_k(k, f, r.len()))
+            });
             assert_eq!(format!("{general:?}"), format!("{scalar:?}"), "k {k}");
         }
     }

@@ -322,6 +322,21 @@ _STUDY_DTYPES = {
 }
 
 
+#: Columns that a summary.csv written by tailgate 0.2 lacks (its ``alpha`` is the Mohammadi
+#: estimator; from 0.3 on it is the power-law fit and Mohammadi is ``alpha_mohammadi``).
+_ADDED_IN_0_3 = {
+    "alpha_mohammadi",
+    "alpha_mohammadi_lo",
+    "alpha_mohammadi_hi",
+    "powerlaw_xmin",
+    "powerlaw_n_tail",
+    "powerlaw_ks",
+    "powerlaw_p_value",
+    "from_survivors",
+    "surviving_fraction",
+}
+
+
 def load_study(path: PathLike) -> "pandas.DataFrame":
     """A study's table: the ``summary.csv`` that ``tailgate report`` writes, one row per
     cell, with proper dtypes (integers, floats with NaN where a cell has no value,
@@ -351,10 +366,11 @@ def load_study(path: PathLike) -> "pandas.DataFrame":
     if not file.exists():
         raise FileNotFoundError(f"{file}: no such file")
     header = pd.read_csv(file, nrows=0).columns
-    missing = [c for c in _STUDY_DTYPES if c not in header]
+    missing = [c for c in _STUDY_DTYPES if c not in header and c not in _ADDED_IN_0_3]
     if missing:
         raise ValueError(f"{file}: not a tailgate summary.csv (no column {missing[0]!r})")
+    dtypes = {c: t for c, t in _STUDY_DTYPES.items() if c in header}
     try:
-        return pd.read_csv(file, dtype=_STUDY_DTYPES, keep_default_na=False, na_values=[""])
+        return pd.read_csv(file, dtype=dtypes, keep_default_na=False, na_values=[""])
     except (TypeError, ValueError) as e:
         raise ValueError(f"{file}: {e}") from None

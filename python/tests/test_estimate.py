@@ -38,14 +38,15 @@ def heavy():
 def test_every_estimator_matches_the_cli_on_rows(cli, tmp_path, heavy):
     file = tmp_path / "x.npy"
     np.save(file, heavy)
-    flags = ["--estimator", "all", "--center", "mean", "--bootstrap", "40", "--seed", "3"]
+    flags = ["--estimator", "all", "--center", "mean", "--subsamples", "40", "--seed", "3"]
     expected = cli_estimate(cli, file, *flags)
-    got = tailgate.estimate(heavy, "all", center="mean", bootstrap=40, seed=3)
+    got = tailgate.estimate(heavy, "all", center="mean", subsamples=40, seed=3)
     assert isinstance(got, list) and [r["estimator"] for r in got] == [
         "mohammadi",
         "hill",
         "moments",
         "pickands",
+        "powerlaw",
     ]
     assert_same(got, expected)
     # Bit for bit, in fact: both are the same Rust code on the same doubles.
@@ -58,16 +59,16 @@ def test_every_estimator_matches_the_cli_on_rows(cli, tmp_path, heavy):
         ({}, []),
         ({"block_sizes": [5, 10, 50]}, ["--block-sizes", "5,10,50"]),
         ({"grid": "sqrt", "center": "median"}, ["--grid", "sqrt", "--center", "median"]),
-        ({"pooled": True, "bootstrap": 0}, ["--pooled", "--bootstrap", "0"]),
+        ({"pooled": True, "subsamples": 0}, ["--pooled", "--subsamples", "0"]),
         ({"ci": 0.9, "seed": 11}, ["--ci", "0.9", "--seed", "11"]),
     ],
 )
 def test_mohammadi_options_match_the_cli(cli, tmp_path, heavy, kwargs, flags):
     file = tmp_path / "x.npy"
     np.save(file, heavy)
-    kwargs = {"bootstrap": 30, **kwargs}
-    if "--bootstrap" not in flags:
-        flags = flags + ["--bootstrap", "30"]
+    kwargs = {"subsamples": 30, **kwargs}
+    if "--subsamples" not in flags:
+        flags = flags + ["--subsamples", "30"]
     assert_same(tailgate.estimate(heavy, **kwargs), cli_estimate(cli, file, *flags))
 
 
@@ -76,8 +77,8 @@ def test_order_statistic_estimators_at_a_fixed_k_match_the_cli(cli, tmp_path, he
     x = heavy[:, 0]
     file = tmp_path / "x.npy"
     np.save(file, x)
-    flags = ["--estimator", estimator, "--k", "200", "--bootstrap", "25"]
-    got = tailgate.estimate(x, estimator, k=200, bootstrap=25)
+    flags = ["--estimator", estimator, "--k", "200", "--subsamples", "25"]
+    got = tailgate.estimate(x, estimator, k=200, subsamples=25)
     assert got["k"] == 200 and got["dim"] == 1
     assert_same(got, cli_estimate(cli, file, *flags))
 
@@ -86,20 +87,20 @@ def test_float32_input_is_read_as_the_cli_reads_a_float32_file(cli, tmp_path, he
     x = heavy.astype(np.float32)
     file = tmp_path / "x32.npy"
     np.save(file, x)
-    got = tailgate.estimate(x, bootstrap=20)
-    assert_same(got, cli_estimate(cli, file, "--bootstrap", "20"))
+    got = tailgate.estimate(x, subsamples=20)
+    assert_same(got, cli_estimate(cli, file, "--subsamples", "20"))
     # Not the float64 sample's answer: the values were rounded to float32 first.
-    assert got["alpha"] != tailgate.estimate(heavy, bootstrap=20)["alpha"]
+    assert got["alpha"] != tailgate.estimate(heavy, subsamples=20)["alpha"]
 
 
 def test_non_contiguous_lists_and_array_likes_give_the_contiguous_answer(heavy):
     strided = heavy[::2, ::2]
     assert not strided.flags["C_CONTIGUOUS"]
-    want = tailgate.estimate(np.ascontiguousarray(strided), bootstrap=10)
-    assert tailgate.estimate(strided, bootstrap=10) == want
-    assert tailgate.estimate(strided.tolist(), bootstrap=10) == want
+    want = tailgate.estimate(np.ascontiguousarray(strided), subsamples=10)
+    assert tailgate.estimate(strided, subsamples=10) == want
+    assert tailgate.estimate(strided.tolist(), subsamples=10) == want
     fortran = np.asfortranarray(strided)
-    assert tailgate.estimate(fortran, bootstrap=10) == want
+    assert tailgate.estimate(fortran, subsamples=10) == want
 
     class Tensorish:
         """What torch tensors offer numpy: ``__array__``."""
@@ -107,7 +108,7 @@ def test_non_contiguous_lists_and_array_likes_give_the_contiguous_answer(heavy):
         def __array__(self, dtype=None, copy=None):
             return np.ascontiguousarray(strided)
 
-    assert tailgate.estimate(Tensorish(), bootstrap=10) == want
+    assert tailgate.estimate(Tensorish(), subsamples=10) == want
 
 
 def test_a_recovered_stable_index_is_near_the_truth(cli, tmp_path):
@@ -115,9 +116,9 @@ def test_a_recovered_stable_index_is_near_the_truth(cli, tmp_path):
     file = tmp_path / "s.npy"
     cli("sample-stable", "--alpha", "1.5", "--n", "100000", "--seed", "1", "--out", file)
     x = np.load(file)
-    got = tailgate.estimate(x, bootstrap=0)
+    got = tailgate.estimate(x, subsamples=0)
     assert abs(got["alpha"] - 1.5) < 0.1
-    assert_same(got, cli_estimate(cli, file, "--bootstrap", "0"))
+    assert_same(got, cli_estimate(cli, file, "--subsamples", "0"))
 
 
 @pytest.mark.parametrize(
@@ -126,15 +127,18 @@ def test_a_recovered_stable_index_is_near_the_truth(cli, tmp_path):
         (np.zeros((3, 2, 2)), {}, "3 dimensions"),
         (np.array(["a", "b"]), {}, "not a real number type"),
         (np.ones(10) * (1 + 1j), {}, "not a real number type"),
-        ([1.0], {}, "at least 2"),
+        ([1.0], {}, "fewer than min_samples = 300"),
+        (np.arange(1.0, 101.0), {}, "100 samples, fewer than min_samples"),
+        (np.arange(1.0, 401.0), {"min_samples": -1}, "min_samples"),
+        (np.full(400, 2.0), {}, "constant sample"),
         ([1.0, float("nan"), 2.0], {}, "non-finite"),
         (np.ones((5, 0)), {}, "dimension"),
-        (np.arange(100.0), {"estimator": "kernel"}, "expected one of mohammadi, hill"),
-        (np.arange(100.0), {"center": "mode"}, "`center`"),
-        (np.arange(100.0), {"grid": "huge"}, "`grid`"),
-        (np.arange(100.0), {"block_sizes": [1]}, "block"),
-        (np.arange(100.0), {"ci": 1.5}, "level"),
-        (np.arange(100.0), {"estimator": "hill", "k": 100}, "k"),
+        (np.arange(400.0), {"estimator": "kernel"}, "expected one of mohammadi, hill"),
+        (np.arange(400.0), {"center": "mode"}, "`center`"),
+        (np.arange(400.0), {"grid": "huge"}, "`grid`"),
+        (np.arange(400.0), {"block_sizes": [1]}, "block"),
+        (np.arange(400.0), {"ci": 1.5}, "level"),
+        (np.arange(400.0), {"estimator": "hill", "k": 400}, "k = 400"),
     ],
 )
 def test_bad_input_raises_value_error_with_one_line(x, kwargs, message):
@@ -147,12 +151,12 @@ def test_bad_input_raises_value_error_with_one_line(x, kwargs, message):
 
 def test_error_messages_are_the_clis(cli, tmp_path):
     file = tmp_path / "x.npy"
-    np.save(file, np.arange(100.0))
+    np.save(file, np.arange(400.0))
     done = cli("estimate", file, "--block-sizes", "1", check=False)
     assert done.returncode == 2
     cli_message = done.stderr.strip().removeprefix(f"error: {file}: ")
     with pytest.raises(ValueError) as e:
-        tailgate.estimate(np.arange(100.0), block_sizes=[1])
+        tailgate.estimate(np.arange(400.0), block_sizes=[1])
     assert str(e.value) == f"x: {cli_message}"
 
 

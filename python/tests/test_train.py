@@ -156,7 +156,7 @@ def test_the_gil_is_released_while_training(tmp_path):
 
 def test_the_gil_is_released_while_estimating():
     x = np.random.default_rng(1).standard_t(1.5, size=200_000)
-    took, ticks = ticks_during(lambda: tailgate.estimate(x, bootstrap=400))
+    took, ticks = ticks_during(lambda: tailgate.estimate(x, subsamples=400))
     assert took > 0.2, "estimation too short to tell"
     assert ticks > 20, f"{ticks} ticks in {took:.2f} s of estimation"
 

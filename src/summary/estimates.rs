@@ -139,7 +139,7 @@ pub fn order_estimates(norms: &[f64], settings: &EstimateSettings) -> BTreeMap<S
                                 settings.subsamples,
                                 settings.ci_level,
                                 settings.seed,
-                                |r, f| at_k(r, scaled_k(k, f)),
+                                |r, f| at_k(r, scaled_k(k, f, r.len())),
                             )
                             .ok()
                             .map(|ci| [ci.lo, ci.hi])

@@ -214,7 +214,8 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-/// `k` scaled to a subsample holding `fraction` of the rows (k/n kept, at least 1).
-pub fn scaled_k(k: usize, fraction: f64) -> usize {
-    ((k as f64 * fraction).round() as usize).max(1)
+/// `k` scaled to a subsample of `len` values holding `fraction` of the rows: k/n kept,
+/// within 1 ≤ k < len.
+pub fn scaled_k(k: usize, fraction: f64, len: usize) -> usize {
+    ((k as f64 * fraction).round() as usize).clamp(1, len.saturating_sub(1).max(1))
 }
