@@ -147,6 +147,29 @@ pub struct Replicate {
     pub hi: Option<f64>,
     /// Samples the estimate used (a run's surviving chains).
     pub samples: usize,
+    /// Why there is no α̂, where there is none.
+    pub reason: Option<String>,
+}
+
+/// Every estimator a case names, `all` expanded (headline first).
+fn expand(names: &[String]) -> Result<Vec<EstimatorChoice>> {
+    let mut out = Vec::new();
+    for name in names {
+        let choice = <EstimatorChoice as clap::ValueEnum>::from_str(name, true).map_err(|_| {
+            Error::config("cases.estimators", format!("unknown estimator `{name}`"))
+        })?;
+        match choice {
+            EstimatorChoice::All => out.extend([
+                EstimatorChoice::Powerlaw,
+                EstimatorChoice::Mohammadi,
+                EstimatorChoice::Hill,
+                EstimatorChoice::Moments,
+                EstimatorChoice::Pickands,
+            ]),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
 }
 
 /// One (case, n, estimator) over its replicates.
@@ -186,11 +209,7 @@ pub fn run(config: &CoverageConfig, progress: &Progress) -> Result<Vec<Replicate
                 )
                 .next_u64();
                 let (rows, center) = case.source.sample(n, seed)?;
-                for name in &case.estimators {
-                    let estimator = <EstimatorChoice as clap::ValueEnum>::from_str(name, true)
-                        .map_err(|_| {
-                            Error::config("cases.estimators", format!("unknown estimator `{name}`"))
-                        })?;
+                for estimator in expand(&case.estimators)? {
                     let options = EstimateOptions {
                         estimator,
                         center,
@@ -202,20 +221,29 @@ pub fn run(config: &CoverageConfig, progress: &Progress) -> Result<Vec<Replicate
                         gof_resamples: 0,
                         ..EstimateOptions::default()
                     };
-                    let reports = estimate(rows.clone(), &options, &|| {}).map_err(|e| {
-                        Error::config("cases", format!("{}, n = {n}: {e}", case.name))
-                    })?;
-                    out.extend(reports.into_iter().map(|rep| Replicate {
+                    let name = <EstimatorChoice as clap::ValueEnum>::to_possible_value(&estimator)
+                        .map_or_else(String::new, |v| v.get_name().to_string());
+                    // An estimator that fails on a sample (no AMSE minimum, ξ ≤ 0) is a
+                    // replicate without α̂: counted, not a reason to stop the study.
+                    let (alpha, ci, reason) = match estimate(rows.clone(), &options, &|| {}) {
+                        Ok(mut reports) => {
+                            let rep = reports.remove(0);
+                            (rep.alpha, rep.ci, rep.reason)
+                        }
+                        Err(e) => (None, None, Some(e.to_string())),
+                    };
+                    out.push(Replicate {
                         case: case.name.clone(),
                         n,
                         replicate: r,
-                        estimator: rep.estimator.to_string(),
+                        estimator: name,
                         truth,
-                        alpha: rep.alpha,
-                        lo: rep.ci.as_ref().map(|c| c.lo),
-                        hi: rep.ci.as_ref().map(|c| c.hi),
-                        samples: rep.n,
-                    }));
+                        alpha,
+                        lo: ci.as_ref().map(|c| c.lo),
+                        hi: ci.as_ref().map(|c| c.hi),
+                        samples: rows.n(),
+                        reason,
+                    });
                 }
                 progress.inc(1);
             }
@@ -321,11 +349,7 @@ pub fn check(config: &CoverageConfig) -> Result<()> {
         return Err(Error::config("subsamples", "must be at least 2"));
     }
     for case in &config.cases {
-        for name in &case.estimators {
-            <EstimatorChoice as clap::ValueEnum>::from_str(name, true).map_err(|_| {
-                Error::config("cases.estimators", format!("unknown estimator `{name}`"))
-            })?;
-        }
+        expand(&case.estimators)?;
         if case.n.iter().any(|&n| n < 4) {
             return Err(Error::config("cases.n", "every size must be at least 4"));
         }
@@ -364,6 +388,7 @@ mod tests {
             lo: alpha.map(|_| lo),
             hi: alpha.map(|_| hi),
             samples: 10,
+            reason: None,
         }
     }
 

@@ -174,6 +174,10 @@ pub struct Ci {
     pub subsamples: usize,
     /// Rows in each subsample.
     pub size: usize,
+    /// `half_subsampling` (the whole estimator, threshold or block sizes included, rerun
+    /// on each half) or `half_subsampling_at_fixed_k` (Hill, moments, Pickands: the k
+    /// chosen on the whole sample, scaled to the half; it leaves out the variability of
+    /// the k rule and under-covers where that rule is unstable, docs/validation).
     pub method: &'static str,
 }
 
@@ -188,6 +192,14 @@ impl From<SubsampleCi> for Ci {
             method: "half_subsampling",
         }
     }
+}
+
+/// An interval of an order-statistic estimator at the whole sample's k.
+fn at_fixed_k(ci: Option<Ci>) -> Option<Ci> {
+    ci.map(|c| Ci {
+        method: "half_subsampling_at_fixed_k",
+        ..c
+    })
 }
 
 /// A statistic of (subsampled) magnitudes, given the fraction of the sample they are.
@@ -316,7 +328,7 @@ pub fn estimate(
             alpha: Some(est.alpha),
             k: Some(est.k),
             k_rule: Some(est.k_rule),
-            ci,
+            ci: at_fixed_k(ci),
             ..base("hill")
         });
     }
@@ -356,7 +368,7 @@ pub fn estimate(
             xi: Some(est.xi),
             k: Some(est.k),
             k_rule: Some(est.k_rule),
-            ci,
+            ci: at_fixed_k(ci),
             ..base(name)
         });
     }

@@ -234,7 +234,7 @@ pub fn summarize_from(
         Some([0.05, 0.25, 0.5, 0.75, 0.95, 1.0].map(|q| quantile_sorted(&sorted, q)));
     let median = quantile_sorted(&sorted, 0.5);
     drop(sorted);
-    if median <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
+    if centered.n() >= 2 && median <= FLOOR_RELATIVE_SPREAD * centre_norm.max(1.0) {
         s.converged_to_floor = true;
         s.status = RunStatus::ConvergedToFloor;
         s.alpha_reason = Some(
@@ -249,6 +249,13 @@ pub fn summarize_from(
             centered.n(),
             settings.min_samples.max(4)
         ));
+        s.estimates.insert(
+            HEADLINE.into(),
+            Estimate::from_result(Err(tail::TailError::BelowMinSamples {
+                got: centered.n(),
+                min: settings.min_samples.max(4),
+            })),
+        );
         return s;
     }
     // Unsorted norms: the double bootstraps resample by index, so order fixes their draws.

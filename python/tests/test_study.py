@@ -91,3 +91,25 @@ def test_load_study_errors(reported, tmp_path):
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="no column 'cell'"):
         tailgate.load_study(tmp_path / "other.csv")
+
+
+def test_a_study_folder_loads_from_the_report_tailgate_report_writes_by_default(reported, tmp_path):
+    # `tailgate report DIR` writes DIR/report/summary.csv: loading DIR finds it.
+    _, report = reported
+    folder = tmp_path / "study"
+    (folder / "report").mkdir(parents=True)
+    (folder / "study.json").write_text("{}")
+    (folder / "report" / "summary.csv").write_bytes((report / "summary.csv").read_bytes())
+    pd.testing.assert_frame_equal(tailgate.load_study(folder), tailgate.load_study(report))
+
+
+def test_new_columns_are_typed(reported):
+    _, report = reported
+    table = tailgate.load_study(report)
+    for column in ("alpha_mohammadi", "powerlaw_xmin", "powerlaw_ks", "surviving_fraction"):
+        assert table[column].dtype == np.float64, column
+    assert str(table["powerlaw_n_tail"].dtype) == "Int64"
+    assert table["from_survivors"].dtype == np.bool_
+    # Mohammadi is ≤ 2 by construction (up to its small-sample noise); the headline is not.
+    ok = table[table["alpha"].notna()]
+    assert (ok["alpha_mohammadi"] <= 2.3).all()

@@ -153,11 +153,22 @@ impl RunRecord {
                 } else {
                     String::new()
                 };
+                // The fit's own test: a rejected power law is said, not left in run.json.
+                let rejected = s
+                    .estimates
+                    .get("powerlaw")
+                    .and_then(|e| e.p_value)
+                    .filter(|&p| p < 0.1)
+                    .map_or(String::new(), |p| {
+                        format!(
+                            "; power law rejected above xmin (goodness of fit p = {p:.2}): α̂ fits the bulk, not a power-law tail"
+                        )
+                    });
                 let mohammadi = s.alpha_mohammadi.map_or(String::new(), |m| {
                     format!("; Mohammadi {m:.3}, ≤ 2 by construction")
                 });
                 format!(
-                    "{}: α̂ = {a:.3}{ci}{survivors} (power-law fit{theory}{mohammadi}), {diverged}",
+                    "{}: α̂ = {a:.3}{ci}{survivors} (power-law fit{theory}{mohammadi}{rejected}), {diverged}",
                     s.status.name()
                 )
             }
