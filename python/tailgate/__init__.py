@@ -94,6 +94,18 @@ def estimate(
     Raises:
         ValueError: ``x`` is not a 1-D or 2-D real array, or an option is out of range.
     """
+    counts = {
+        "subsamples": subsamples,
+        "seed": seed,
+        "min_samples": min_samples,
+        "k_resamples": k_resamples,
+        "gof_resamples": gof_resamples,
+        "min_tail": min_tail,
+        "xmin_candidates": xmin_candidates,
+    }
+    for name, value in counts.items():
+        if int(value) < 0:
+            raise ValueError(f"{name}: must be a count >= 0, got {value}")
     values = _as_rows(x)
     n, dim = values.shape
     reports: List[Dict[str, Any]] = json.loads(
