@@ -4,7 +4,7 @@
 //! spread, error against the truth, and how often the interval covers the truth and the
 //! estimator's own mean over the replicates.
 
-use crate::config::{Engine, Model, TrainConfig};
+use crate::config::{Engine, TrainConfig};
 use crate::error::{Error, Result};
 use crate::estimate::{CenterChoice, EstimateOptions, EstimatorChoice, estimate};
 use crate::io::Progress;
@@ -74,13 +74,7 @@ impl Source {
         Ok(match self {
             Source::Pareto { alpha } | Source::Stable { alpha } => Some(*alpha),
             Source::StudentT { nu } => Some(*nu),
-            Source::Reduced(config) => {
-                let (d, b, eta) = (config.dim, config.batch, config.eta);
-                match config.model {
-                    Model::Linear => crate::theory::linear_tail_index(d, b, eta)?.alpha,
-                    _ => crate::theory::gate_tail_index(d, b, eta)?.alpha,
-                }
-            }
+            Source::Reduced(config) => crate::run::theory(config)?.and_then(|t| t.alpha),
         })
     }
 

@@ -266,7 +266,7 @@ pub fn estimate(
     // The interval of a statistic of the norms, at the estimate; none without subsamples.
     let scalar_ci = |estimate: f64, stat: &ScalarStat<'_>| {
         if options.subsamples == 0 {
-            return Ok::<_, TailError>(None);
+            return None;
         }
         let ci = subsample_scalar_ci(
             &norms,
@@ -282,7 +282,7 @@ pub fn estimate(
         );
         // An interval that cannot be had (the statistic fails on the halves) is absent,
         // not a reason to withhold the estimate.
-        Ok(ci.ok().map(Into::into))
+        ci.ok().map(Into::into)
     };
     let wants = |which| options.estimator == which || options.estimator == EstimatorChoice::All;
     let k_choice = || match options.k {
@@ -323,7 +323,7 @@ pub fn estimate(
         let k = est.k;
         let ci = scalar_ci(est.alpha, &|x, f| {
             tail::hill_alpha_in_place(x, scaled_k(k, f, x.len()))
-        })?;
+        });
         reports.push(EstimateReport {
             alpha: Some(est.alpha),
             k: Some(est.k),
@@ -356,7 +356,7 @@ pub fn estimate(
         let k = est.k;
         // Subsamples with ξ ≤ 0 have no α: they count as failed.
         let ci = match est.alpha {
-            Some(a) => scalar_ci(a, &|x, f| alpha_at(x, scaled_k(k, f, x.len())))?,
+            Some(a) => scalar_ci(a, &|x, f| alpha_at(x, scaled_k(k, f, x.len()))),
             None => None,
         };
         reports.push(EstimateReport {
@@ -389,7 +389,7 @@ pub fn estimate(
             )
         };
         let opts = options.powerlaw;
-        let ci = scalar_ci(fit.alpha, &|x, _| tail::powerlaw_alpha_in_place(x, &opts))?;
+        let ci = scalar_ci(fit.alpha, &|x, _| tail::powerlaw_alpha_in_place(x, &opts));
         reports.push(EstimateReport {
             alpha: Some(fit.alpha),
             xmin: Some(fit.xmin),

@@ -244,18 +244,13 @@ pub fn summarize_from(
         return s;
     }
     if centered.n() < settings.min_samples.max(4) {
-        s.alpha_reason = Some(format!(
-            "{} chains to estimate from, fewer than min_samples = {}: no α̂",
-            centered.n(),
-            settings.min_samples.max(4)
-        ));
-        s.estimates.insert(
-            HEADLINE.into(),
-            Estimate::from_result(Err(tail::TailError::BelowMinSamples {
-                got: centered.n(),
-                min: settings.min_samples.max(4),
-            })),
-        );
+        let e = tail::TailError::BelowMinSamples {
+            got: centered.n(),
+            min: settings.min_samples.max(4),
+        };
+        s.alpha_reason = Some(e.to_string());
+        s.estimates
+            .insert(HEADLINE.into(), Estimate::from_result(Err(e)));
         return s;
     }
     // Unsorted norms: the double bootstraps resample by index, so order fixes their draws.

@@ -32,7 +32,9 @@ pub fn run(args: &CoverageArgs) -> Result<String> {
          samples; the interval is the {:.0} % symmetric half-sample subsampling interval \
          ({} subsamples). \"covers truth\" is the fraction of intervals that contain the true \
          α (it shows the bias), \"covers own mean\" the fraction that contain the estimator's \
-         mean over the replicates (the interval's calibration). Per-sample values in \
+         mean over the replicates (a check of the interval's width against the replicate \
+         spread; it says nothing about bias). Statistics are over the replicates with an α̂. \
+         Per-sample values in \
          `replicates.csv`, this table in `summary.csv`.\n\n{}",
         config.name,
         args.config.display(),

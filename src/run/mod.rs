@@ -7,7 +7,7 @@
 
 mod write;
 
-pub use write::{Finished, train_into};
+pub use write::{Finished, theory, train_into};
 
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};

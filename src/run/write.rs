@@ -108,7 +108,9 @@ fn write_outputs(
 /// The theory's α where there is one: the linear model, and the gate on fresh isotropic
 /// Gaussian data with plain steps (the mixture's inputs are not isotropic; momentum and
 /// weight decay change M).
-fn theory(config: &TrainConfig) -> Result<Option<TailTheory>> {
+/// The theory's tail index for a run's config, where one applies (the linear control;
+/// the gate on fresh data without mixture labels, momentum or weight decay).
+pub fn theory(config: &TrainConfig) -> Result<Option<TailTheory>> {
     let (d, b, eta) = (config.dim, config.batch, config.eta);
     Ok(match config.model {
         Model::Linear => Some(linear_tail_index(d, b, eta)?),
