@@ -1,7 +1,9 @@
 //! Command-line definitions. Every flag is documented where it is defined.
 
 use crate::backend::BackendKind;
-use crate::config::{Algorithm, DataRng, Engine, Labels, Model, Teacher, TrainConfig};
+use crate::config::{
+    Algorithm, DataRng, DatasetSpec, Engine, Labels, Model, Sampling, Teacher, TrainConfig,
+};
 pub use crate::estimate::{CenterChoice, EstimatorChoice, GridChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -196,8 +198,11 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub engine: Option<Engine>,
     /// What is trained: `relu_gate` (y = max(0, w·x)), `linear` (y = w·x, the
-    /// linear-regression control; realizable labels become w*·x + σξ) or `mlp` (a ReLU MLP
-    /// student on the gate's teacher data; see --depth, --hidden) [default: relu_gate].
+    /// linear-regression control; realizable labels become w*·x + σξ), `mlp` (a ReLU MLP
+    /// student on the gate's teacher data; see --depth, --hidden), or a classifier on real
+    /// images (--dataset): `fcn` (GSZ21's fully connected net, --depth, --width) or `cnn`
+    /// (LeNet-5-style). Without --config, `fcn`/`cnn` default to 4 chains, b = 10,
+    /// η = 0.05 and 2000 steps [default: relu_gate].
     #[arg(long, value_enum)]
     pub model: Option<Model>,
     /// Update rule: `sgd` (gradient of ½(y − ReLU(w·x))²) or `km` (Karmakar–Mukherjee).
@@ -237,6 +242,30 @@ pub struct TrainArgs {
     /// MLP only: width of the hidden layers [default: 32].
     #[arg(long, value_name = "H")]
     pub hidden: Option<usize>,
+    /// fcn/cnn: the images, `fashion_mnist` (Debian's `dataset-fashion-mnist`, read from
+    /// /usr/share/datasets/fashion-mnist) [default: fashion_mnist].
+    #[arg(long, value_enum, conflicts_with = "data_dir")]
+    pub dataset: Option<DatasetName>,
+    /// fcn/cnn: a folder of MNIST-format IDX files (train-images-idx3-ubyte[.gz],
+    /// train-labels-idx1-ubyte[.gz], t10k-…), e.g. real MNIST.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// fcn only: units of every hidden layer [default: 128].
+    #[arg(long, value_name = "H")]
+    pub width: Option<usize>,
+    /// fcn/cnn: each chain's order over the training images: `shuffle` (a fresh
+    /// permutation per chain every epoch), `cyclic` (the file's order, GSZ21's loaders) or
+    /// `with_replacement` [default: shuffle].
+    #[arg(long, value_enum)]
+    pub sampling: Option<Sampling>,
+    /// fcn/cnn: the last steps whose weights are averaged for the per-layer α
+    /// [default: min(1000, steps/2)].
+    #[arg(long, value_name = "K")]
+    pub late_window: Option<usize>,
+    /// fcn/cnn: steps between points of the training curves (loss and accuracy on 1000
+    /// training images, per chain) [default: steps/20].
+    #[arg(long, value_name = "N")]
+    pub log_every: Option<usize>,
     /// Train on one fixed dataset of N points (b distinct points per chain and step)
     /// instead of fresh data [default: online].
     #[arg(long, value_name = "N")]
@@ -306,8 +335,34 @@ impl TrainArgs {
         if self.dataset_size.is_some() {
             c.dataset_size = self.dataset_size;
         }
+        if let Some(DatasetName::FashionMnist) = self.dataset {
+            c.dataset = Some(DatasetSpec::FashionMnist);
+        }
+        if let Some(dir) = &self.data_dir {
+            c.dataset = Some(DatasetSpec::Idx(dir.clone()));
+        }
+        for (field, value) in [
+            (&mut c.width, self.width),
+            (&mut c.late_window, self.late_window),
+            (&mut c.log_every, self.log_every),
+        ] {
+            if value.is_some() {
+                *field = value;
+            }
+        }
+        if let Some(s) = self.sampling {
+            c.sampling = s;
+        }
         c
     }
+}
+
+/// Datasets known by name (`--dataset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum DatasetName {
+    /// Fashion-MNIST (Debian's `dataset-fashion-mnist`).
+    FashionMnist,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,8 @@
 //! The run configuration: data, defaults in one place, validated before anything runs.
 
 use crate::backend::BackendKind;
+pub use crate::data::idx::DatasetSpec;
+pub use crate::data::images::Sampling;
 use crate::error::{Error, Result};
 use crate::tail::Center;
 use clap::ValueEnum;
@@ -8,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Which update rule trains the gate (science.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ValueEnum, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Algorithm {
     /// Mini-batch SGD on ½(y − ReLU(w·x))², through autodiff and burn's SGD.
@@ -33,6 +37,11 @@ pub enum Model {
     /// output) on the same teacher data, trained by burn's SGD through autodiff; `km`
     /// replaces ReLU′ by 1 in the backward pass (a documented extension).
     Mlp,
+    /// GSZ21's fully connected classifier on real images (`dataset`): `depth` weight
+    /// layers of `width` units, no biases, ReLU, cross-entropy over 10 classes.
+    Fcn,
+    /// A LeNet-5-style convolutional classifier on real images (shapes in `nets`).
+    Cnn,
 }
 
 impl Model {
@@ -42,7 +51,14 @@ impl Model {
             Model::ReluGate => "relu_gate",
             Model::Linear => "linear",
             Model::Mlp => "mlp",
+            Model::Fcn => "fcn",
+            Model::Cnn => "cnn",
         }
+    }
+
+    /// A classifier trained on real images (`fcn`, `cnn`).
+    pub fn is_net(self) -> bool {
+        matches!(self, Model::Fcn | Model::Cnn)
     }
 }
 
@@ -214,6 +230,22 @@ pub struct TrainConfig {
     /// Left out of a serialised config at its default, so earlier cell ids stay the same.
     #[serde(skip_serializing_if = "is_default_min_samples")]
     pub min_samples: usize,
+    /// Nets: the images (`"fashion_mnist"` or `{"idx": DIR}`; default Fashion-MNIST).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetSpec>,
+    /// `fcn`: units per hidden layer (default 128).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<usize>,
+    /// Nets: each chain's order over the training images.
+    #[serde(skip_serializing_if = "Sampling::is_shuffle")]
+    pub sampling: Sampling,
+    /// Nets: the last steps whose iterates are averaged for the per-layer protocol
+    /// (default min(1000, steps/2)); `burn_in` is then `steps − late_window`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_window: Option<usize>,
+    /// Nets: steps between evaluations of the training curves (default steps/20).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_every: Option<usize>,
 }
 
 fn is_default_min_samples(n: &usize) -> bool {
@@ -252,11 +284,29 @@ impl Default for TrainConfig {
             check_every: 10,
             center: Center::Mean,
             min_samples: crate::estimate::MIN_SAMPLES,
+            dataset: None,
+            width: None,
+            sampling: Sampling::Shuffle,
+            late_window: None,
+            log_every: None,
         }
     }
 }
 
 impl TrainConfig {
+    /// `train --model fcn|cnn` without a config file: a few nets at a GSZ21-like batch and
+    /// step size, long enough for ~80 % test accuracy on Fashion-MNIST.
+    pub fn net_defaults(model: Model) -> Self {
+        TrainConfig {
+            model,
+            chains: 4,
+            batch: 10,
+            eta: 0.05,
+            steps: 2000,
+            ..TrainConfig::default()
+        }
+    }
+
     /// Reads a JSON config; unknown fields and malformed JSON are errors naming the file,
     /// line and column.
     pub fn from_json_file(path: &Path) -> Result<Self> {
@@ -265,6 +315,28 @@ impl TrainConfig {
 
     /// Fills the defaults that depend on other fields and checks every value.
     pub fn resolve(mut self) -> Result<Self> {
+        if self.model.is_net() {
+            self.dim = crate::data::idx::PIXELS;
+            self.dataset.get_or_insert(DatasetSpec::FashionMnist);
+            if self.model == Model::Fcn {
+                self.width.get_or_insert(128);
+            }
+            let window = *self.late_window.get_or_insert(1000.min(self.steps / 2));
+            if window == 0 || window >= self.steps {
+                return Err(Error::config(
+                    "late_window",
+                    format!("must lie in 1..steps = {}", self.steps),
+                ));
+            }
+            if self.burn_in.is_some_and(|b| b != self.steps - window) {
+                return Err(Error::config(
+                    "burn_in",
+                    "is `steps − late_window` for nets; set `late_window` instead",
+                ));
+            }
+            self.burn_in = Some(self.steps - window);
+            self.log_every.get_or_insert((self.steps / 20).max(1));
+        }
         self.burn_in.get_or_insert(self.steps / 2);
         let burn_in = self.burn_in.unwrap_or_default();
         self.record_from.get_or_insert(burn_in);
@@ -341,6 +413,7 @@ impl TrainConfig {
                 format!("must be below steps = {}", self.steps),
             ));
         }
+        self.validate_net()?;
         if self.model == Model::Mlp && self.depth < 2 {
             return Err(Error::config(
                 "depth",
@@ -434,9 +507,77 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// The nets' own fields: only with `fcn`/`cnn`, and then the gate's data fields unused.
+    fn validate_net(&self) -> Result<()> {
+        let net = self.model.is_net();
+        if !net {
+            for (field, set) in [
+                ("dataset", self.dataset.is_some()),
+                ("width", self.width.is_some()),
+                ("sampling", !self.sampling.is_shuffle()),
+                ("late_window", self.late_window.is_some()),
+                ("log_every", self.log_every.is_some()),
+            ] {
+                if set {
+                    return Err(Error::config(
+                        field,
+                        "applies to the nets on real images (`fcn`, `cnn`) only",
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        if self.engine != Engine::Burn {
+            return Err(Error::config(
+                "engine",
+                "the nets train on burn only (the reduced chain is the gate's)",
+            ));
+        }
+        if self.dataset_size.is_some() || self.data_rng != DataRng::Xoshiro {
+            return Err(Error::config(
+                "dataset_size",
+                "nets train on their `dataset`; `dataset_size` and `data_rng` are the gate's",
+            ));
+        }
+        if self.model == Model::Fcn && self.depth < 2 {
+            return Err(Error::config(
+                "depth",
+                "an fcn needs at least 2 weight layers",
+            ));
+        }
+        if self.width == Some(0) {
+            return Err(Error::config("width", "must be at least 1"));
+        }
+        if self.log_every == Some(0) {
+            return Err(Error::config("log_every", "must be at least 1"));
+        }
+        if self.record_every > 0 {
+            return Err(Error::config(
+                "record_every",
+                "nets keep the late-window average, not iterate snapshots",
+            ));
+        }
+        if !matches!(self.center, Center::Mean) {
+            return Err(Error::config(
+                "center",
+                "nets are centred by the per-layer protocol; leave `center` at `mean`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Units of the fcn's hidden layers.
+    pub fn net_width(&self) -> usize {
+        self.width.unwrap_or(128)
+    }
+
     /// Weight shapes `[out, in]` of the trained model, layer by layer.
     pub fn layer_shapes(&self) -> Vec<[usize; 2]> {
         match self.model {
+            Model::Fcn | Model::Cnn => crate::nets::layer_shapes(self, crate::data::idx::PIXELS)
+                .into_iter()
+                .map(|l| l.shape)
+                .collect(),
             Model::ReluGate | Model::Linear => vec![[1, self.dim]],
             Model::Mlp => (0..self.depth)
                 .map(|l| {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod estimate;
 pub mod io;
 pub mod model;
+pub mod nets;
 pub mod optim;
 pub mod reduced;
 pub mod report;

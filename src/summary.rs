@@ -3,8 +3,10 @@
 //! such instead of as an α.
 
 mod estimates;
+mod layers;
 
 pub use estimates::{Estimate, SubsetAlphas};
+pub use layers::{NetLayerSummary, net_layer_summaries};
 
 use crate::estimate::{GOF_RESAMPLES, K_RESAMPLES, MIN_SAMPLES, SUBSAMPLES};
 use crate::tail::{

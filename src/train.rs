@@ -7,6 +7,8 @@ use crate::error::Result;
 use crate::io::NpyStream;
 use crate::io::Progress;
 use crate::model::{Mlp, ReluGate};
+use crate::nets::eval::{Scores, evaluate};
+use crate::nets::{self, Net};
 use crate::optim;
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
@@ -26,8 +28,37 @@ pub struct Trained {
     pub teacher: Vec<f32>,
     /// The least-squares solution of the fixed dataset (offline linear runs).
     pub least_squares: Option<Vec<f64>>,
+    /// The nets' training curves and test scores (`fcn`, `cnn`).
+    pub net: Option<NetOutcome>,
     pub wall_seconds: f64,
 }
+
+/// What a net run measured besides its weights.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct NetOutcome {
+    /// Per-chain loss and accuracy on the first [`CURVE_IMAGES`] training images, every
+    /// `log_every` steps (and at step 0).
+    pub curve: Vec<CurvePoint>,
+    /// Per-chain loss and accuracy on the whole test split after the last step.
+    pub test: Scores,
+    pub train_images: usize,
+    pub test_images: usize,
+    /// Pixels p become (p/255 − mean)/std with the training split's constants.
+    pub pixel_mean: f64,
+    pub pixel_std: f64,
+}
+
+/// One point of the training curves.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub loss: Vec<f64>,
+    pub accuracy: Vec<f64>,
+}
+
+/// Training images the curves are evaluated on (a fixed subset: the curve is a trend, the
+/// test split gives the final score).
+pub const CURVE_IMAGES: usize = 1000;
 
 /// Trains `config.chains` chains of `config.model` for `config.steps` steps on `device`;
 /// with `iterates`, streams snapshots `[snapshots, chains, P]` there.
@@ -47,6 +78,22 @@ pub fn train(
         (Some(d), Model::Linear) => d.least_squares(),
         _ => None,
     };
+    let images = match config.model.is_net() {
+        true => Some(crate::data::idx::load(
+            config.dataset.as_ref().unwrap_or(&Default::default()),
+        )?),
+        false => None,
+    };
+    let mut image_source = images.as_ref().map(|d| {
+        crate::data::images::ImageSource::new(
+            std::sync::Arc::new(d.train.clone()),
+            chains,
+            config.batch,
+            config.sampling,
+            config.seed,
+        )
+    });
+    let mut curve = Vec::new();
     let mut source = DataSource::new(config, teacher.clone()).with_dataset(dataset);
     let mut monitor = DivergenceMonitor::new(config, device);
     let mut average = RunningAverage::new(chains, width, device);
@@ -73,6 +120,9 @@ pub fn train(
         let mut next_batch: Box<dyn FnMut() -> (Tensor<3>, Tensor<2>)> =
             if let Some(device_source) = device_source.as_mut() {
                 Box::new(|| device_source.next_batch())
+            } else if let Some(images) = image_source.as_mut() {
+                let input = &input;
+                Box::new(move || images.next_batch().into_device(input))
             } else if source.is_large() {
                 let (queue, batches) = std::sync::mpsc::sync_channel(1);
                 let steps = config.steps;
@@ -93,6 +143,19 @@ pub fn train(
                 let input = &input;
                 Box::new(move || source.next_batch().into_device(input))
             };
+        let mut log_curve = |learner: &Learner, step: usize| {
+            if let (Some(data), Learner::Net { model, .. }) = (images.as_ref(), learner) {
+                let scores = evaluate(&model.valid(), &data.train, Some(CURVE_IMAGES), device);
+                let loss = median(&scores.loss);
+                progress.bar().set_message(format!("train loss {loss:.3}"));
+                curve.push(CurvePoint {
+                    step,
+                    loss: scores.loss,
+                    accuracy: scores.accuracy,
+                });
+            }
+        };
+        log_curve(&learner, 0);
         for step in 1..=config.steps {
             let batch = next_batch();
             learner = learner.step(batch, config.eta, &monitor);
@@ -111,11 +174,28 @@ pub fn train(
                     rec.push(&to_host(flat))?;
                 }
             }
+            if config
+                .log_every
+                .is_some_and(|n| step % n == 0 || step == config.steps)
+            {
+                log_curve(&learner, step);
+            }
             progress.inc(1);
             progress.check()?;
         }
         Ok(learner)
     })?;
+    let net = match (&learner, images) {
+        (Learner::Net { model, .. }, Some(data)) => Some(NetOutcome {
+            curve,
+            test: evaluate(&model.valid(), &data.test, None, device),
+            train_images: data.train.len(),
+            test_images: data.test.len(),
+            pixel_mean: data.pixel_mean,
+            pixel_std: data.pixel_std,
+        }),
+        _ => None,
+    };
     if let Some(rec) = recorder {
         rec.finish()?;
     }
@@ -125,6 +205,7 @@ pub fn train(
         diverged: monitor.diverged,
         teacher,
         least_squares,
+        net,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -142,6 +223,18 @@ enum Learner {
         optimizer: optim::MlpSgd,
         masks: Frozen<Vec<Tensor<3, Bool>>>,
     },
+    Net {
+        model: Net,
+        optimizer: optim::NetSgd,
+        masks: Frozen<optim::NetMasks>,
+    },
+}
+
+/// The middle value (the progress bar's summary of the chains' losses).
+fn median(v: &[f64]) -> f64 {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(f64::total_cmp);
+    s.get(s.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Masks of the frozen (diverged) chains with the count they were built for: rebuilt only
@@ -160,7 +253,8 @@ fn frozen_mask<const D: usize>(
     dims: [usize; D],
     device: &Device,
 ) -> Tensor<D, Bool> {
-    let per_chain: usize = dims[1..].iter().product();
+    // Chain-major layouts: `[chains, …]`, or a grouped kernel's `[chains·out, …]`.
+    let per_chain = dims.iter().product::<usize>() / diverged.len();
     let mask: Vec<bool> = diverged
         .iter()
         .flat_map(|&d| std::iter::repeat_n(d, per_chain))
@@ -193,6 +287,17 @@ impl Learner {
                     masks: None,
                 }
             }
+            Model::Fcn | Model::Cnn => {
+                let side = crate::data::idx::SIDE;
+                let weights = nets::initial_weights(config, side * side);
+                let mut model = Net::from_weights(config, weights, side, &autodiff);
+                model.straight_through = config.algorithm == Algorithm::Km;
+                Learner::Net {
+                    model,
+                    optimizer: optim::NetSgd::new(optim::burn_sgd(config)),
+                    masks: None,
+                }
+            }
         }
     }
 
@@ -205,6 +310,7 @@ impl Learner {
             } if !optimizer.on_tape() => model.valid().weight.val().device(),
             Learner::Gate { model, .. } => model.weight.val().device(),
             Learner::Mlp { model, .. } => model.layers[0].val().device(),
+            Learner::Net { model, .. } => model.fc[0].val().device(),
         }
     }
 
@@ -250,6 +356,30 @@ impl Learner {
                     masks,
                 }
             }
+            Learner::Net {
+                model,
+                mut optimizer,
+                mut masks,
+            } => {
+                refresh(&mut masks, frozen, || optim::NetMasks {
+                    conv: model
+                        .conv
+                        .iter()
+                        .map(|w| frozen_mask(diverged, w.val().dims(), device))
+                        .collect(),
+                    fc: model
+                        .fc
+                        .iter()
+                        .map(|w| frozen_mask(diverged, w.val().dims(), device))
+                        .collect(),
+                });
+                let model = optimizer.step(model, batch, eta, masks.as_deref().map(|(_, m)| m));
+                Learner::Net {
+                    model,
+                    optimizer,
+                    masks,
+                }
+            }
         }
     }
 
@@ -258,6 +388,7 @@ impl Learner {
         match self {
             Learner::Gate { model, .. } => model.valid().weight.val(),
             Learner::Mlp { model, .. } => model.valid().flat(),
+            Learner::Net { model, .. } => model.valid().flat(),
         }
     }
 }

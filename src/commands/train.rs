@@ -11,7 +11,10 @@ use std::path::PathBuf;
 pub fn resolve_config(args: &TrainArgs) -> Result<TrainConfig> {
     let base = match &args.config {
         Some(path) => TrainConfig::from_json_file(path)?,
-        None => TrainConfig::default(),
+        None => match args.model {
+            Some(m) if m.is_net() => TrainConfig::net_defaults(m),
+            _ => TrainConfig::default(),
+        },
     };
     args.apply(base).resolve()
 }
@@ -24,7 +27,7 @@ pub fn run(args: &TrainArgs) -> Result<String> {
     let progress = match config.engine {
         Engine::Burn => progress_bar(
             config.steps as u64,
-            "steps, {per_sec}, eta {eta}",
+            "steps, {per_sec}, eta {eta} {msg}",
             args.quiet,
         ),
         Engine::Reduced => progress_bar(

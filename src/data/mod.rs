@@ -12,6 +12,8 @@ use rayon::prelude::*;
 
 mod device;
 pub mod gamma;
+pub mod idx;
+pub mod images;
 mod labels;
 pub mod normal;
 pub mod philox;

@@ -4,10 +4,12 @@
 
 mod km;
 mod mlp;
+mod net;
 mod sgd;
 
 pub use km::KarmakarMukherjee;
 pub use mlp::MlpSgd;
+pub use net::{NetMasks, NetSgd};
 pub use sgd::Sgd;
 
 use crate::config::{Algorithm, TrainConfig};

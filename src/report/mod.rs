@@ -12,6 +12,7 @@ mod csv;
 mod figures;
 mod findings;
 mod markdown;
+mod networks;
 mod plot;
 
 pub use cells::{CellResult, centred_norms, kept_rows, load_cells};
@@ -83,6 +84,10 @@ pub fn write_report(
     let csv_path = staged.path("summary.csv");
     write_csv(&csv_path, &cells)?;
     files.push(csv_path);
+    let done = cells.len();
+    // The nets on real images have their own section; the rest is about the gate's arms.
+    let (nets, cells): (Vec<CellResult>, Vec<CellResult>) =
+        cells.into_iter().partition(|c| c.config().model.is_net());
 
     let axis = StepAxis {
         kappa: record.study.grids().iter().all(|g| g.kappa.is_some()),
@@ -99,11 +104,12 @@ pub fn write_report(
          interval; the Mohammadi block estimator (≤ 2 by construction) is in `summary.csv` \
          as `alpha_mohammadi`. Cells that diverged, collapsed or kept fewer than \
          `min_samples` chains have no α̂ and are listed, not plotted.\n",
-        cells.len(),
+        done,
         total,
         dir.display(),
         env!("CARGO_PKG_VERSION")
     );
+    md.push_str(&networks_section(&nets, &staged, &mut files)?);
     let mut setups: BTreeMap<Setup, Vec<&CellResult>> = BTreeMap::new();
     for c in &cells {
         setups.entry(c.setup()).or_default().push(c);
@@ -113,12 +119,14 @@ pub fn write_report(
         let cmp = compare::compare_algorithms(group, options.resamples, options.seed)?;
         comparisons.push((setup.title(), cmp));
     }
-    md.push_str(&findings_section(
-        &cells,
-        &comparisons,
-        &staged,
-        &mut files,
-    )?);
+    if !cells.is_empty() {
+        md.push_str(&findings_section(
+            &cells,
+            &comparisons,
+            &staged,
+            &mut files,
+        )?);
+    }
     for ((setup, group), (_, comparison)) in setups.iter().zip(&comparisons) {
         let _ = writeln!(md, "## {}\n", setup.title());
         let chosen: Vec<&CellResult> = if options.cells.is_empty() {
@@ -156,12 +164,14 @@ pub fn write_report(
             md.push_str(&convergence::table(group));
         }
     }
-    md.push_str("## Cells\n\n");
-    md.push_str(&markdown::cell_table(&cells));
+    if !cells.is_empty() {
+        md.push_str("## Cells\n\n");
+        md.push_str(&markdown::cell_table(&cells));
+    }
     let missing: Vec<&String> = record
         .cells
         .iter()
-        .filter(|id| !cells.iter().any(|c| &c.id == *id))
+        .filter(|id| !cells.iter().chain(&nets).any(|c| &c.id == *id))
         .collect();
     if !missing.is_empty() {
         let _ = writeln!(
@@ -186,7 +196,7 @@ pub fn write_report(
         &options_path,
         &serde_json::json!({
             "sweep": dir,
-            "cells_done": cells.len(),
+            "cells_done": done,
             "cells_total": total,
             "survival_cells": options.cells,
             "difference_resamples": options.resamples,
@@ -201,7 +211,7 @@ pub fn write_report(
         .collect();
     Ok(ReportOutcome {
         dir: dir_out,
-        cells_done: cells.len(),
+        cells_done: done,
         cells_total: total,
         files,
     })
@@ -293,6 +303,54 @@ fn findings_section(
             &mut md,
             files,
         )?;
+    }
+    Ok(md)
+}
+
+/// `## Larger nets on real data`: GSZ21's per-layer protocol, one figure and one τ table
+/// per model, and `networks.csv`.
+fn networks_section(
+    nets: &[CellResult],
+    staged: &StagedDir,
+    files: &mut Vec<PathBuf>,
+) -> Result<String> {
+    let by_model = networks::net_cells(nets);
+    if by_model.is_empty() {
+        return Ok(String::new());
+    }
+    let mut md = String::from("## Larger nets on real data\n\n");
+    let all: Vec<&CellResult> = nets.iter().collect();
+    let csv_path = staged.path("networks.csv");
+    networks::write_csv(&csv_path, &all)?;
+    files.push(csv_path);
+    let first = all[0].config();
+    let _ = writeln!(
+        md,
+        "GSZ21's protocol: each weight averaged over the last `late_window` steps, minus its \
+         layer's mean, the coordinates of every chain pooled as scalars; α̂ is the power-law \
+         fit on their magnitudes with its 95 % half-sample interval (`networks.csv`), the bars \
+         the range of each chain's own α̂ (the chains are independent replicates: their own \
+         initial weights and data order). Dataset `{}`, {} chains, {} steps, late window {}; \
+         every estimator per layer is in the cells' `run.json` (`summary.net.layers`).\n",
+        first
+            .dataset
+            .as_ref()
+            .map_or("fashion_mnist".into(), |d| d.name()),
+        first.chains,
+        first.steps,
+        first.late_window.unwrap_or_default()
+    );
+    for (model, cells) in &by_model {
+        let _ = writeln!(md, "### {model}\n");
+        if let Some(fig) = networks::figure(model, cells) {
+            embed_figure(
+                &fig,
+                &staged.path(&format!("networks_{model}")),
+                &mut md,
+                files,
+            )?;
+        }
+        md.push_str(&networks::tables(cells));
     }
     Ok(md)
 }

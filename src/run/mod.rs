@@ -12,9 +12,10 @@ pub use write::{Finished, theory, train_into};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::io::read_json;
-use crate::summary::{LayerSummary, RunStatus, TailSummary};
+use crate::summary::{LayerSummary, NetLayerSummary, RunStatus, TailSummary};
 use crate::tail::Center;
 use crate::theory::TailTheory;
+use crate::train::NetOutcome;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -67,9 +68,37 @@ pub struct RunSummary {
     pub theory: Option<TailTheory>,
     /// Per-layer tail indices of the `mlp` model (`null` otherwise).
     pub layers: Option<Vec<LayerSummary>>,
+    /// The nets on real images: training curves, test scores, per-layer tail indices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net: Option<NetSummary>,
     /// What a reduced-engine run wrote and estimated from (absent for burn runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduced: Option<ReducedOutputs>,
+}
+
+/// `summary.net` of an `fcn` or `cnn` run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetSummary {
+    /// GSZ21's per-layer protocol (late window of `config.late_window` steps).
+    pub layers: Vec<NetLayerSummary>,
+    #[serde(flatten)]
+    pub outcome: NetOutcome,
+}
+
+impl NetSummary {
+    /// The median test accuracy over the chains that did not diverge.
+    pub fn test_accuracy(&self) -> Option<f64> {
+        let mut v: Vec<f64> = self
+            .outcome
+            .test
+            .accuracy
+            .iter()
+            .copied()
+            .filter(|a| a.is_finite())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    }
 }
 
 /// `summary.reduced` of a reduced-engine run.
@@ -129,6 +158,9 @@ impl RunRecord {
     /// One line a person can read: status, α̂ with its interval and the theory where
     /// there is one, diverged chains.
     pub fn headline(&self) -> String {
+        if let Some(net) = &self.summary.net {
+            return self.net_headline(net);
+        }
         let s = &self.summary.tail;
         let chains = self.config.chains;
         let diverged = format!("{} of {chains} chains diverged", s.diverged_chains);
@@ -178,5 +210,32 @@ impl RunRecord {
                 s.alpha_reason.as_deref().unwrap_or("not estimable")
             ),
         }
+    }
+}
+
+impl RunRecord {
+    /// A net's line: test accuracy, then α̂ per layer (late window, power-law fit).
+    fn net_headline(&self, net: &NetSummary) -> String {
+        let s = &self.summary.tail;
+        let accuracy = net.test_accuracy().map_or("no test accuracy".into(), |a| {
+            format!("test accuracy {:.1} %", 100.0 * a)
+        });
+        let layers: Vec<String> = net
+            .layers
+            .iter()
+            .map(|l| match (l.alpha, l.alpha_ci) {
+                (Some(a), Some([lo, hi])) => format!("{} {a:.2} [{lo:.2}, {hi:.2}]", l.name),
+                (Some(a), None) => format!("{} {a:.2}", l.name),
+                (None, _) => format!("{} –", l.name),
+            })
+            .collect();
+        format!(
+            "{}: {accuracy} (median of {} chains); per-layer α̂ (late window, power-law fit): {}; {} of {} chains diverged",
+            s.status.name(),
+            self.config.chains,
+            layers.join(", "),
+            s.diverged_chains,
+            self.config.chains
+        )
     }
 }

@@ -2,13 +2,15 @@
 //! sweep cells: trains with the engine the config names, writes the arrays and `run.json`
 //! under a staging folder, renames it into place.
 
-use super::{ReducedOutputs, RunRecord, RunSummary, Versions, resolve_center};
+use super::{NetSummary, ReducedOutputs, RunRecord, RunSummary, Versions, resolve_center};
 use crate::backend::make_device;
 use crate::config::{Engine, Labels, Model, TrainConfig};
 use crate::error::Result;
 use crate::io::{NpyStream, Progress, StagedDir, write_json, write_npy};
 use crate::reduced::{self, EstimationRows, MATERIALISE_LIMIT, Reduced, RowMaker, Which};
-use crate::summary::{EstimateSettings, layer_summaries, summarize, summarize_from};
+use crate::summary::{
+    EstimateSettings, layer_summaries, net_layer_summaries, summarize, summarize_from,
+};
 use crate::theory::{TailTheory, gate_tail_index, linear_tail_index};
 use crate::train::{Trained, train};
 use std::path::{Path, PathBuf};
@@ -90,6 +92,19 @@ fn write_outputs(
             tail,
             theory: theory(config)?,
             reduced: None,
+            net: trained.net.clone().map(|outcome| NetSummary {
+                layers: net_layer_summaries(
+                    &trained.final_weights,
+                    &trained.average_weights,
+                    &trained.diverged,
+                    &crate::nets::layer_shapes(config, crate::data::idx::PIXELS)
+                        .into_iter()
+                        .map(|l| (l.name, l.shape))
+                        .collect::<Vec<_>>(),
+                    &settings,
+                ),
+                outcome,
+            }),
             layers: (config.model == Model::Mlp).then(|| {
                 layer_summaries(
                     &trained.final_weights,
@@ -122,7 +137,7 @@ pub fn theory(config: &TrainConfig) -> Result<Option<TailTheory>> {
         {
             Some(gate_tail_index(d, b, eta)?)
         }
-        Model::ReluGate | Model::Mlp => None,
+        Model::ReluGate | Model::Mlp | Model::Fcn | Model::Cnn => None,
     })
 }
 
@@ -183,6 +198,7 @@ fn write_reduced_outputs(
             tail,
             theory: theory(config)?,
             layers: None,
+            net: None,
             reduced: Some(ReducedOutputs {
                 coordinates: "coords.npy [chains, 2] = (a, c) of the final w = a·w* + c·u; \
                               average_coords.npy [chains, 3] = (m0, m1, m2) of the running mean \

@@ -1,0 +1,51 @@
+//! SGD for the nets on real images: burn's optimizer on the autodiff gradient of the
+//! cross-entropy (straight-through ReLU for the KM extension).
+
+use crate::nets::{Net, loss};
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Bool, Tensor};
+
+/// burn's SGD on every chain's net: the gradient of `Σ_chains mean_i CE(z_i, y_i)`.
+pub struct NetSgd {
+    optim: ModuleOptimizer,
+}
+
+impl NetSgd {
+    pub fn new(optim: ModuleOptimizer) -> Self {
+        NetSgd { optim }
+    }
+
+    /// One step on images `x [chains, b, pixels]` with labels `y [chains, b]`; the layers
+    /// of `frozen` chains (masks: kernels first, then linear layers) stay where they are.
+    pub fn step(
+        &mut self,
+        model: Net,
+        (x, y): (Tensor<3>, Tensor<2>),
+        eta: f64,
+        frozen: Option<&NetMasks>,
+    ) -> Net {
+        let grads = loss(model.forward(x), y).backward();
+        let mut params = GradientsParams::new();
+        for (l, w) in model.conv.iter().enumerate() {
+            let mut g = w.val().grad(&grads).expect("tracked kernels");
+            if let Some(m) = frozen {
+                g = g.mask_fill(m.conv[l].clone(), 0.0);
+            }
+            params.register(w.id, g);
+        }
+        for (l, w) in model.fc.iter().enumerate() {
+            let mut g = w.val().grad(&grads).expect("tracked weights");
+            if let Some(m) = frozen {
+                g = g.mask_fill(m.fc[l].clone(), 0.0);
+            }
+            params.register(w.id, g);
+        }
+        self.optim.step(eta, model, params)
+    }
+}
+
+/// Masks of the diverged chains' parameters, layer by layer.
+pub struct NetMasks {
+    pub conv: Vec<Tensor<4, Bool>>,
+    pub fc: Vec<Tensor<3, Bool>>,
+}
