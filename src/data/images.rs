@@ -139,8 +139,8 @@ mod tests {
         let mut seen = [vec![], vec![]];
         for _ in 0..3 {
             let b = s.next_batch();
-            for c in 0..2 {
-                seen[c].extend(b.x[c * 4..(c + 1) * 4].iter().map(|&v| v as usize));
+            for (c, seen) in seen.iter_mut().enumerate() {
+                seen.extend(b.x[c * 4..(c + 1) * 4].iter().map(|&v| v as usize));
             }
         }
         for c in seen.iter() {

@@ -14,6 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
+/// What a panel plots of a cell: y and the bar around it.
+type Value<'a> = dyn Fn(&NetCell) -> Option<(f64, Option<(f64, f64)>)> + 'a;
+
 /// A net cell with its per-layer record.
 struct NetCell<'a> {
     cell: &'a CellResult,
@@ -154,7 +157,7 @@ pub(super) fn figure(model: &str, cells: &[&CellResult]) -> Option<Figure> {
         .iter()
         .map(|n| (n.cell.config().algorithm, n.cell.config().batch))
         .collect();
-    let series = |value: &dyn Fn(&NetCell) -> Option<(f64, Option<(f64, f64)>)>| {
+    let series = |value: &Value| {
         keys.iter()
             .map(|&(alg, b)| {
                 let mut points: Vec<_> = nets

@@ -79,6 +79,9 @@ pub struct RunSummary {
 /// `summary.net` of an `fcn` or `cnn` run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NetSummary {
+    /// Half-sample subsamples of the per-layer intervals and goodness-of-fit resamples.
+    pub subsamples: usize,
+    pub gof_resamples: usize,
     /// GSZ21's per-layer protocol (late window of `config.late_window` steps).
     pub layers: Vec<NetLayerSummary>,
     #[serde(flatten)]

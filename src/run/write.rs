@@ -93,6 +93,8 @@ fn write_outputs(
             theory: theory(config)?,
             reduced: None,
             net: trained.net.clone().map(|outcome| NetSummary {
+                subsamples: NET_SUBSAMPLES,
+                gof_resamples: NET_GOF_RESAMPLES,
                 layers: net_layer_summaries(
                     &trained.final_weights,
                     &trained.average_weights,
@@ -101,7 +103,11 @@ fn write_outputs(
                         .into_iter()
                         .map(|l| (l.name, l.shape))
                         .collect::<Vec<_>>(),
-                    &settings,
+                    &EstimateSettings {
+                        subsamples: NET_SUBSAMPLES,
+                        gof_resamples: NET_GOF_RESAMPLES,
+                        ..settings.clone()
+                    },
                 ),
                 outcome,
             }),
@@ -140,6 +146,12 @@ pub fn theory(config: &TrainConfig) -> Result<Option<TailTheory>> {
         Model::ReluGate | Model::Mlp | Model::Fcn | Model::Cnn => None,
     })
 }
+
+/// Half-sample subsamples and goodness-of-fit resamples of a net's per-layer estimates:
+/// half the defaults, because a layer pools ~10⁵ scalars per chain (fc1 of the fcn:
+/// 100 352), where the defaults cost ~20 s per run on 2 cores (BENCHMARKS.md).
+pub const NET_SUBSAMPLES: usize = 100;
+pub const NET_GOF_RESAMPLES: usize = 50;
 
 /// Chains per slab of final.npy / average.npy written at a time (bounded memory).
 const ROW_SLAB: usize = 1 << 16;
