@@ -441,3 +441,36 @@ fn train_with_defaults_ends_with_test_accuracy_and_per_layer_alpha() {
     );
     assert_eq!(run["config"]["late_window"], 100);
 }
+
+#[test]
+fn a_net_study_reports_per_layer_alpha_against_eta_over_b() {
+    fashion();
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study.json");
+    std::fs::write(
+        &study,
+        r#"{"name": "tiny_nets",
+            "base": {"model": "fcn", "width": 8, "chains": 2, "steps": 60, "late_window": 20,
+                     "log_every": 30},
+            "grid": {"algorithm": ["sgd", "km"], "batch": [2], "eta": [0.01, 0.02, 0.05]}}"#,
+    )
+    .unwrap();
+    let sweep = dir.path().join("sweep");
+    let tailgate = || Command::new(env!("CARGO_BIN_EXE_tailgate"));
+    let out = tailgate()
+        .args(["sweep", "--quiet", "--config"])
+        .arg(&study)
+        .arg("--out")
+        .arg(&sweep)
+        .output()
+        .unwrap();
+    common::assert_success(&out);
+    common::assert_success(&tailgate().arg("report").arg(&sweep).output().unwrap());
+    let report = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
+    assert!(report.contains("## Larger nets on real data"), "{report}");
+    assert!(report.contains("| fc1 |") && report.contains("KM b = 2"), "{report}");
+    let csv = std::fs::read_to_string(sweep.join("report/networks.csv")).unwrap();
+    // A header and 6 cells × 3 layers.
+    assert_eq!(csv.lines().count(), 1 + 6 * 3, "{csv}");
+    assert!(sweep.join("report/networks_fcn.png").is_file());
+}

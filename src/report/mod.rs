@@ -97,18 +97,21 @@ pub fn write_report(
     let _ = writeln!(md, "# Study `{}`\n", record.study.name);
     let _ = writeln!(
         md,
-        "{} of {} cells finished (folder `{}`); tailgate {}. Every number below comes from \
-         `summary.csv` and the cells' `run.json`; α̂ is the power-law fit (threshold by \
-         minimum Kolmogorov–Smirnov distance, maximum likelihood above it) on the norms of \
-         the centred final iterates across chains, with a 95 % half-sample subsampling \
-         interval; the Mohammadi block estimator (≤ 2 by construction) is in `summary.csv` \
-         as `alpha_mohammadi`. Cells that diverged, collapsed or kept fewer than \
-         `min_samples` chains have no α̂ and are listed, not plotted.\n",
-        done,
-        total,
+        "{done} of {total} cells finished (folder `{}`); tailgate {}. Every number below \
+         comes from `summary.csv`, `networks.csv` (nets) and the cells' `run.json`.\n",
         dir.display(),
         env!("CARGO_PKG_VERSION")
     );
+    if !cells.is_empty() {
+        md.push_str(
+            "α̂ is the power-law fit (threshold by minimum Kolmogorov–Smirnov distance, maximum \
+             likelihood above it) on the norms of the centred final iterates across chains, with \
+             a 95 % half-sample subsampling interval; the Mohammadi block estimator (≤ 2 by \
+             construction) is in `summary.csv` as `alpha_mohammadi`. Cells that diverged, \
+             collapsed or kept fewer than `min_samples` chains have no α̂ and are listed, not \
+             plotted.\n\n",
+        );
+    }
     md.push_str(&networks_section(&nets, &staged, &mut files)?);
     let mut setups: BTreeMap<Setup, Vec<&CellResult>> = BTreeMap::new();
     for c in &cells {
