@@ -52,7 +52,9 @@ pub struct NetOutcome {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CurvePoint {
     pub step: usize,
+    #[serde(deserialize_with = "crate::nets::eval::nan_for_null")]
     pub loss: Vec<f64>,
+    #[serde(deserialize_with = "crate::nets::eval::nan_for_null")]
     pub accuracy: Vec<f64>,
 }
 
@@ -188,7 +190,7 @@ pub fn train(
     let net = match (&learner, images) {
         (Learner::Net { model, .. }, Some(data)) => Some(NetOutcome {
             curve,
-            test: evaluate(&model.valid(), &data.test, None, device),
+            test: evaluate(&model.valid(), &data.test, None, device).without(&monitor.diverged),
             train_images: data.train.len(),
             test_images: data.test.len(),
             pixel_mean: data.pixel_mean,

@@ -351,17 +351,17 @@ fn fashion_config(model: Model, backend: BackendKind, steps: usize) -> TrainConf
     .unwrap()
 }
 
-#[test]
-fn backends_agree_on_a_short_fashion_mnist_run() {
+/// A short run on `backend` gives flex's weights and test accuracies.
+fn agrees_with_flex(backend: BackendKind) {
     for model in [Model::Fcn, Model::Cnn] {
         let mut flex = fashion_config(model, BackendKind::Flex, 20);
         flex.chains = 2;
-        let ndarray = TrainConfig {
-            backend: BackendKind::Ndarray,
+        let other = TrainConfig {
+            backend,
             ..flex.clone()
         };
         let a = common::run(&flex);
-        let b = common::run(&ndarray);
+        let b = common::run(&other);
         let worst = a
             .final_weights
             .iter()
@@ -377,6 +377,18 @@ fn backends_agree_on_a_short_fashion_mnist_run() {
             assert!((x - y).abs() <= 2e-4, "{model:?} test accuracy {x} vs {y}");
         }
     }
+}
+
+#[test]
+fn ndarray_agrees_with_flex_on_a_short_fashion_mnist_run() {
+    agrees_with_flex(BackendKind::Ndarray);
+}
+
+/// On lavapipe in CI: the grouped convolutions and the batched matmuls on wgpu.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_agrees_with_flex_on_a_short_fashion_mnist_run() {
+    agrees_with_flex(BackendKind::Wgpu);
 }
 
 #[test]
@@ -468,7 +480,10 @@ fn a_net_study_reports_per_layer_alpha_against_eta_over_b() {
     common::assert_success(&tailgate().arg("report").arg(&sweep).output().unwrap());
     let report = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
     assert!(report.contains("## Larger nets on real data"), "{report}");
-    assert!(report.contains("| fc1 |") && report.contains("KM b = 2"), "{report}");
+    assert!(
+        report.contains("| fc1 |") && report.contains("KM b = 2"),
+        "{report}"
+    );
     let csv = std::fs::read_to_string(sweep.join("report/networks.csv")).unwrap();
     // A header and 6 cells × 3 layers.
     assert_eq!(csv.lines().count(), 1 + 6 * 3, "{csv}");

@@ -8,11 +8,31 @@ use serde::{Deserialize, Serialize};
 /// Images per forward pass of an evaluation (bounded memory: chains × chunk × pixels).
 const CHUNK: usize = 1000;
 
-/// Per-chain cross-entropy and accuracy on a set of images.
+/// Per-chain cross-entropy and accuracy on a set of images (`null` in JSON, NaN here, for
+/// a diverged chain).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
+    #[serde(deserialize_with = "nan_for_null")]
     pub loss: Vec<f64>,
+    #[serde(deserialize_with = "nan_for_null")]
     pub accuracy: Vec<f64>,
+}
+
+impl Scores {
+    /// The scores with those of `diverged` chains replaced by NaN.
+    pub fn without(mut self, diverged: &[bool]) -> Self {
+        for (c, _) in diverged.iter().enumerate().filter(|(_, d)| **d) {
+            self.loss[c] = f64::NAN;
+            self.accuracy[c] = f64::NAN;
+        }
+        self
+    }
+}
+
+/// JSON writes a non-finite f64 as `null`; read it back as NaN.
+pub fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    let v: Vec<Option<f64>> = Vec::deserialize(d)?;
+    Ok(v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
 }
 
 /// Every chain's mean loss and accuracy on the first `limit` images of `set` (all of them

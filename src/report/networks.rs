@@ -7,8 +7,9 @@ use super::compare::kendall;
 use super::plot::{Chart, Figure, Series};
 use crate::config::Algorithm;
 use crate::error::{Error, Result};
-use crate::io::write_atomically;
+use crate::io::{read_npy_mask, write_atomically};
 use crate::run::NetSummary;
+use crate::summary::NetLayerSummary;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -33,6 +34,25 @@ impl NetCell<'_> {
     fn diverged(&self) -> bool {
         self.cell.run.summary.tail.diverged_chains > 0
     }
+}
+
+/// The median test accuracy over the chains that did not diverge (`diverged.npy`: runs
+/// written before diverged chains' scores became `null` kept a number for them).
+fn test_accuracy(cell: &CellResult) -> Option<f64> {
+    let net = cell.run.summary.net.as_ref()?;
+    let chains = cell.config().chains;
+    let diverged = read_npy_mask(&cell.dir.join("diverged.npy"), chains).ok()?;
+    let mut v: Vec<f64> = net
+        .outcome
+        .test
+        .accuracy
+        .iter()
+        .zip(&diverged)
+        .filter(|(a, d)| !**d && a.is_finite())
+        .map(|(a, _)| *a)
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
 }
 
 /// The net cells of a report, by model name.
@@ -124,7 +144,7 @@ pub(super) fn write_csv(path: &Path, cells: &[&CellResult]) -> Result<()> {
                     powerlaw_p_value: l.estimates.get("powerlaw").and_then(|e| e.p_value),
                     hill_alpha: est("hill"),
                     moments_alpha: est("moments"),
-                    test_accuracy: net.test_accuracy(),
+                    test_accuracy: test_accuracy(c),
                 })
                 .map_err(fail)?;
             }
@@ -197,7 +217,7 @@ pub(super) fn figure(model: &str, cells: &[&CellResult]) -> Option<Figure> {
         title: format!("{model} test accuracy"),
         x_label: "log10(η/b)".into(),
         y_label: "test accuracy (median of chains)".into(),
-        series: series(&|n| n.net?.test_accuracy().map(|a| (a, None))),
+        series: series(&|n| test_accuracy(n.cell).map(|a| (a, None))),
         h_line: None,
         y_range: Some((0.0, 1.0)),
         x_range: None,
@@ -223,37 +243,20 @@ pub(super) fn tables(cells: &[&CellResult]) -> String {
         .iter()
         .map(|c| (c.config().algorithm, c.config().batch))
         .collect();
-    md.push_str("Kendall's τ of α̂ against η/b over the cells where no chain diverged (n cells; −1: α̂ falls monotonically as η/b grows):\n\n");
-    let _ = write!(md, "| layer |");
-    for (alg, b) in &keys {
-        let _ = write!(md, " {} b = {b} |", alg.name().to_uppercase());
+    let estimators: [(&str, fn(&NetLayerSummary) -> Option<f64>); 2] = [
+        ("the power-law fit (headline)", |l| l.alpha),
+        (
+            "Mohammadi (GSZ21's estimator, ≤ 2 by construction)",
+            |l| l.alpha_mohammadi,
+        ),
+    ];
+    for (what, alpha) in estimators {
+        let _ = writeln!(
+            md,
+            "Kendall's τ of α̂ ({what}) against η/b over the cells where no chain diverged (n cells; −1: α̂ falls monotonically as η/b grows):\n"
+        );
+        tau_table(&mut md, cells, &layers, &keys, alpha);
     }
-    md.push_str("\n|---|");
-    md.push_str(&"---|".repeat(keys.len()));
-    md.push('\n');
-    for (i, name) in layers.iter().enumerate() {
-        let _ = write!(md, "| {name} |");
-        for &(alg, b) in &keys {
-            let points: Vec<(f64, f64)> = cells
-                .iter()
-                .filter(|c| c.config().algorithm == alg && c.config().batch == b)
-                .filter(|c| c.run.summary.tail.diverged_chains == 0)
-                .filter_map(|c| {
-                    let a = c.run.summary.net.as_ref()?.layers.get(i)?.alpha?;
-                    Some((c.config().eta / b as f64, a))
-                })
-                .collect();
-            let n = points.len();
-            if n < 3 {
-                let _ = write!(md, " – (n = {n}) |");
-            } else {
-                let tau = kendall(&points) as f64 / (n * (n - 1) / 2) as f64;
-                let _ = write!(md, " {tau:+.2} (n = {n}) |");
-            }
-        }
-        md.push('\n');
-    }
-    md.push('\n');
     let diverged: Vec<String> = cells
         .iter()
         .filter(|c| c.run.summary.tail.diverged_chains > 0)
@@ -279,4 +282,44 @@ pub(super) fn tables(cells: &[&CellResult]) -> String {
         );
     }
     md
+}
+
+/// One τ table: a row per layer, a column per (algorithm, b).
+fn tau_table(
+    md: &mut String,
+    cells: &[&CellResult],
+    layers: &[String],
+    keys: &BTreeSet<(Algorithm, usize)>,
+    alpha: fn(&NetLayerSummary) -> Option<f64>,
+) {
+    let _ = write!(md, "| layer |");
+    for (alg, b) in keys {
+        let _ = write!(md, " {} b = {b} |", alg.name().to_uppercase());
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---|".repeat(keys.len()));
+    md.push('\n');
+    for (i, name) in layers.iter().enumerate() {
+        let _ = write!(md, "| {name} |");
+        for &(alg, b) in keys {
+            let points: Vec<(f64, f64)> = cells
+                .iter()
+                .filter(|c| c.config().algorithm == alg && c.config().batch == b)
+                .filter(|c| c.run.summary.tail.diverged_chains == 0)
+                .filter_map(|c| {
+                    let a = alpha(c.run.summary.net.as_ref()?.layers.get(i)?)?;
+                    Some((c.config().eta / b as f64, a))
+                })
+                .collect();
+            let n = points.len();
+            if n < 3 {
+                let _ = write!(md, " – (n = {n}) |");
+            } else {
+                let tau = kendall(&points) as f64 / (n * (n - 1) / 2) as f64;
+                let _ = write!(md, " {tau:+.2} (n = {n}) |");
+            }
+        }
+        md.push('\n');
+    }
+    md.push('\n');
 }

@@ -381,6 +381,22 @@ impl CellProgress {
 
 fn describe(cell: &Cell) -> String {
     let c = &cell.config;
+    if c.model.is_net() {
+        // The gate's label model, noise and d do not apply to nets on real images.
+        return format!(
+            "{} {} {} b={} η={:.4} chains={} seed={} [{}]",
+            c.model.name(),
+            c.algorithm.name(),
+            c.dataset
+                .as_ref()
+                .map_or("fashion_mnist".into(), |d| d.name()),
+            c.batch,
+            c.eta,
+            c.chains,
+            c.seed,
+            cell.id
+        );
+    }
     format!(
         "{} {} {} σ={} d={} b={} η={:.4} chains={} seed={} [{}]",
         c.model.name(),
