@@ -18,6 +18,9 @@ use std::path::Path;
 /// What a panel plots of a cell: y and the bar around it.
 type Value<'a> = dyn Fn(&NetCell) -> Option<(f64, Option<(f64, f64)>)> + 'a;
 
+/// Which α̂ of a layer a τ table reads.
+type LayerAlpha = fn(&NetLayerSummary) -> Option<f64>;
+
 /// A net cell with its per-layer record.
 struct NetCell<'a> {
     cell: &'a CellResult,
@@ -243,7 +246,7 @@ pub(super) fn tables(cells: &[&CellResult]) -> String {
         .iter()
         .map(|c| (c.config().algorithm, c.config().batch))
         .collect();
-    let estimators: [(&str, fn(&NetLayerSummary) -> Option<f64>); 2] = [
+    let estimators: [(&str, LayerAlpha); 2] = [
         ("the power-law fit (headline)", |l| l.alpha),
         (
             "Mohammadi (GSZ21's estimator, ≤ 2 by construction)",
@@ -290,7 +293,7 @@ fn tau_table(
     cells: &[&CellResult],
     layers: &[String],
     keys: &BTreeSet<(Algorithm, usize)>,
-    alpha: fn(&NetLayerSummary) -> Option<f64>,
+    alpha: LayerAlpha,
 ) {
     let _ = write!(md, "| layer |");
     for (alg, b) in keys {
