@@ -88,7 +88,7 @@ pub fn train(
     };
     let mut image_source = images.as_ref().map(|d| {
         crate::data::images::ImageSource::new(
-            std::sync::Arc::new(d.train.clone()),
+            d.train.clone(),
             chains,
             config.batch,
             config.sampling,
@@ -148,7 +148,8 @@ pub fn train(
         let mut log_curve = |learner: &Learner, step: usize| {
             if let (Some(data), Learner::Net { model, .. }) = (images.as_ref(), learner) {
                 let scores = evaluate(&model.valid(), &data.train, Some(CURVE_IMAGES), device);
-                let loss = median(&scores.loss);
+                let loss =
+                    crate::nets::eval::median(scores.loss.iter().copied()).unwrap_or(f64::NAN);
                 progress.bar().set_message(format!("train loss {loss:.3}"));
                 curve.push(CurvePoint {
                     step,
@@ -230,13 +231,6 @@ enum Learner {
         optimizer: optim::NetSgd,
         masks: Frozen<optim::NetMasks>,
     },
-}
-
-/// The middle value (the progress bar's summary of the chains' losses).
-fn median(v: &[f64]) -> f64 {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    s.sort_by(f64::total_cmp);
-    s.get(s.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Masks of the frozen (diverged) chains with the count they were built for: rebuilt only

@@ -29,6 +29,14 @@ impl Scores {
     }
 }
 
+/// The middle of the finite values (the upper one of an even count), `None` if there are
+/// none: the chains' summary in run lines, progress bars and reports.
+pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
+
 /// JSON writes a non-finite f64 as `null`; read it back as NaN.
 pub fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
     let v: Vec<Option<f64>> = Vec::deserialize(d)?;

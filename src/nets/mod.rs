@@ -151,15 +151,7 @@ impl Net {
         self.fc[0].val().dims()[0]
     }
 
-    fn activation(&self, z: Tensor<3>) -> Tensor<3> {
-        if self.straight_through {
-            z.clone() + (relu(z.clone()) - z).detach()
-        } else {
-            relu(z)
-        }
-    }
-
-    fn activation4(&self, z: Tensor<4>) -> Tensor<4> {
+    fn activation<const D: usize>(&self, z: Tensor<D>) -> Tensor<D> {
         if self.straight_through {
             z.clone() + (relu(z.clone()) - z).detach()
         } else {
@@ -179,7 +171,7 @@ impl Net {
             for (w, &(_, _, _, pad)) in self.conv.iter().zip(&CONVS) {
                 let options = ConvOptions::new([1, 1], [pad, pad], [1, 1], chains);
                 z = conv2d(z, w.val(), None, options);
-                z = max_pool2d(self.activation4(z), MaxPoolOptions::new([2, 2]));
+                z = max_pool2d(self.activation(z), MaxPoolOptions::new([2, 2]));
             }
             let [_, channels, hh, ww] = z.dims();
             h = z
@@ -227,8 +219,5 @@ pub fn chain_losses(logits: Tensor<3>, labels: Tensor<2>) -> Tensor<1> {
 /// The training objective: the chains' cross-entropies summed, so that each chain's
 /// gradient is its own.
 pub fn loss(logits: Tensor<3>, labels: Tensor<2>) -> Tensor<1> {
-    let [_, b, k] = logits.dims();
-    (log_softmax(logits, 2) * labels.one_hot::<3>(k))
-        .sum()
-        .mul_scalar(-1.0 / b as f64)
+    chain_losses(logits, labels).sum()
 }

@@ -2,8 +2,9 @@
 //! cross-entropy (straight-through ReLU for the KM extension).
 
 use crate::nets::{Net, loss};
+use burn::module::Param;
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::{Bool, Tensor};
+use burn::tensor::{Bool, Gradients, Tensor};
 
 /// burn's SGD on every chain's net: the gradient of `Σ_chains mean_i CE(z_i, y_i)`.
 pub struct NetSgd {
@@ -27,21 +28,30 @@ impl NetSgd {
         let grads = loss(model.forward(x), y).backward();
         let mut params = GradientsParams::new();
         for (l, w) in model.conv.iter().enumerate() {
-            let mut g = w.val().grad(&grads).expect("tracked kernels");
-            if let Some(m) = frozen {
-                g = g.mask_fill(m.conv[l].clone(), 0.0);
-            }
-            params.register(w.id, g);
+            register(&mut params, w, &grads, frozen.map(|m| &m.conv[l]));
         }
         for (l, w) in model.fc.iter().enumerate() {
-            let mut g = w.val().grad(&grads).expect("tracked weights");
-            if let Some(m) = frozen {
-                g = g.mask_fill(m.fc[l].clone(), 0.0);
-            }
-            params.register(w.id, g);
+            register(&mut params, w, &grads, frozen.map(|m| &m.fc[l]));
         }
         self.optim.step(eta, model, params)
     }
+}
+
+/// `w`'s gradient, zero on the `frozen` entries, registered for the optimizer.
+fn register<const D: usize>(
+    params: &mut GradientsParams,
+    w: &Param<Tensor<D>>,
+    grads: &Gradients,
+    frozen: Option<&Tensor<D, Bool>>,
+) {
+    let mut g = w
+        .val()
+        .grad(grads)
+        .expect("net weights are tracked parameters");
+    if let Some(mask) = frozen {
+        g = g.mask_fill(mask.clone(), 0.0);
+    }
+    params.register(w.id, g);
 }
 
 /// Masks of the diverged chains' parameters, layer by layer.

@@ -8,6 +8,7 @@ use super::plot::{Chart, Figure, Series};
 use crate::config::Algorithm;
 use crate::error::{Error, Result};
 use crate::io::{read_npy_mask, write_atomically};
+use crate::nets::eval::median;
 use crate::run::NetSummary;
 use crate::summary::NetLayerSummary;
 use serde::Serialize;
@@ -45,17 +46,14 @@ fn test_accuracy(cell: &CellResult) -> Option<f64> {
     let net = cell.run.summary.net.as_ref()?;
     let chains = cell.config().chains;
     let diverged = read_npy_mask(&cell.dir.join("diverged.npy"), chains).ok()?;
-    let mut v: Vec<f64> = net
-        .outcome
-        .test
-        .accuracy
-        .iter()
-        .zip(&diverged)
-        .filter(|(a, d)| !**d && a.is_finite())
-        .map(|(a, _)| *a)
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied()
+    let accuracy = &net.outcome.test.accuracy;
+    median(
+        accuracy
+            .iter()
+            .zip(&diverged)
+            .filter(|(_, d)| !**d)
+            .map(|(a, _)| *a),
+    )
 }
 
 /// The net cells of a report, by model name.
@@ -120,6 +118,8 @@ pub(super) fn write_csv(path: &Path, cells: &[&CellResult]) -> Result<()> {
                 continue;
             };
             let config = c.config();
+            // Read once per cell: it opens diverged.npy.
+            let accuracy = test_accuracy(c);
             for l in &net.layers {
                 let range = chain_range(&l.alpha_per_chain);
                 let est = |name: &str| l.estimates.get(name).and_then(|e| e.alpha);
@@ -147,7 +147,7 @@ pub(super) fn write_csv(path: &Path, cells: &[&CellResult]) -> Result<()> {
                     powerlaw_p_value: l.estimates.get("powerlaw").and_then(|e| e.p_value),
                     hill_alpha: est("hill"),
                     moments_alpha: est("moments"),
-                    test_accuracy: test_accuracy(c),
+                    test_accuracy: accuracy,
                 })
                 .map_err(fail)?;
             }

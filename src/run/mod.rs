@@ -91,16 +91,7 @@ pub struct NetSummary {
 impl NetSummary {
     /// The median test accuracy over the chains that did not diverge.
     pub fn test_accuracy(&self) -> Option<f64> {
-        let mut v: Vec<f64> = self
-            .outcome
-            .test
-            .accuracy
-            .iter()
-            .copied()
-            .filter(|a| a.is_finite())
-            .collect();
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied()
+        crate::nets::eval::median(self.outcome.test.accuracy.iter().copied())
     }
 }
 

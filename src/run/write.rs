@@ -99,10 +99,7 @@ fn write_outputs(
                     &trained.final_weights,
                     &trained.average_weights,
                     &trained.diverged,
-                    &crate::nets::layer_shapes(config, crate::data::idx::PIXELS)
-                        .into_iter()
-                        .map(|l| (l.name, l.shape))
-                        .collect::<Vec<_>>(),
+                    &crate::nets::layer_shapes(config, crate::data::idx::PIXELS),
                     &EstimateSettings {
                         subsamples: NET_SUBSAMPLES,
                         gof_resamples: NET_GOF_RESAMPLES,

@@ -5,6 +5,7 @@
 
 use super::estimates::{Estimate, order_estimates, powerlaw_estimate};
 use super::{EstimateSettings, HEADLINE, kept_rows};
+use crate::nets::LayerShape;
 use crate::tail::{self, Center, Rows, TailError, center_in_place, mohammadi_median};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,14 +41,22 @@ pub fn net_layer_summaries(
     final_rows: &[f32],
     average_rows: &[f32],
     diverged: &[bool],
-    layers: &[(String, [usize; 2])],
+    layers: &[LayerShape],
     settings: &EstimateSettings,
 ) -> Vec<NetLayerSummary> {
-    let width: usize = layers.iter().map(|(_, [o, i])| o * i).sum();
+    let width: usize = layers.iter().map(|l| l.shape[0] * l.shape[1]).sum();
     let min = settings.min_samples.max(4);
+    let finals = kept_rows(final_rows, width, diverged);
     let mut offset = 0;
     let mut out = Vec::new();
-    for (layer, (name, [o, i])) in layers.iter().enumerate() {
+    for (
+        layer,
+        LayerShape {
+            name,
+            shape: [o, i],
+        },
+    ) in layers.iter().enumerate()
+    {
         let size = o * i;
         // Each chain's late-window weights of this layer, minus their mean (GSZ21).
         let per_chain: Vec<Option<Vec<f64>>> = average_rows
@@ -90,7 +99,6 @@ pub fn net_layer_summaries(
             let e = TailError::BelowMinSamples { got: samples, min };
             estimates.insert(HEADLINE.into(), Estimate::from_result(Err(e)));
         }
-        let finals = kept_rows(final_rows, width, diverged);
         let across: Vec<f64> = finals
             .chunks_exact(width)
             .flat_map(|r| r[offset..offset + size].iter().copied())
