@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train chains of ReLU gates and write final.npy, average.npy, diverged.npy and run.json to --out.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Estimate the tail index of samples in a .npy or .csv file.
     Estimate(EstimateArgs),
     /// Draw symmetric α-stable samples (Chambers–Mallows–Stuck) into a .npy file.
@@ -223,9 +223,24 @@ pub struct TrainArgs {
     /// Step size η > 0 [default: 0.05].
     #[arg(long, value_name = "ETA", allow_negative_numbers = true)]
     pub eta: Option<f64>,
+    /// Place η by the theory instead: the step size whose predicted tail index is ALPHA
+    /// (`relu_gate`: the gate's asymptotic prediction; `linear`: GSZ21's theory); 0 = the
+    /// edge of divergence. Overrides --eta; run.json keeps both.
+    #[arg(
+        long,
+        value_name = "ALPHA",
+        conflicts_with = "eta",
+        allow_negative_numbers = true
+    )]
+    pub alpha_target: Option<f64>,
     /// Number of iterations K [default: 2000].
     #[arg(long, value_name = "K")]
     pub steps: Option<usize>,
+    /// Reduced engine: steps after which every chain's (a, c) is recorded
+    /// (checkpoints.npy) and α̂ estimated again (run.json `summary.checkpoints`): α̂
+    /// against steps, to see whether the run is stationary. Comma-separated, increasing.
+    #[arg(long, value_name = "K1,K2,…", value_delimiter = ',')]
+    pub checkpoints: Option<Vec<usize>>,
     /// Seed of every random stream (teacher, initial weights, data) [default: 0].
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
@@ -325,12 +340,16 @@ impl TrainArgs {
             momentum,
             weight_decay,
             record_every,
+            checkpoints,
             depth,
             hidden,
             min_samples
         );
         if self.burn_in.is_some() {
             c.burn_in = self.burn_in;
+        }
+        if self.alpha_target.is_some() {
+            c.alpha_target = self.alpha_target;
         }
         if self.dataset_size.is_some() {
             c.dataset_size = self.dataset_size;

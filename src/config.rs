@@ -246,7 +246,20 @@ pub struct TrainConfig {
     /// Nets: steps between evaluations of the training curves (default steps/20).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_every: Option<usize>,
+    /// Reduced engine: steps after which every chain's `(a, c)` is recorded
+    /// (`checkpoints.npy`) and the tail estimated again (`summary.checkpoints`): α̂
+    /// against steps, the stationarity check. Increasing, each in `1..=steps`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<usize>,
+    /// The tail index the theory predicts at this cell's η: set, η is solved from the
+    /// gate's prediction (`relu_gate`) or the linear theory (`linear`) for this α when the
+    /// config is resolved; 0 = the edge of divergence (E log‖M e₁‖ = 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha_target: Option<f64>,
 }
+
+/// Checkpoints × chains a run may record (16 bytes each: 400 MB).
+pub const MAX_CHECKPOINT_PAIRS: usize = 25_000_000;
 
 fn is_default_min_samples(n: &usize) -> bool {
     *n == crate::estimate::MIN_SAMPLES
@@ -289,6 +302,8 @@ impl Default for TrainConfig {
             sampling: Sampling::Shuffle,
             late_window: None,
             log_every: None,
+            checkpoints: vec![],
+            alpha_target: None,
         }
     }
 }
@@ -342,8 +357,71 @@ impl TrainConfig {
         self.record_from.get_or_insert(burn_in);
         self.init_std
             .get_or_insert(1.0 / (self.dim.max(1) as f64).sqrt());
+        if let Some(target) = self.alpha_target {
+            self.eta = self.eta_for_target(target)?;
+        }
         self.validate()?;
+        self.validate_checkpoints()?;
         Ok(self)
+    }
+
+    /// η where the theory of this model predicts the tail index `target`.
+    fn eta_for_target(&self, target: f64) -> Result<f64> {
+        let gate = match self.model {
+            Model::ReluGate => true,
+            Model::Linear => false,
+            _ => {
+                return Err(Error::config(
+                    "alpha_target",
+                    "places η by a theory that exists for `relu_gate` and `linear` only; give `eta`",
+                ));
+            }
+        };
+        if self.dataset_size.is_some()
+            || self.labels == Labels::Mixture
+            || self.momentum != 0.0
+            || self.weight_decay != 0.0
+        {
+            return Err(Error::config(
+                "alpha_target",
+                "the theory holds for fresh isotropic data and plain steps (no `dataset_size`, `mixture` labels, momentum or weight decay); give `eta`",
+            ));
+        }
+        crate::theory::eta_for_alpha(gate, self.dim, self.batch, target)
+    }
+
+    fn validate_checkpoints(&self) -> Result<()> {
+        if self.checkpoints.is_empty() {
+            return Ok(());
+        }
+        if self.engine != Engine::Reduced {
+            return Err(Error::config(
+                "checkpoints",
+                "are recorded by the reduced engine; the burn engine records with `record_every`",
+            ));
+        }
+        let mut last = 0;
+        for &step in &self.checkpoints {
+            if step <= last || step > self.steps {
+                return Err(Error::config(
+                    "checkpoints",
+                    format!(
+                        "must increase strictly within 1..=steps = {}, got {step} after {last}",
+                        self.steps
+                    ),
+                ));
+            }
+            last = step;
+        }
+        if self.checkpoints.len().saturating_mul(self.chains) > MAX_CHECKPOINT_PAIRS {
+            return Err(Error::config(
+                "checkpoints",
+                format!(
+                    "record at most {MAX_CHECKPOINT_PAIRS} (a, c) pairs in all (checkpoints × chains)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<()> {

@@ -44,6 +44,9 @@ pub struct Grid {
     pub eta: Option<Vec<f64>>,
     /// Step sizes on the scale of the divergence step: η = κ·b/(d + b + 1) (science.md §2).
     pub kappa: Option<Vec<f64>>,
+    /// Step sizes placed by the theory: the η whose predicted tail index is α (gate or
+    /// linear; 0 = the edge of divergence). Sets each cell's `alpha_target`.
+    pub alpha_target: Option<Vec<f64>>,
     pub seed: Option<Vec<u64>>,
     /// Numbers of chains (a sample-size axis: estimators against the number of chains).
     pub chains: Option<Vec<usize>>,
@@ -128,17 +131,27 @@ fn axis<T: Clone>(field: &'static str, values: &Option<Vec<T>>, base: T) -> Resu
 enum Step {
     Eta(f64),
     Kappa(f64),
+    Target(f64),
 }
 
 impl Grid {
     fn expand(&self, base: &TrainConfig) -> Result<Vec<TrainConfig>> {
+        let scales = [
+            self.eta.is_some(),
+            self.kappa.is_some(),
+            self.alpha_target.is_some(),
+        ];
+        if scales.iter().filter(|&&s| s).count() > 1 {
+            return Err(Error::config(
+                "kappa",
+                "`eta` and `alpha_target`: give one step-size scale per grid",
+            ));
+        }
         let steps = match (&self.eta, &self.kappa) {
-            (Some(_), Some(_)) => {
-                return Err(Error::config(
-                    "kappa",
-                    "and `eta` are both given in one grid; give one step-size scale",
-                ));
-            }
+            _ if self.alpha_target.is_some() => axis("alpha_target", &self.alpha_target, 0.0)?
+                .into_iter()
+                .map(Step::Target)
+                .collect(),
             (_, Some(k)) => axis("kappa", &Some(k.clone()), 0.0)?
                 .into_iter()
                 .map(Step::Kappa)
@@ -170,9 +183,15 @@ impl Grid {
                                             .iter()
                                             .flat_map(|s| chain_counts.iter().map(move |c| (s, c)))
                                         {
-                                            let eta = match step {
-                                                Step::Eta(e) => e,
-                                                Step::Kappa(k) => eta_from_kappa(k, dim, batch),
+                                            // A target's η is solved when the cell
+                                            // is resolved (TrainConfig::resolve).
+                                            let (eta, alpha_target) = match step {
+                                                Step::Eta(e) if self.eta.is_some() => (e, None),
+                                                Step::Eta(e) => (e, base.alpha_target),
+                                                Step::Kappa(k) => {
+                                                    (eta_from_kappa(k, dim, batch), None)
+                                                }
+                                                Step::Target(t) => (base.eta, Some(t)),
                                             };
                                             out.push(TrainConfig {
                                                 engine,
@@ -185,6 +204,7 @@ impl Grid {
                                                 eta,
                                                 seed,
                                                 chains,
+                                                alpha_target,
                                                 // `base` is unresolved, so defaults that depend
                                                 // on d or K (init_std, burn_in) follow each cell.
                                                 ..base.clone()

@@ -2,9 +2,11 @@
 //! applied to the final and averaged rows, with diverged and collapsed runs reported as
 //! such instead of as an α.
 
+mod checkpoints;
 mod estimates;
 mod layers;
 
+pub use checkpoints::CheckpointSummary;
 pub use estimates::{Estimate, SubsetAlphas};
 pub use layers::{NetLayerSummary, net_layer_summaries};
 

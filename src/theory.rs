@@ -388,3 +388,68 @@ fn solve(grid: &Grid, mut out: TailTheory) -> TailTheory {
     out.alpha = Some(x);
     out
 }
+
+/// The step size at which the theory's tail index is `alpha` for `model` (`"linear"` or
+/// `"relu_gate"`) at (d, B): the root in η of `log E‖M e₁‖^α = 0`, or for `alpha = 0` the
+/// edge of divergence, the root of `E log‖M e₁‖ = 0`. Both cross from below to above once
+/// as η grows past the contracting range, so bisection between a contracting and an
+/// expanding η finds them (to a relative 1e-9). Answers are kept: a study asks for each
+/// (model, d, B, α) once per algorithm, label model and seed.
+pub fn eta_for_alpha(gate: bool, dim: usize, batch: usize, alpha: f64) -> crate::Result<f64> {
+    type Known = std::sync::Mutex<std::collections::HashMap<(bool, usize, usize, u64), f64>>;
+    static KNOWN: std::sync::LazyLock<Known> = std::sync::LazyLock::new(Default::default);
+    if !(alpha.is_finite() && (0.0..=ALPHA_MAX).contains(&alpha)) {
+        return Err(crate::Error::config(
+            "alpha_target",
+            format!("must lie in [0, {ALPHA_MAX}] (0 = the edge of divergence), got {alpha}"),
+        ));
+    }
+    check(dim, batch, 1.0)?;
+    let key = (gate, dim, batch, alpha.to_bits());
+    if let Some(eta) = KNOWN.lock().ok().and_then(|m| m.get(&key).copied()) {
+        return Ok(eta);
+    }
+    let f = |eta: f64| {
+        let grid = if gate {
+            Grid::gate(dim, batch, eta, GATE_PANELS)
+        } else {
+            Grid::new(dim, batch, eta, PANELS)
+        };
+        if alpha == 0.0 {
+            grid.lyapunov()
+        } else {
+            grid.log_moment(alpha)
+        }
+    };
+    let (b, d) = (batch as f64, dim as f64);
+    // α = 2 in closed form: a start on the right scale for every (d, B).
+    let eta2 = if gate {
+        4.0 * b / (b + 2.0 * d + 3.0)
+    } else {
+        2.0 * b / (d + b + 1.0)
+    };
+    let (mut lo, mut hi) = (0.0, eta2);
+    while f(hi) < 0.0 {
+        lo = hi;
+        hi *= 1.5;
+        if hi > 1e6 {
+            return Err(crate::Error::config(
+                "alpha_target",
+                format!("no step size reaches α = {alpha} at d = {dim}, b = {batch}"),
+            ));
+        }
+    }
+    while hi - lo > 1e-9 * hi {
+        let mid = 0.5 * (lo + hi);
+        if f(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let eta = 0.5 * (lo + hi);
+    if let Ok(mut m) = KNOWN.lock() {
+        m.insert(key, eta);
+    }
+    Ok(eta)
+}

@@ -87,6 +87,8 @@ pub struct Kernel {
     burn_in: usize,
     check_every: usize,
     bound_sq: f64,
+    /// Steps after which every chain's `(a, c)` is recorded (increasing).
+    checkpoints: Vec<usize>,
 }
 
 impl Kernel {
@@ -114,6 +116,7 @@ impl Kernel {
             burn_in: config.burn_in.unwrap_or(config.steps / 2),
             check_every: config.check_every,
             bound_sq: config.divergence_norm * config.divergence_norm,
+            checkpoints: config.checkpoints.clone(),
         }
     }
 
@@ -162,6 +165,27 @@ impl Kernel {
         simd: S,
         rng: &mut LaneRng<L>,
     ) -> [Ended; L] {
+        self.run_recording(simd, rng, &mut [])
+    }
+
+    /// Checkpoints of the kernel's config: steps at which [`Kernel::run_recording`] records.
+    pub fn checkpoints(&self) -> &[usize] {
+        &self.checkpoints
+    }
+
+    /// [`Kernel::run_lockstep`] that also writes, after each step of
+    /// [`Kernel::checkpoints`] (at most `snaps.len()` of them), every chain's `(a, c)` into
+    /// `snaps[k][j]`, or NaNs for a chain whose ‖w‖ has left the bound or turned non-finite
+    /// by then. Recording reads the state and draws nothing: the chains end where they end
+    /// unrecorded, bit for bit.
+    #[inline(always)]
+    pub fn run_recording<S: Simd, const L: usize>(
+        &self,
+        simd: S,
+        rng: &mut LaneRng<L>,
+        snaps: &mut [[[f64; 2]; L]],
+    ) -> [Ended; L] {
+        let mut next_snap = 0;
         let initial: [State; L] = std::array::from_fn(|j| self.initial(&mut rng.lane(j)));
         let mut lanes = Lanes {
             x: [0, 1, 2, 3, 4].map(|k| initial.map(|s| s.coordinates()[k])),
@@ -225,6 +249,17 @@ impl Kernel {
                     let n = a * a + c * c;
                     *d |= !(n.is_finite() && n <= self.bound_sq);
                 }
+            }
+            if self.checkpoints.get(next_snap) == Some(&step) {
+                if let Some(slot) = snaps.get_mut(next_snap) {
+                    for (j, at) in slot.iter_mut().enumerate() {
+                        let [a, c] = [lanes.x[0][j], lanes.x[1][j]];
+                        let n = a * a + c * c;
+                        let gone = diverged[j] || !(n.is_finite() && n <= self.bound_sq);
+                        *at = if gone { [f64::NAN; 2] } else { [a, c] };
+                    }
+                }
+                next_snap += 1;
             }
         }
         std::array::from_fn(|j| Ended {

@@ -90,19 +90,29 @@ const LOCKSTEP: usize = 8;
 /// the rest compiled for it), else in plain Rust: the same integer and IEEE operations in
 /// the same order (Rust never contracts a multiply and an add into an FMA), so the same
 /// bytes on any x86-64.
-pub fn lockstep<const L: usize>(kernel: &Kernel, rng: &mut LaneRng<L>) -> [Ended; L] {
+/// `snaps` receives the checkpoints ([`Kernel::run_recording`]).
+pub fn lockstep<const L: usize>(
+    kernel: &Kernel,
+    rng: &mut LaneRng<L>,
+    snaps: &mut [[[f64; 2]; L]],
+) -> [Ended; L] {
     #[cfg(target_arch = "x86_64")]
     if let Some(avx2) = Avx2::detect() {
         // SAFETY: `detect` found AVX2, the one feature `lockstep_avx2` enables.
-        return unsafe { lockstep_avx2(kernel, avx2, rng) };
+        return unsafe { lockstep_avx2(kernel, avx2, rng, snaps) };
     }
-    kernel.run_lockstep(Scalar, rng)
+    kernel.run_recording(Scalar, rng, snaps)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn lockstep_avx2<const L: usize>(kernel: &Kernel, avx2: Avx2, rng: &mut LaneRng<L>) -> [Ended; L] {
-    kernel.run_lockstep(avx2, rng)
+fn lockstep_avx2<const L: usize>(
+    kernel: &Kernel,
+    avx2: Avx2,
+    rng: &mut LaneRng<L>,
+    snaps: &mut [[[f64; 2]; L]],
+) -> [Ended; L] {
+    kernel.run_recording(avx2, rng, snaps)
 }
 
 /// Chain `chain`'s stream seed (lane seeds of [`LaneRng`]).
@@ -118,8 +128,33 @@ pub struct Reduced {
     /// `[chains, 3]`: the running mean after the burn-in, `S/n = m₀·w* + m₁·u + m₂·v`.
     pub average: Vec<f64>,
     pub diverged: Vec<bool>,
+    /// `[chains, checkpoints, 2]`: `(a, c)` after each step of `config.checkpoints`, NaN
+    /// for a chain that had diverged by then.
+    pub checkpoints: Vec<f64>,
     pub teacher: Vec<f32>,
     pub wall_seconds: f64,
+}
+
+impl Reduced {
+    /// The run as it stood after checkpoint `k`: its coordinates then, the chains gone by
+    /// then marked diverged (the running average zero: use the rows of [`Which::Final`]).
+    pub fn at_checkpoint(&self, k: usize) -> Reduced {
+        let n = self.checkpoints.len() / self.diverged.len().max(1) / 2;
+        let coords: Vec<f64> = self
+            .checkpoints
+            .chunks_exact(2 * n)
+            .flat_map(|c| [c[2 * k], c[2 * k + 1]])
+            .collect();
+        let diverged: Vec<bool> = coords.chunks_exact(2).map(|c| c[0].is_nan()).collect();
+        Reduced {
+            coords,
+            average: vec![0.0; 3 * diverged.len()],
+            diverged,
+            checkpoints: vec![],
+            teacher: self.teacher.clone(),
+            wall_seconds: self.wall_seconds,
+        }
+    }
 }
 
 /// Runs every chain of `config` (which [`check`] accepts); `progress` counts chains.
@@ -131,14 +166,17 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
     let mut coords = vec![0.0; 2 * chains];
     let mut average = vec![0.0; 3 * chains];
     let mut diverged = vec![false; chains];
-    coords
+    let marks = config.checkpoints.len();
+    // Each worker's chunk of checkpoints, joined in chain order after.
+    let checkpoints: Vec<Vec<f64>> = coords
         .par_chunks_mut(2 * CHUNK)
         .zip(average.par_chunks_mut(3 * CHUNK))
         .zip(diverged.par_chunks_mut(CHUNK))
         .enumerate()
-        .for_each(|(chunk, ((coords, average), diverged))| {
+        .map(|(chunk, ((coords, average), diverged))| {
             let first = chunk * CHUNK;
             let len = diverged.len();
+            let mut marked = vec![0.0; 2 * marks * len];
             let seed = |chain: usize| chain_seed(config.seed, chain);
             let mut store = |i: usize, ended: Ended| {
                 let State { a, c, s, summed } = ended.state;
@@ -147,32 +185,50 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
                 average[3 * i..3 * i + 3].copy_from_slice(&s.map(|v| v / n));
                 diverged[i] = ended.diverged;
             };
+            // Chain i's checkpoint k goes to `marked[2·(i·marks + k)..][..2]`.
+            let mark = |marked: &mut [f64], i: usize, k: usize, at: [f64; 2]| {
+                marked[2 * (i * marks + k)..2 * (i * marks + k) + 2].copy_from_slice(&at);
+            };
             let whole = len - len % LOCKSTEP;
+            let mut snaps = vec![[[0.0; 2]; LOCKSTEP]; marks];
             for start in (0..whole).step_by(LOCKSTEP) {
                 if progress.stopped() {
-                    return;
+                    return marked;
                 }
                 let seeds: [_; LOCKSTEP] = std::array::from_fn(|j| seed(first + start + j));
                 let mut rng = LaneRng::seed_from_u64(seeds);
-                for (j, ended) in lockstep(&kernel, &mut rng).into_iter().enumerate() {
+                let ended = lockstep(&kernel, &mut rng, &mut snaps);
+                for (j, ended) in ended.into_iter().enumerate() {
                     store(start + j, ended);
+                    for (k, snap) in snaps.iter().enumerate() {
+                        mark(&mut marked, start + j, k, snap[j]);
+                    }
                 }
             }
+            let mut snaps = vec![[[0.0; 2]; 1]; marks];
             for i in whole..len {
                 if progress.stopped() {
-                    return;
+                    return marked;
                 }
-                let [ended] = lockstep(&kernel, &mut LaneRng::seed_from_u64([seed(first + i)]));
+                let mut rng = LaneRng::seed_from_u64([seed(first + i)]);
+                let [ended] = lockstep(&kernel, &mut rng, &mut snaps);
                 store(i, ended);
+                for (k, snap) in snaps.iter().enumerate() {
+                    mark(&mut marked, i, k, snap[0]);
+                }
             }
             progress.inc(len as u64);
-        });
+            marked
+        })
+        .collect();
+    let checkpoints = checkpoints.concat();
     // A stopped run skipped its remaining chains (at most 8 chains' steps after the stop).
     progress.check()?;
     Ok(Reduced {
         coords,
         average,
         diverged,
+        checkpoints,
         teacher: data::teacher(config),
         wall_seconds: start.elapsed().as_secs_f64(),
     })

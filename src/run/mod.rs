@@ -12,7 +12,7 @@ pub use write::{Finished, theory, train_into};
 use crate::config::TrainConfig;
 use crate::error::{Error, Result};
 use crate::io::read_json;
-use crate::summary::{LayerSummary, NetLayerSummary, RunStatus, TailSummary};
+use crate::summary::{CheckpointSummary, LayerSummary, NetLayerSummary, RunStatus, TailSummary};
 use crate::tail::Center;
 use crate::theory::TailTheory;
 use crate::train::NetOutcome;
@@ -74,6 +74,10 @@ pub struct RunSummary {
     /// What a reduced-engine run wrote and estimated from (absent for burn runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduced: Option<ReducedOutputs>,
+    /// The estimates again at each of `config.checkpoints` (reduced engine): α̂ against
+    /// steps. The last entry is this summary itself when the last checkpoint is `steps`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<CheckpointSummary>,
 }
 
 /// `summary.net` of an `fcn` or `cnn` run.

@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::io::{NpyStream, Progress, StagedDir, write_json, write_npy};
 use crate::reduced::{self, EstimationRows, MATERIALISE_LIMIT, Reduced, RowMaker, Which};
 use crate::summary::{
-    EstimateSettings, layer_summaries, net_layer_summaries, summarize, summarize_from,
+    CheckpointSummary, EstimateSettings, layer_summaries, net_layer_summaries, summarize,
+    summarize_from,
 };
 use crate::theory::{TailTheory, gate_tail_index, linear_tail_index};
 use crate::train::{Trained, train};
@@ -92,6 +93,7 @@ fn write_outputs(
             tail,
             theory: theory(config)?,
             reduced: None,
+            checkpoints: vec![],
             net: trained.net.clone().map(|outcome| NetSummary {
                 subsamples: NET_SUBSAMPLES,
                 gof_resamples: NET_GOF_RESAMPLES,
@@ -192,6 +194,17 @@ fn write_reduced_outputs(
         &settings,
     );
     tail.center = config.center.name().into();
+    let checkpoints = if config.checkpoints.is_empty() {
+        vec![]
+    } else {
+        let marks = config.checkpoints.len();
+        write_npy(
+            &out.path("checkpoints.npy"),
+            &[chains, marks, 2],
+            &run.checkpoints,
+        )?;
+        checkpoint_summaries(config, run, rows, &settings, &tail)
+    };
     let record = RunRecord {
         config: config.clone(),
         teacher: run.teacher.clone(),
@@ -210,6 +223,8 @@ fn write_reduced_outputs(
             net: None,
             reduced: Some(ReducedOutputs {
                 coordinates: "coords.npy [chains, 2] = (a, c) of the final w = a·w* + c·u; \
+                              checkpoints.npy [chains, checkpoints, 2] = (a, c) after each \
+                              step of config.checkpoints (NaN: diverged by then); \
                               average_coords.npy [chains, 3] = (m0, m1, m2) of the running mean \
                               m0·w* + m1·u + m2·v (u, v orthonormal in w*⊥, uniformly random per chain)"
                     .into(),
@@ -217,8 +232,40 @@ fn write_reduced_outputs(
                 estimated_from: rows.describe(),
                 estimated_row_width: rows.width(d),
             }),
+            checkpoints,
         },
     };
     write_json(&out.path("run.json"), &record)?;
     Ok(record)
+}
+
+/// The run's estimates at each checkpoint, with the run's own settings; a checkpoint at
+/// the last step is the run's summary (the same rows, so the same numbers).
+fn checkpoint_summaries(
+    config: &TrainConfig,
+    run: &Reduced,
+    rows: EstimationRows,
+    settings: &EstimateSettings,
+    last: &crate::summary::TailSummary,
+) -> Vec<CheckpointSummary> {
+    config
+        .checkpoints
+        .iter()
+        .enumerate()
+        .map(|(k, &step)| {
+            if step == config.steps {
+                return CheckpointSummary::new(step, last);
+            }
+            let at = run.at_checkpoint(k);
+            let maker = RowMaker::new(&at, config.seed);
+            let diverged = at.diverged.iter().filter(|&&d| d).count();
+            let s = summarize_from(
+                &|| maker.estimation(rows, Which::Final),
+                &|| None,
+                diverged,
+                settings,
+            );
+            CheckpointSummary::new(step, &s)
+        })
+        .collect()
 }
