@@ -96,7 +96,7 @@ pub struct TheoryArgs {
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// Study file: `name`, `base` (run config keys) and `grid` (lists of model, algorithm,
-    /// labels, label_noise, dim, batch, eta or kappa, seed; or an array of such grids).
+    /// labels, label_noise, dim, batch, eta, kappa or alpha_target, seed, chains, steps, checkpoints; or an array of such grids).
     #[arg(long, value_name = "STUDY.json")]
     pub config: PathBuf,
     /// Sweep folder: created, or resumed when it holds this study (cells/<id>/ per run).
@@ -177,12 +177,17 @@ pub struct ReportArgs {
     /// [default: per setup and algorithm, the cell with the smallest α̂].
     #[arg(long, value_delimiter = ',', value_name = "ID,ID,…")]
     pub cells: Vec<String>,
-    /// Half-sample subsamples for the SGD − KM difference intervals (0 = none).
-    #[arg(long, default_value_t = 200, value_name = "B", alias = "bootstrap")]
+    /// Half-sample subsamples of the per-seed SGD − KM difference intervals in details.md
+    /// (0 = none).
+    #[arg(long, default_value_t = 100, value_name = "B", alias = "bootstrap")]
     pub subsamples: usize,
     /// Seed of those subsamples.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// A `networks.csv` of an earlier report (e.g. docs/networks/gsz21_fashion/networks.csv):
+    /// the nets' per-layer α̂ drawn beside the gate's on the η/b axis of claim 2.
+    #[arg(long, value_name = "FILE.csv")]
+    pub networks: Option<PathBuf>,
 }
 
 /// Flags of `tailgate train`; each one overrides the same field of `--config`.

@@ -256,6 +256,12 @@ pub struct TrainConfig {
     /// config is resolved; 0 = the edge of divergence (E log‖M e₁‖ = 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha_target: Option<f64>,
+    /// Half-sample subsamples of every interval of the run's estimates (default 200).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subsamples: Option<usize>,
+    /// Synthetic samples of the power-law fit's goodness-of-fit p-value (default 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gof_resamples: Option<usize>,
 }
 
 /// Checkpoints × chains a run may record (16 bytes each: 400 MB).
@@ -304,6 +310,8 @@ impl Default for TrainConfig {
             log_every: None,
             checkpoints: vec![],
             alpha_target: None,
+            subsamples: None,
+            gof_resamples: None,
         }
     }
 }
@@ -391,6 +399,9 @@ impl TrainConfig {
     }
 
     fn validate_checkpoints(&self) -> Result<()> {
+        if self.subsamples.is_some_and(|n| n < 2) {
+            return Err(Error::config("subsamples", "must be at least 2"));
+        }
         if self.checkpoints.is_empty() {
             return Ok(());
         }

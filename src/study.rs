@@ -50,6 +50,10 @@ pub struct Grid {
     pub seed: Option<Vec<u64>>,
     /// Numbers of chains (a sample-size axis: estimators against the number of chains).
     pub chains: Option<Vec<usize>>,
+    /// Iterations K (e.g. a longer arm for the stationarity check).
+    pub steps: Option<Vec<usize>>,
+    /// Lists of checkpoints (reduced engine: α̂ against steps).
+    pub checkpoints: Option<Vec<Vec<usize>>>,
 }
 
 /// One run of a study.
@@ -218,7 +222,22 @@ impl Grid {
                 }
             }
         }
-        Ok(out)
+        // Iterations and checkpoints vary innermost, after the seed.
+        let step_counts = axis("steps", &self.steps, base.steps)?;
+        let marks = axis("checkpoints", &self.checkpoints, base.checkpoints.clone())?;
+        let mut cells = Vec::with_capacity(out.len() * step_counts.len() * marks.len());
+        for c in out {
+            for &steps in &step_counts {
+                for m in &marks {
+                    cells.push(TrainConfig {
+                        steps,
+                        checkpoints: m.clone(),
+                        ..c.clone()
+                    });
+                }
+            }
+        }
+        Ok(cells)
     }
 }
 

@@ -231,7 +231,7 @@ fn report_separates_pairs_with_lost_chains_from_the_mean_difference() {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let median = tailgate::tail::median(&all);
     write_report(&dir, None, &ReportOptions::default()).unwrap();
-    let md = std::fs::read_to_string(dir.join("report").join("report.md")).unwrap();
+    let md = std::fs::read_to_string(dir.join("report").join("details.md")).unwrap();
     let expected = format!(
         "Difference α̂_SGD − α̂_KM: median {median:+.3}, mean {:+.3}; in 1 of the 4 pairs a \
          cell lost chains (its α̂ is of the survivors only), over the other 3 the mean is {:+.3}.",
@@ -369,21 +369,30 @@ fn report_lists_diverged_cells_and_writes_csv_and_plots() {
         assert_eq!(flagged.to_string(), &r[col("diverged_chains")]);
     }
 
+    let details = std::fs::read_to_string(report.join("details.md")).unwrap();
+    assert!(details.contains("Cells without an α̂ (2)"), "{details}");
+    assert!(details.contains("**diverged**"));
+    assert!(details.contains("### SGD and KM"));
+    assert!(details.contains("## Cells"));
+    // report.md: the findings first, then claim 1 with its verdicts, then the appendix.
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
-    assert!(md.contains("Cells without an α̂ (2)"), "{md}");
-    assert!(md.contains("**diverged**"));
-    assert!(md.contains("### SGD and KM"));
-    // The findings come first, with both claims.
     let findings = md.find("## Findings").expect("a Findings section");
-    let claim1 = md.find("### Claim 1").expect("a Claim 1 section");
-    let claim2 = md.find("### Claim 2").expect("a Claim 2 section");
-    assert!(findings < claim1 && claim1 < claim2 && claim2 < md.find("## Cells").unwrap());
+    let claim1 = md.find("## Claim 1").expect("a Claim 1 section");
+    assert!(
+        findings < claim1 && claim1 < md.find("## Appendix").unwrap(),
+        "{md}"
+    );
+    assert!(md.contains("verdict") && md.contains("margin δ"), "{md}");
+    let pngs_in = |p: &std::path::Path| {
+        md.contains(p.file_name().unwrap().to_str().unwrap())
+            || details.contains(p.file_name().unwrap().to_str().unwrap())
+    };
     let pngs: Vec<_> = std::fs::read_dir(&report)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "png"))
         .collect();
-    assert!(pngs.len() >= 4, "{pngs:?}");
+    assert!(pngs.len() >= 2, "{pngs:?}");
     for png in &pngs {
         let bytes = std::fs::read(png).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", png.display());
@@ -394,7 +403,11 @@ fn report_lists_diverged_cells_and_writes_csv_and_plots() {
             "{}",
             png.display()
         );
-        assert!(md.contains(png.file_name().unwrap().to_str().unwrap()));
+        assert!(
+            pngs_in(png),
+            "{} is linked from neither document",
+            png.display()
+        );
     }
     // A second report replaces the first.
     write_report(&dir, None, &ReportOptions::default()).unwrap();
@@ -575,7 +588,7 @@ fn report_compares_mlp_cells_on_whole_parameter_rows() {
         options.seed,
     )
     .unwrap();
-    let md = std::fs::read_to_string(dir.join("report").join("report.md")).unwrap();
+    let md = std::fs::read_to_string(dir.join("report").join("details.md")).unwrap();
     let want = format!("[{:+.3}, {:+.3}]", ci.lo, ci.hi);
     assert!(
         md.contains(&want),
@@ -608,7 +621,8 @@ fn report_compares_mlp_cells_on_whole_parameter_rows() {
 /// The paper study's gate cells come in SGD–KM pairs that differ only in the algorithm
 /// (same seed, so the same initial weights and data streams: the reduced engine's
 /// `sgd_and_km_draw_the_same_numbers` in tests/reduced.rs checks the draws), which makes
-/// the report's SGD − KM interval a paired comparison; and every cell has ≥ 3 seeds.
+/// the report's SGD − KM interval a paired comparison; and every cell of the claims (η
+/// placed by the theory, no stationarity checkpoints) has ≥ 3 seeds.
 #[test]
 fn paper_study_pairs_every_gate_cell_with_its_other_algorithm() {
     let study = Study::from_json_file(Path::new("configs/paper/paper.json")).unwrap();
@@ -630,10 +644,13 @@ fn paper_study_pairs_every_gate_cell_with_its_other_algorithm() {
         );
         pairs += 1;
     }
-    assert!(pairs >= 1000, "{pairs} pairs");
+    assert!(pairs >= 80, "{pairs} pairs");
     // Every seed axis has at least 3 values per cell of the gate and linear arms.
     let mut seeds: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &cells {
+    for c in cells
+        .iter()
+        .filter(|c| c.config.alpha_target.is_some() && c.config.checkpoints.is_empty())
+    {
         let key = tailgate::config::TrainConfig {
             seed: 0,
             ..c.config.clone()
@@ -788,7 +805,7 @@ fn failed_cells_are_recorded_reported_and_not_retried_forever() {
         "{stdout}"
     );
     write_report(&dir, None, &ReportOptions::default()).unwrap();
-    let md = std::fs::read_to_string(dir.join("report").join("report.md")).unwrap();
+    let md = std::fs::read_to_string(dir.join("report").join("details.md")).unwrap();
     assert!(
         md.contains("Failed cells") && md.contains(blocked.as_str()),
         "{md}"

@@ -10,6 +10,7 @@ pub fn run(args: &ReportArgs) -> Result<String> {
         cells: args.cells.clone(),
         resamples: args.subsamples,
         seed: args.seed,
+        networks: args.networks.clone(),
     };
     let out = write_report(&args.dir, args.out.as_deref(), &options)?;
     Ok(format!(

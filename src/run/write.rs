@@ -71,7 +71,7 @@ fn write_outputs(
         seed: config.seed,
         center,
         min_samples: config.min_samples,
-        ..EstimateSettings::default()
+        ..estimate_settings(config)
     };
     let mut tail = summarize(
         &trained.final_weights,
@@ -184,7 +184,7 @@ fn write_reduced_outputs(
         seed: config.seed,
         center: config.center.clone(),
         min_samples: config.min_samples,
-        ..EstimateSettings::default()
+        ..estimate_settings(config)
     };
     let diverged_chains = run.diverged.iter().filter(|&&d| d).count();
     let mut tail = summarize_from(
@@ -268,4 +268,14 @@ fn checkpoint_summaries(
             CheckpointSummary::new(step, &s)
         })
         .collect()
+}
+
+/// The estimation settings a config asks for (defaults where it names none).
+fn estimate_settings(config: &TrainConfig) -> EstimateSettings {
+    let d = EstimateSettings::default();
+    EstimateSettings {
+        subsamples: config.subsamples.unwrap_or(d.subsamples),
+        gof_resamples: config.gof_resamples.unwrap_or(d.gof_resamples),
+        ..d
+    }
 }
