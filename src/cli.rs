@@ -75,7 +75,7 @@ pub enum TheoryModel {
 #[derive(Debug, Args)]
 pub struct TheoryArgs {
     /// The model whose theory is wanted: `linear` (GSZ21's theorem) or `relu_gate` (the
-    /// asymptotic prediction of science.md §8).
+    /// asymptotic prediction of docs/theory.md §4.3).
     #[arg(long, value_enum, default_value = "linear")]
     pub model: TheoryModel,
     /// Input dimension d.

@@ -87,7 +87,7 @@ pub struct EstimateOptions {
 }
 
 /// The default of `min_samples`: below a few hundred samples no estimator here has an
-/// error small enough to report (docs/validation/coverage.md).
+/// error small enough to report (docs/validation/coverage/coverage.md).
 pub const MIN_SAMPLES: usize = 300;
 /// The default resamples per stage of the double bootstraps that choose k.
 pub const K_RESAMPLES: usize = 50;

@@ -42,7 +42,7 @@ pub struct Grid {
     pub batch: Option<Vec<usize>>,
     /// Absolute step sizes η.
     pub eta: Option<Vec<f64>>,
-    /// Step sizes on the scale of the divergence step: η = κ·b/(d + b + 1) (science.md §2).
+    /// Step sizes on the scale of the divergence step: η = κ·b/(d + b + 1) (docs/theory.md §2.5).
     pub kappa: Option<Vec<f64>>,
     /// Step sizes placed by the theory: the η whose predicted tail index is α (gate or
     /// linear; 0 = the edge of divergence). Sets each cell's `alpha_target`.

@@ -1,4 +1,4 @@
-//! The tail index of a finished run (science.md §4, across-chains protocol): estimators
+//! The tail index of a finished run (docs/theory.md §6.1, across-chains protocol): estimators
 //! applied to the final and averaged rows, with diverged and collapsed runs reported as
 //! such instead of as an α.
 
@@ -56,7 +56,7 @@ impl Default for EstimateSettings {
 pub const HEADLINE: &str = "powerlaw";
 
 /// Spread below this fraction of max(1, ‖centre‖) means the chains collapsed onto one
-/// point: float32 rounding, not a stationary law (science.md trap 1, trap 5).
+/// point: float32 rounding, not a stationary law (docs/theory.md §7.1, §7.5).
 const FLOOR_RELATIVE_SPREAD: f64 = 1e-5;
 
 /// What a run's chains did, in one word.

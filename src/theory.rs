@@ -1,7 +1,7 @@
 //! The tail index that Gürbüzbalaban, Simsekli & Zhu (2021) predict for SGD on linear
-//! regression with isotropic Gaussian inputs (science.md §2): α solves
+//! regression with isotropic Gaussian inputs (docs/theory.md §4.1): α solves
 //! `h(α) = log E‖M e₁‖^α = 0`, `M = I − (η/B) Σᵢ xᵢxᵢᵀ`; and its analogue for the ReLU
-//! gate (science.md §8), where far out SGD and KM both step as `w' = M w` with
+//! gate (docs/theory.md §4.3), where far out SGD and KM both step as `w' = M w` with
 //! `M = I − (η/B) Σᵢ 1{w·xᵢ > 0} xᵢxᵢᵀ`: the same integral with Q ~ χ²_N,
 //! N ~ Binomial(B, ½) of the samples active, mixed over N (an asymptotic prediction).
 //!
@@ -297,7 +297,7 @@ pub fn linear_tail_index_with_panels(
 const GATE_PANELS: (usize, usize) = (96, 48);
 
 /// The ReLU gate's asymptotic tail index for (d, B, η), the same for SGD and KM and every
-/// bounded label model (science.md §8), or divergence: the root of
+/// bounded label model (docs/theory.md §4.3), or divergence: the root of
 /// `log E‖M e₁‖^α = 0` with the Binomial(B, ½) mixture of active samples.
 pub fn gate_tail_index(dim: usize, batch: usize, eta: f64) -> crate::Result<TailTheory> {
     // A sweep asks for one (d, b, η) once per algorithm, label model and seed; the
@@ -342,7 +342,8 @@ pub fn gate_tail_index_with_panels(
             method: "gauss_legendre_2d_binomial_mixture".into(),
             prediction: Some(
                 "asymptotic: the Kesten–Goldie index of the far-out step w' = M w, \
-                 M = I − (η/b) Σ 1{w·xᵢ > 0} xᵢxᵢᵀ, one value for SGD and KM (science.md §8)"
+                 M = I − (η/b) Σ 1{w·xᵢ > 0} xᵢxᵢᵀ, one value for SGD and KM \
+                 (docs/theory.md §4.3)"
                     .into(),
             ),
         },

@@ -67,7 +67,8 @@ fn simulated_linear_regression_matches_its_theory() {
 }
 
 fn linear_cell_matches_theory(data_rng: DataRng) {
-    // science.md §5's linear cell: d = 10, b = 1, η = 0.17, σ = 1, 1600 chains, 2000 steps.
+    // The reference cell of docs/theory.md §2.7: d = 10, b = 1, η = 0.17, σ = 1, 1600 chains,
+    // 2000 steps.
     let config = TrainConfig {
         data_rng,
         model: Model::Linear,

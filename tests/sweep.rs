@@ -533,7 +533,7 @@ fn shipped_quick_study_runs_and_shows_heavier_tails_at_larger_steps() {
                 .unwrap();
             r[col("alpha")].parse().unwrap()
         };
-        // science.md §5: no heavy tail far below the divergence scale, a heavy one near it.
+        // docs/theory.md §4.4: no heavy tail far below the divergence scale, a heavy one near it.
         assert!(alpha_at(1.2) > 1.85, "{alg}: {}", alpha_at(1.2));
         assert!(
             alpha_at(2.1) < alpha_at(1.2) - 0.3,

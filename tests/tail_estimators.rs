@@ -1,4 +1,4 @@
-//! Known-answer and error-path tests of the estimators (science.md §3).
+//! Known-answer and error-path tests of the estimators (docs/theory.md §5).
 
 use tailgate::tail::{
     BlockGrid, Center, KChoice, LOG_EPS, Rows, TailError, center_in_place, center_rows,
@@ -15,7 +15,8 @@ fn stable_rows(alpha: f64, n: usize, seed: u64) -> Rows {
 
 #[test]
 fn mohammadi_recovers_stable_alpha_at_1e5() {
-    // science.md §3: about ±0.01 at N = 1e5; the bound leaves room for one seed's luck.
+    // docs/theory.md §5.1: about ±0.01 on α-stable samples at N = 1e5; the bound leaves
+    // room for one seed's luck.
     for (i, alpha) in [0.8, 1.2, 1.5, 1.8].into_iter().enumerate() {
         let est = mohammadi_median(
             &stable_rows(alpha, 100_000, 11 + i as u64),

@@ -1,4 +1,4 @@
-//! The linear-regression tail index (science.md §2) and the gate's prediction (§8)
+//! The linear-regression tail index (docs/theory.md §4.1) and the gate's prediction (§4.3)
 //! against independent references.
 
 use rand::SeedableRng;
@@ -89,9 +89,9 @@ fn alpha_is_two_exactly_at_eta_two() {
 
 #[test]
 fn reference_cell_and_monotonicity() {
-    // science.md §5 quotes the root 1.51 for d = 10, b = 1, η = 0.17 from a Monte Carlo
-    // h, whose slope at the root is about 0.01: a Monte Carlo error of 1e-4 in h moves
-    // the root by 0.01, so agreement is checked to that reference's precision.
+    // docs/theory.md §4.5: a Monte Carlo h puts the root for d = 10, b = 1, η = 0.17 near
+    // 1.51; h's slope at the root is about 0.01, so a Monte Carlo error of 1e-4 in h moves
+    // the root by 0.01, and agreement is checked to that reference's precision.
     let t = linear_tail_index(10, 1, 0.17).unwrap();
     let a = t.alpha.unwrap();
     assert!((a - 1.51).abs() < 0.03, "{a}");
@@ -179,7 +179,7 @@ fn gate_quadrature_matches_monte_carlo_and_its_second_moment() {
 }
 
 /// b = 1: half the steps do nothing and half are linear regression's, so
-/// `E_gate = ½ + ½ E_linear` and the roots coincide (science.md §8).
+/// `E_gate = ½ + ½ E_linear` and the roots coincide (docs/theory.md §4.3).
 #[test]
 fn gate_at_batch_one_has_linear_regressions_root() {
     for (d, eta) in [(10, 0.17), (5, 0.3), (20, 0.09), (100, 0.019)] {

@@ -1,4 +1,4 @@
-//! The trainer against hand computations and exact facts (science.md §2).
+//! The trainer against hand computations and exact facts (docs/theory.md §2).
 
 mod common;
 
@@ -210,7 +210,7 @@ fn same_seed_same_bytes_and_different_seed_different() {
 
 #[test]
 fn km_stationary_mean_is_the_teacher() {
-    // science.md §2: for symmetric x and zero-mean noise, KM's stationary mean is exactly w*.
+    // docs/theory.md §2.6: for symmetric x and zero-mean noise, KM's stationary mean is exactly w*.
     let mut cfg = common::small(2000, 4, 1500);
     cfg.algorithm = Algorithm::Km;
     cfg.eta = 0.1;

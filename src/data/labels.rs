@@ -1,4 +1,4 @@
-//! How a sample's label is made from its input (science.md §2): the teacher's
+//! How a sample's label is made from its input (docs/theory.md §2.2): the teacher's
 //! pre-activation, the label model, the noise.
 
 use super::normal;
@@ -6,7 +6,7 @@ use crate::config::{Labels, TrainConfig};
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 
-/// How a sample's label is made from its input (science.md §2).
+/// How a sample's label is made from its input (docs/theory.md §2.2).
 pub(super) struct LabelModel {
     pub(super) teacher: Vec<f32>,
     pub(super) labels: Labels,

@@ -1,5 +1,5 @@
 //! Data setups and label models, generated from seeded streams so the same seed gives the
-//! same x and y on every backend (science.md §2): on the host, or for `philox` data on the
+//! same x and y on every backend (docs/theory.md §2.2): on the host, or for `philox` data on the
 //! device (`device`), from a generator the host reproduces.
 
 use crate::config::{DataRng, Labels, Teacher, TrainConfig};

@@ -1,5 +1,5 @@
-//! One chain of the reduced simulator: the exact step of the two-number state (science.md
-//! §7) with the frame of the running sum, and the loop from the initial point to the end.
+//! One chain of the reduced simulator: the exact step of the two-number state (docs/theory.md
+//! §3) with the frame of the running sum, and the loop from the initial point to the end.
 
 use super::lanes::{LaneRng, Simd, StepDraws};
 use super::real::{Pack, Real};

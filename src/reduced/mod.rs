@@ -1,4 +1,4 @@
-//! The exact reduced engine (science.md §7): with fresh `x ~ N(0, I_d)` the gate's and the
+//! The exact reduced engine (docs/theory.md §3): with fresh `x ~ N(0, I_d)` the gate's and the
 //! linear control's iterates are, in law, a Markov chain in `(w·w*, ‖w − (w·w*)w*‖)`, so a
 //! chain-step costs O(b) whatever d is. Pure Rust, no burn: chains run in parallel, each
 //! from its own seeded stream, so the same seed gives the same bytes on any thread count.

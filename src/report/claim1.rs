@@ -26,6 +26,10 @@ pub struct PairGroup<'a> {
     pub km: Option<Combined>,
     /// Mohammadi's α̂_SGD − α̂_KM (the bulk).
     pub bulk: Option<Combined>,
+    /// Hill's α̂_SGD − α̂_KM at its double-bootstrap k (another tail estimator).
+    pub hill: Option<Combined>,
+    /// The verdict the Hill difference gives under the same rule and margin.
+    pub hill_verdict: Option<Verdict>,
     /// Mean over seeds of median‖w − c‖ of SGD over that of KM.
     pub spread_ratio: Option<f64>,
     /// Seeds where a cell lost chains (α̂ of survivors) or has no α̂.
@@ -80,6 +84,17 @@ pub fn pair_groups<'a>(cells: &[&'a CellResult], error: &MeasuredError) -> Vec<P
                 Some((a.alpha_mohammadi? - b.alpha_mohammadi?, h))
             })
             .collect();
+        let hill = combine(
+            &both
+                .iter()
+                .filter_map(|(s, k)| {
+                    let h = |c: &CellResult| c.run.summary.tail.estimates.get("hill").cloned();
+                    let (a, b) = (h(s)?, h(k)?);
+                    let w = half(a.ci).zip(half(b.ci)).map(|(x, y)| x.hypot(y));
+                    Some((a.alpha? - b.alpha?, w))
+                })
+                .collect::<Vec<_>>(),
+        );
         let ratios: Vec<f64> = both
             .iter()
             .filter_map(|(s, k)| {
@@ -103,6 +118,8 @@ pub fn pair_groups<'a>(cells: &[&'a CellResult], error: &MeasuredError) -> Vec<P
             sgd: combine(&both.iter().map(|p| one(p.0)).collect::<Vec<_>>()),
             km: combine(&both.iter().map(|p| one(p.1)).collect::<Vec<_>>()),
             verdict: tail.as_ref().map(|t| verdict(t, margin)),
+            hill_verdict: hill.as_ref().map(|t| verdict(t, margin)),
+            hill,
             tail,
             bulk: combine(&bulk_pairs),
             spread_ratio: (!ratios.is_empty())
@@ -135,9 +152,20 @@ fn interval(c: &Option<Combined>) -> String {
 /// The counts of verdicts, in one sentence.
 pub fn tally(groups: &[PairGroup]) -> String {
     let count = |v: Option<Verdict>| groups.iter().filter(|g| g.verdict == v).count();
+    let decided = groups
+        .iter()
+        .filter(|g| matches!(g.verdict, Some(v) if v != Verdict::Undecided))
+        .count();
+    let kept = groups
+        .iter()
+        .filter(|g| {
+            matches!(g.verdict, Some(v) if v != Verdict::Undecided) && g.hill_verdict == g.verdict
+        })
+        .count();
     format!(
         "{} (d, b, η) with both algorithms: **equivalent {}**, SGD heavier {}, KM heavier {}, \
-         undecided {}, no α̂ for both {}",
+         undecided {}, no α̂ for both {}; of the {decided} decided, Hill's estimator gives the \
+         same verdict in {kept}",
         groups.len(),
         count(Some(Verdict::Equivalent)),
         count(Some(Verdict::AHeavier)),
@@ -150,14 +178,14 @@ pub fn tally(groups: &[PairGroup]) -> String {
 /// The per-(d, b, η) table of one setup.
 pub fn table(groups: &[PairGroup]) -> String {
     let mut s = String::from(
-        "| d | b | η | theory α | α̂ SGD | α̂ KM | SGD − KM [95 %] | margin δ | verdict | bulk: Mohammadi SGD − KM [95 %] | bulk: median‖w−c‖ SGD/KM | seeds (lost) |\n\
-         |---:|---:|---:|---:|---:|---:|---|---:|---|---|---:|---|\n",
+        "| d | b | η | theory α | α̂ SGD | α̂ KM | SGD − KM [95 %] | margin δ | verdict | Hill SGD − KM [95 %] | bulk: Mohammadi SGD − KM [95 %] | bulk: median‖w−c‖ SGD/KM | seeds (lost) |\n\
+         |---:|---:|---:|---:|---:|---:|---|---:|---|---|---|---:|---|\n",
     );
     for g in groups {
         let mean = |c: &Option<Combined>| c.map_or("—".into(), |c| format!("{:.3}", c.mean));
         let _ = writeln!(
             s,
-            "| {} | {} | {:.4} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {} ({}) |",
+            "| {} | {} | {:.4} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {} | {} ({}) |",
             g.dim,
             g.batch,
             g.eta,
@@ -167,6 +195,7 @@ pub fn table(groups: &[PairGroup]) -> String {
             interval(&g.tail),
             g.margin,
             word(g.verdict),
+            interval(&g.hill),
             interval(&g.bulk),
             g.spread_ratio.map_or("—".into(), |r| format!("{r:.3}")),
             g.seeds.len(),

@@ -13,6 +13,7 @@ mod claim2;
 mod compare;
 mod convergence;
 mod csv;
+mod details;
 mod markdown;
 mod nets_axis;
 mod networks;
@@ -30,8 +31,8 @@ pub use replicates::{Combined, MIN_MARGIN, Verdict, combine, verdict};
 use crate::config::{Labels, Model};
 use crate::error::{Error, Result};
 use crate::io::{StagedDir, write_json};
-use cells::{Setup, StepAxis};
-use charts::{embed, embed_figure, heaviest_per_algorithm, tail_charts};
+use cells::Setup;
+use charts::embed_figure;
 use replicates::MeasuredError;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -128,7 +129,7 @@ pub fn write_report(
          cell with every estimator: `summary.csv`.\n",
     );
     let mut details = format!("# Study `{}`: details\n\n", record.study.name);
-    details.push_str(&details_body(
+    details.push_str(&details::details_body(
         dir, &record, &cells, &nets, options, &staged, &mut files,
     )?);
     let md_path = staged.path("report.md");
@@ -287,6 +288,21 @@ fn findings(
              it excludes 0 beyond the margin, *undecided* otherwise. δ is the estimator's \
              measured error (header). The bulk columns are not part of the verdict.\n\n",
         );
+        let claim_cells: Vec<&&CellResult> = setups.values().flatten().collect();
+        let p_values: Vec<f64> = claim_cells
+            .iter()
+            .filter_map(|c| c.run.summary.tail.estimates.get("powerlaw")?.p_value)
+            .collect();
+        let _ = writeln!(
+            body,
+            "The power law itself: its goodness-of-fit p-value (semi-parametric bootstrap) is \
+             below 0.1 — the power law is rejected above its threshold — in {} of the {} \
+             cells with a p-value; there α̂ describes the fitted range, not an asymptotic \
+             tail. Hill's estimator at its double-bootstrap k is the second tail estimator \
+             beside each difference.\n",
+            p_values.iter().filter(|&&p| p < 0.1).count(),
+            p_values.len()
+        );
         let proof: Vec<(String, &[claim1::PairGroup])> = groups
             .iter()
             .map(|(s, g)| (s.title(), g.as_slice()))
@@ -375,90 +391,6 @@ fn findings(
     Ok(top)
 }
 
-/// The appendix: per setup the tail charts, the per-seed SGD − KM pairs, the trends and
-/// the cells without an α̂; the estimators against the number of chains; every cell.
-fn details_body(
-    dir: &Path,
-    record: &crate::sweep::StudyRecord,
-    cells: &[CellResult],
-    nets: &[CellResult],
-    options: &ReportOptions,
-    staged: &StagedDir,
-    files: &mut Vec<PathBuf>,
-) -> Result<String> {
-    let mut md = String::new();
-    let axis = StepAxis {
-        kappa: record.study.grids().iter().all(|g| g.kappa.is_some()),
-    };
-    let mut setups: BTreeMap<Setup, Vec<&CellResult>> = BTreeMap::new();
-    for c in cells {
-        setups.entry(c.setup()).or_default().push(c);
-    }
-    for (setup, group) in &setups {
-        let comparison = compare::compare_algorithms(group, options.resamples, options.seed)?;
-        let _ = writeln!(md, "## {}\n", setup.title());
-        let chosen: Vec<&CellResult> = if options.cells.is_empty() {
-            heaviest_per_algorithm(group)
-        } else {
-            group
-                .iter()
-                .copied()
-                .filter(|c| options.cells.contains(&c.id))
-                .collect()
-        };
-        if !chosen.is_empty() {
-            let (survival, hill) = tail_charts(*setup, &chosen)?;
-            for (name, chart) in [("survival", survival), ("hill", hill)] {
-                let stem = staged.path(&format!("{name}_{}", setup.slug()));
-                embed(&chart, &stem, &mut md, files)?;
-            }
-        }
-        md.push_str(&markdown::comparison(&comparison));
-        md.push_str(&markdown::trends(&compare::trends(group, axis)));
-        md.push_str(&markdown::unestimated(group));
-    }
-    let by_chains = convergence::groups(cells);
-    if !by_chains.is_empty() {
-        md.push_str("## Estimators against the number of chains\n\n");
-        md.push_str(&convergence::distances(&by_chains));
-        for (i, group) in by_chains.iter().enumerate() {
-            let chart = convergence::chart(group);
-            embed(
-                &chart,
-                &staged.path(&format!("chains_{i:02}")),
-                &mut md,
-                files,
-            )?;
-            md.push_str(&convergence::table(group));
-        }
-    }
-    if !cells.is_empty() {
-        md.push_str("## Cells\n\n");
-        md.push_str(&markdown::cell_table(cells));
-    }
-    let missing: Vec<&String> = record
-        .cells
-        .iter()
-        .filter(|id| !cells.iter().chain(nets).any(|c| &c.id == *id))
-        .collect();
-    if !missing.is_empty() {
-        let _ = writeln!(
-            md,
-            "\n{} cells not finished yet (rerun `tailgate sweep` to resume): {}\n",
-            missing.len(),
-            missing
-                .iter()
-                .take(20)
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-                + if missing.len() > 20 { ", …" } else { "" }
-        );
-    }
-    md.push_str(&failed_cells(dir, &missing));
-    Ok(md)
-}
-
 /// `## Larger nets on real data`: GSZ21's per-layer protocol, one figure and one τ table
 /// per model, and `networks.csv`.
 fn networks_section(
@@ -505,23 +437,4 @@ fn networks_section(
         md.push_str(&networks::tables(cells));
     }
     Ok(md)
-}
-
-/// The unfinished cells that a sweep recorded as failed (`failed/<id>.json`), with errors.
-fn failed_cells(dir: &Path, missing: &[&String]) -> String {
-    let mut s = String::new();
-    for id in missing {
-        let path = crate::sweep::failure_path(dir, id);
-        let Ok(record) = crate::io::read_json::<serde_json::Value>(&path) else {
-            continue;
-        };
-        let error = record["error"].as_str().unwrap_or("(no message)");
-        let _ = writeln!(s, "- `{id}`: {error}");
-    }
-    if s.is_empty() {
-        return s;
-    }
-    format!(
-        "Failed cells (recorded in `failed/`; `tailgate sweep --retry-failed` retrains them):\n\n{s}\n"
-    )
 }

@@ -4,7 +4,7 @@ use super::gather::rows_at;
 use super::{Rows, TailError, median};
 use serde::{Deserialize, Serialize};
 
-/// What the rows are centred on before estimation (science.md §4, trap 2).
+/// What the rows are centred on before estimation (docs/theory.md §6.2, §7.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Center {

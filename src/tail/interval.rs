@@ -8,7 +8,7 @@
 //! subsample has no ties; for a statistic that is asymptotically a mean,
 //! `Var(θ̂_m − θ̂_n) = σ²(1/m − 1/n)`, which the factor `√(m/(n − m))` turns into `Var(θ̂_n)`;
 //! the symmetric form contains `θ̂` by construction. Its coverage is measured, not assumed
-//! (`tailgate coverage`, docs/validation/coverage.md).
+//! (`tailgate coverage`, docs/validation/coverage/coverage.md; docs/theory.md §5.6).
 
 use super::center::resample_centre;
 use super::mohammadi::{RowSource, mohammadi_median_of};

@@ -1,4 +1,4 @@
-//! Tail-index estimators on plain slices: no burn, no I/O (science.md §3–4).
+//! Tail-index estimators on plain slices: no burn, no I/O (docs/theory.md §5–6).
 //!
 //! Every routine works in f64 whatever the caller's storage type, and takes its
 //! samples as [`Rows`]: `n` rows of `dim` values (scalars are rows of length 1).

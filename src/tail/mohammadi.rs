@@ -1,4 +1,5 @@
-//! Mohammadi, Mohammadpour & Ogata (2015), the estimator of SSG19 and GSZ21 (science.md §3).
+//! Mohammadi, Mohammadpour & Ogata (2015), the estimator of SSG19 and GSZ21
+//! (docs/theory.md §5.1).
 
 use super::gather::rows_at;
 use super::{LOG_EPS, Rows, TailError, median};
