@@ -19,6 +19,8 @@ pub struct CsvRow<'a> {
     pub b: usize,
     pub eta: f64,
     pub kappa: f64,
+    /// The predicted α the theory placed η at (`alpha_target`; empty when η was given).
+    pub alpha_target: Option<f64>,
     pub seed: u64,
     pub chains: usize,
     pub steps: usize,
@@ -90,6 +92,7 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 b: cfg.batch,
                 eta: cfg.eta,
                 kappa: kappa(cfg),
+                alpha_target: cfg.alpha_target,
                 seed: cfg.seed,
                 chains: cfg.chains,
                 steps: cfg.steps,
