@@ -1,6 +1,6 @@
 """The gate's tail, threshold by threshold: Hill's α̂ at the k largest norms and √k times
 the KS distance of the Pareto fitted above the k-th largest (the statistic the power-law
-fit minimises, unscaled). Made for README "Validation"; run from the repository root:
+fit minimises, unscaled). Made for docs/manual/estimators.md, "Validation"; run from the repository root:
 
     tailgate train --engine reduced --model relu_gate --algorithm sgd --dim 10 --batch 1 \
         --eta 0.17 --chains 100000 --steps 2000 --out runs/gate1e5 --quiet
