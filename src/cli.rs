@@ -427,7 +427,7 @@ pub struct EstimateArgs {
     /// Subsamples for the interval (0 = no interval): each estimator is recomputed on B
     /// random halves of the rows drawn without replacement, and the interval is the
     /// estimate ± the `--ci` quantile of |half − whole| (scaled to the whole sample; see
-    /// README "Intervals"). Each subsample is a pass over half the samples.
+    /// docs/manual/estimators.md, "Intervals"). Each subsample is a pass over half the samples.
     #[arg(long, default_value_t = crate::estimate::SUBSAMPLES, value_name = "B", alias = "bootstrap")]
     pub subsamples: usize,
     /// Seed of every resampling (subsamples, double bootstraps, goodness of fit); each is

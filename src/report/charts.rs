@@ -134,7 +134,11 @@ fn thinned(n: usize) -> impl Iterator<Item = usize> {
     let mut next = 0usize;
     std::iter::from_fn(move || {
         let j = next;
-        next = if j < 200 { j + 1 } else { (j + j / 100).max(j + 1) };
+        next = if j < 200 {
+            j + 1
+        } else {
+            (j + j / 100).max(j + 1)
+        };
         (j < n).then_some(j)
     })
 }

@@ -5,7 +5,7 @@
 
 use super::cells::{CellResult, fkey};
 use super::plot::{Chart, Figure, Point, Series};
-use super::replicates::{Combined, MeasuredError, Verdict, combine, half, verdict};
+use super::replicates::{Combined, FarTail, MeasuredError, Verdict, combine, half, verdict};
 use crate::config::{Algorithm, Labels, Model};
 use crate::theory::{gate_tail_index, linear_tail_index};
 use std::collections::BTreeMap;
@@ -77,21 +77,29 @@ pub fn placed<'a>(cells: &[&'a CellResult]) -> Placed<'a> {
     out
 }
 
-/// The seeds' α̂ with their half-widths (seeds without an α̂ or with lost chains left out).
-fn seeds(cells: &[&CellResult]) -> Vec<(u64, f64, Option<f64>)> {
+/// A cell's estimate and the half-width of its interval.
+type Value<'v> = &'v dyn Fn(&CellResult) -> Option<(f64, Option<f64>)>;
+
+/// The headline α̂ and its interval's half-width.
+fn headline(c: &CellResult) -> Option<(f64, Option<f64>)> {
+    Some((c.alpha()?, half(c.run.summary.tail.alpha_ci)))
+}
+
+/// The seeds' values (seeds without one or with lost chains left out).
+fn seeds(cells: &[&CellResult], value: Value) -> Vec<(u64, f64, Option<f64>)> {
     cells
         .iter()
         .filter(|c| !c.lost_chains())
         .filter_map(|c| {
-            let a = c.alpha()?;
-            Some((c.config().seed, a, half(c.run.summary.tail.alpha_ci)))
+            let (a, h) = value(c)?;
+            Some((c.config().seed, a, h))
         })
         .collect()
 }
 
 /// A − B over the seeds both have.
-fn difference(a: &[&CellResult], b: &[&CellResult]) -> Option<Combined> {
-    let (a, b) = (seeds(a), seeds(b));
+fn difference(a: &[&CellResult], b: &[&CellResult], value: Value) -> Option<Combined> {
+    let (a, b) = (seeds(a, value), seeds(b, value));
     let pairs: Vec<(f64, Option<f64>)> = a
         .iter()
         .filter_map(|&(s, x, h)| {
@@ -105,21 +113,24 @@ fn difference(a: &[&CellResult], b: &[&CellResult]) -> Option<Combined> {
 /// The comparisons of claim 2 as a table: the gate against linear regression at the same
 /// (d, b, predicted α), and each arm's d and b effects at a fixed predicted α; with the
 /// counts of verdicts in one sentence.
-pub fn effects(placed: &Placed, error: &MeasuredError) -> (String, String) {
+pub fn effects(placed: &Placed, error: &MeasuredError, far: &FarTail) -> (String, String) {
+    let far_value = |c: &CellResult| far.get(c).map(|(a, h)| (a, Some(h)));
     let mut rows = Vec::new();
-    let mut push = |what: String, target: i64, c: Option<Combined>, names: (&str, &str)| {
-        let alpha = target as f64 / 1e9;
-        let margin = error.margin(Some(alpha));
-        let v = c.as_ref().map(|c| verdict(c, margin));
-        let word = match v {
-            Some(Verdict::Equivalent) => "equivalent".to_string(),
-            Some(Verdict::AHeavier) => format!("**{} heavier**", names.0),
-            Some(Verdict::BHeavier) => format!("**{} heavier**", names.1),
-            Some(Verdict::Undecided) => "undecided".into(),
-            None => "no α̂".into(),
+    let mut push =
+        |what: String, target: i64, a: &[&CellResult], b: &[&CellResult], names: (&str, &str)| {
+            let alpha = target as f64 / 1e9;
+            let margin = error.margin(Some(alpha));
+            let word = |c: &Option<Combined>| match c.as_ref().map(|c| verdict(c, margin)) {
+                Some(Verdict::Equivalent) => "equivalent".to_string(),
+                Some(Verdict::AHeavier) => format!("**{} heavier**", names.0),
+                Some(Verdict::BHeavier) => format!("**{} heavier**", names.1),
+                Some(Verdict::Undecided) => "undecided".into(),
+                None => "no α̂".into(),
+            };
+            let (c, h) = (difference(a, b, &headline), difference(a, b, &far_value));
+            let (w, hw) = (word(&c), word(&h));
+            rows.push((what, alpha, c, margin, w, h, hw));
         };
-        rows.push((what, alpha, c, margin, word));
-    };
     for (&(arm, d, b, t), gate) in placed {
         if arm == Arm::Linear {
             continue;
@@ -128,7 +139,8 @@ pub fn effects(placed: &Placed, error: &MeasuredError) -> (String, String) {
             push(
                 format!("{} − linear, d = {d}, b = {b}", arm.name()),
                 t,
-                difference(gate, lin),
+                gate,
+                lin,
                 ("gate", "linear"),
             );
         }
@@ -145,28 +157,44 @@ pub fn effects(placed: &Placed, error: &MeasuredError) -> (String, String) {
             };
             let larger = if d2 != d { "larger d" } else { "larger b" };
             let smaller = if d2 != d { "smaller d" } else { "smaller b" };
-            push(what, t, difference(other, cells), (larger, smaller));
+            push(what, t, other, cells, (larger, smaller));
         }
     }
     let tally = tally(&rows);
     let mut s = String::from(
-        "| comparison | predicted α | difference [95 %] | margin δ | verdict |\n|---|---:|---|---:|---|\n",
+        "| comparison | predicted α | difference [95 %] (seeds) | margin δ | verdict | far tail: Hill k = 1000 difference [95 %] | its verdict |\n|---|---:|---|---:|---|---|---|\n",
     );
-    for (what, alpha, c, margin, word) in rows {
-        let diff = c.map_or("—".into(), |c| {
-            format!(
-                "{:+.3} [{:+.3}, {:+.3}] ({} seeds)",
-                c.mean, c.lo, c.hi, c.n
-            )
-        });
-        let _ = writeln!(s, "| {what} | {alpha:.1} | {diff} | {margin:.3} | {word} |");
+    let show = |c: &Option<Combined>| {
+        c.map_or("—".into(), |c| {
+            format!("{:+.3} [{:+.3}, {:+.3}] ({})", c.mean, c.lo, c.hi, c.n)
+        })
+    };
+    for (what, alpha, c, margin, word, h, hw) in &rows {
+        let _ = writeln!(
+            s,
+            "| {what} | {alpha:.1} | {} | {margin:.3} | {word} | {} | {hw} |",
+            show(c),
+            show(h)
+        );
     }
     s.push('\n');
     (s, tally)
 }
 
+/// One comparison: what, predicted α, the headline difference, δ, its verdict, the far-tail
+/// difference and its verdict.
+type Row = (
+    String,
+    f64,
+    Option<Combined>,
+    f64,
+    String,
+    Option<Combined>,
+    String,
+);
+
 /// Verdict counts per kind of comparison.
-fn tally(rows: &[(String, f64, Option<Combined>, f64, String)]) -> String {
+fn tally(rows: &[Row]) -> String {
     let kinds = [
         (" − linear", "gate − linear at the same predicted α"),
         (": d =", "larger d at the same predicted α"),
@@ -187,14 +215,22 @@ fn tally(rows: &[(String, f64, Option<Combined>, f64, String)]) -> String {
             *counts.entry(w.trim_matches('*')).or_default() += 1;
         }
         let list: Vec<String> = counts.iter().map(|(w, n)| format!("{w} {n}")).collect();
-        parts.push(format!("{name} ({} rows): {}", of.len(), list.join(", ")));
+        let same = rows
+            .iter()
+            .filter(|r| r.0.contains(needle) && r.4 == r.6 && r.4 != "undecided")
+            .count();
+        parts.push(format!(
+            "{name} ({} rows): {}; the far tail (Hill k = 1000) gives the same decided verdict in {same}",
+            of.len(),
+            list.join(", ")
+        ));
     }
     parts.join("; ") + "."
 }
 
 /// Mean α̂ over seeds with its combined interval, at x.
 fn point(x: f64, cells: &[&CellResult]) -> Option<Point> {
-    let v: Vec<(f64, Option<f64>)> = seeds(cells).iter().map(|s| (s.1, s.2)).collect();
+    let v: Vec<(f64, Option<f64>)> = seeds(cells, &headline).iter().map(|s| (s.1, s.2)).collect();
     combine(&v).map(|c| (x, c.mean, Some((c.lo, c.hi))))
 }
 

@@ -259,7 +259,7 @@ fn render<DB: DrawingBackend>(
                 .map(|&(x, y, _)| Circle::new((x, y), radius, style)),
         )?
         .label(s.label.as_str())
-        .legend(move |(x, y)| Circle::new((x + 10, y), 5, color.filled()));
+        .legend(move |(x, y)| Circle::new((x + 10, y), 5, style));
     }
     if chart.series.iter().any(|s| !s.label.is_empty()) {
         ctx.configure_series_labels()

@@ -85,16 +85,52 @@ pub enum Verdict {
     Undecided,
 }
 
-/// The one verdict rule of the report.
+/// The one verdict rule of the report: a difference is called only when the whole
+/// interval lies beyond the margin (a difference smaller than the estimator's error is
+/// not resolved, even where the interval excludes 0).
 pub fn verdict(c: &Combined, margin: f64) -> Verdict {
     if c.lo > -margin && c.hi < margin {
         Verdict::Equivalent
-    } else if c.hi < 0.0 {
+    } else if c.hi < -margin {
         Verdict::AHeavier
-    } else if c.lo > 0.0 {
+    } else if c.lo > margin {
         Verdict::BHeavier
     } else {
         Verdict::Undecided
+    }
+}
+
+/// Upper order statistics of the far-tail check: Hill's estimator at k = 1000 (1 % of 10⁵
+/// chains), where the gate's prediction is an asymptotic statement about.
+pub const FAR_K: usize = 1000;
+
+/// Hill's α̂ at k = [`FAR_K`] on each claim cell's ‖w − centre‖ (the survivors), with the
+/// half-width 1.96·α̂/√k of its asymptotic normal interval; read once per report.
+#[derive(Debug, Default)]
+pub struct FarTail(std::collections::HashMap<String, (f64, f64)>);
+
+impl FarTail {
+    /// For the cells whose η the theory placed (at least 10·k chains kept).
+    pub fn of(cells: &[&CellResult]) -> crate::error::Result<Self> {
+        let mut map = std::collections::HashMap::new();
+        for c in cells {
+            if !c.config().alpha_target.is_some_and(|t| t > 0.0) || c.alpha().is_none() {
+                continue;
+            }
+            let norms = super::cells::centred_norms(c)?;
+            if norms.len() < 10 * FAR_K {
+                continue;
+            }
+            if let Ok(a) = crate::tail::hill_alpha(&norms, FAR_K) {
+                map.insert(c.id.clone(), (a, 1.96 * a / (FAR_K as f64).sqrt()));
+            }
+        }
+        Ok(FarTail(map))
+    }
+
+    /// (α̂, half-width) of a cell.
+    pub fn get(&self, c: &CellResult) -> Option<(f64, f64)> {
+        self.0.get(&c.id).copied()
     }
 }
 
@@ -184,7 +220,9 @@ mod tests {
         // Excludes 0 but inside the margin: equivalent, not different.
         assert_eq!(verdict(&at(0.01, 0.04), 0.05), Verdict::Equivalent);
         assert_eq!(verdict(&at(-0.3, -0.1), 0.05), Verdict::AHeavier);
-        assert_eq!(verdict(&at(0.02, 0.3), 0.05), Verdict::BHeavier);
+        assert_eq!(verdict(&at(0.06, 0.3), 0.05), Verdict::BHeavier);
+        // Excludes 0 but reaches into the margin: not resolved.
+        assert_eq!(verdict(&at(0.02, 0.3), 0.05), Verdict::Undecided);
         assert_eq!(verdict(&at(-0.2, 0.3), 0.05), Verdict::Undecided);
     }
 }
