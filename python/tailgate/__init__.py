@@ -304,6 +304,7 @@ _STUDY_DTYPES = {
     "b": "int64",
     "eta": "float64",
     "kappa": "float64",
+    "alpha_target": "float64",
     "seed": "int64",
     "chains": "int64",
     "steps": "int64",
@@ -346,6 +347,8 @@ _ADDED_IN_0_3 = {
     "powerlaw_p_value",
     "from_survivors",
     "surviving_fraction",
+    # The predicted α a cell's η was placed at (studies with `alpha_target`, later than 0.3).
+    "alpha_target",
 }
 
 
