@@ -254,12 +254,16 @@ fn render<DB: DrawingBackend>(
         } else {
             scale.marker
         };
-        ctx.draw_series(
+        let drawn = ctx.draw_series(
             pts.iter()
                 .map(|&(x, y, _)| Circle::new((x, y), radius, style)),
-        )?
-        .label(s.label.as_str())
-        .legend(move |(x, y)| Circle::new((x + 10, y), 5, style));
+        )?;
+        // An unlabelled series (e.g. the second line of a band) gets no legend entry.
+        if !s.label.is_empty() {
+            drawn
+                .label(s.label.as_str())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 5, style));
+        }
     }
     if chart.series.iter().any(|s| !s.label.is_empty()) {
         ctx.configure_series_labels()

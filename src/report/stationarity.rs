@@ -39,8 +39,19 @@ fn label(c: &CellResult) -> String {
     )
 }
 
-/// One row per cell: α̂ with its interval at every checkpoint, the theory and the verdict.
+/// One table per list of checkpoints, a row per cell: α̂ with its interval at every
+/// checkpoint, the theory and the verdict.
 pub fn table(cells: &[&CellResult]) -> String {
+    let mut by_steps: std::collections::BTreeMap<Vec<usize>, Vec<&CellResult>> = Default::default();
+    for &c in cells {
+        let steps = c.run.summary.checkpoints.iter().map(|p| p.step).collect();
+        by_steps.entry(steps).or_default().push(c);
+    }
+    by_steps.values().map(|g| one_table(g)).collect()
+}
+
+/// The rows of cells that share their checkpoints.
+fn one_table(cells: &[&CellResult]) -> String {
     let Some(first) = cells.first() else {
         return String::new();
     };
@@ -153,10 +164,12 @@ pub fn summary(cells: &[&CellResult]) -> String {
         .iter()
         .filter(|c| flat(&c.run.summary.checkpoints) == Some(true))
         .count();
-    let steps: Vec<usize> = cells
-        .first()
-        .map(|c| c.run.summary.checkpoints.iter().map(|p| p.step).collect())
-        .unwrap_or_default();
+    let mut steps: Vec<usize> = cells
+        .iter()
+        .flat_map(|c| c.run.summary.checkpoints.iter().map(|p| p.step))
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
     let gaps: Vec<String> = cells
         .iter()
         .filter_map(|c| {
