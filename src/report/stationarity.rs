@@ -112,7 +112,9 @@ pub fn figure(cells: &[&CellResult]) -> Option<Figure> {
         .iter()
         .map(|c| label(c).split(", d =").next().unwrap_or("").to_string())
         .collect();
-    titles.dedup();
+    // One panel per arm, in the order the arms first appear.
+    let mut seen = std::collections::HashSet::new();
+    titles.retain(|t| seen.insert(t.clone()));
     for title in titles {
         let series: Vec<Series> = cells
             .iter()
