@@ -310,6 +310,22 @@ pub struct TrainArgs {
     /// Write snapshots to iterates.npy every N steps after `record_from` (0 = none).
     #[arg(long, value_name = "N")]
     pub record_every: Option<usize>,
+    /// Record the far tail: after burn-in, every step's ‖w − centre‖ of every chain is
+    /// compared with a threshold fixed from the chains at the end of burn-in, and each
+    /// exceedance kept (far_tail.npy [kept, 3]: value, chain, step), read in run.json's
+    /// `summary.far_tail` as a ladder of exceedance fractions 10⁻³ … 10⁻⁷ of the chains ×
+    /// steps time samples (Hill with a chain bootstrap, extremal index, GPD) [default: true
+    /// for relu_gate and linear with ≥ 1000 steps after the burn-in].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub far_tail: Option<bool>,
+    /// The fraction of the chains at the end of burn-in above the recording threshold, in
+    /// (0, 1); lower keeps fewer, larger exceedances [default: 0.002, twice the 10⁻³ rung].
+    #[arg(long, value_name = "FRACTION")]
+    pub far_tail_keep: Option<f64>,
+    /// At most N exceedances are kept (16 bytes each in memory); past it the threshold is
+    /// raised, the smaller ones dropped, and run.json says so [default: 20000000].
+    #[arg(long, value_name = "N")]
+    pub far_tail_cap: Option<usize>,
     /// No α̂ (`null` with the reason) from fewer surviving chains than this [default: 300].
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub min_samples: Option<usize>,
@@ -355,6 +371,17 @@ impl TrainArgs {
         }
         if self.alpha_target.is_some() {
             c.alpha_target = self.alpha_target;
+        }
+        for (field, value) in [(&mut c.far_tail_cap, self.far_tail_cap)] {
+            if value.is_some() {
+                *field = value;
+            }
+        }
+        if self.far_tail.is_some() {
+            c.far_tail = self.far_tail;
+        }
+        if self.far_tail_keep.is_some() {
+            c.far_tail_keep = self.far_tail_keep;
         }
         if self.dataset_size.is_some() {
             c.dataset_size = self.dataset_size;

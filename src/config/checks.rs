@@ -81,6 +81,7 @@ impl TrainConfig {
         positive("batch", self.batch)?;
         positive("steps", self.steps)?;
         positive("check_every", self.check_every)?;
+        self.validate_far_tail()?;
         if !(self.eta.is_finite() && self.eta > 0.0) {
             return Err(Error::config(
                 "eta",
@@ -283,6 +284,49 @@ impl TrainConfig {
             return Err(Error::config(
                 "center",
                 "nets are centred by the per-layer protocol; leave `center` at `mean`",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl TrainConfig {
+    /// The far tail's keys: a keep fraction in (0, 1), a cap of at least 1, and recording
+    /// only where a run has one statistic per chain and steps that fit the record.
+    fn validate_far_tail(&self) -> Result<()> {
+        if let Some(keep) = self.far_tail_keep
+            && !(keep > 0.0 && keep < 1.0)
+        {
+            return Err(Error::config(
+                "far_tail_keep",
+                format!("must lie in (0, 1), got {keep}"),
+            ));
+        }
+        if self.far_tail_cap == Some(0) {
+            return Err(Error::config("far_tail_cap", "must be at least 1"));
+        }
+        if self.far_tail == Some(true) {
+            if !matches!(self.model, Model::ReluGate | Model::Linear) {
+                return Err(Error::config(
+                    "far_tail",
+                    format!(
+                        "is recorded for `relu_gate` and `linear`, not `{}`",
+                        self.model.name()
+                    ),
+                ));
+            }
+            if self.burn_in.is_some_and(|b| b >= self.steps) {
+                return Err(Error::config(
+                    "far_tail",
+                    "needs steps after the burn-in (burn_in < steps)",
+                ));
+            }
+        }
+        if self.far_tail_on() && (self.steps > u32::MAX as usize || self.chains > u32::MAX as usize)
+        {
+            return Err(Error::config(
+                "far_tail",
+                "records steps and chains as 32-bit numbers: at most 4 294 967 295 of each",
             ));
         }
         Ok(())

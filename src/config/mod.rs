@@ -264,7 +264,23 @@ pub struct TrainConfig {
     /// Synthetic samples of the power-law fit's goodness-of-fit p-value (default 100).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gof_resamples: Option<usize>,
+    /// Record the far tail (every post-burn-in step's exceedances of ‖w − centre‖:
+    /// far_tail.npy, `summary.far_tail`); default on for the gate and the linear model
+    /// whenever at least 1000 steps follow the burn-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub far_tail: Option<bool>,
+    /// The fraction of the chains at the end of burn-in above the far tail's recording
+    /// threshold (default 0.002: twice the shallowest rung, 10⁻³).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub far_tail_keep: Option<f64>,
+    /// At most this many exceedances are kept (16 bytes each; default 2·10⁷, 320 MB):
+    /// past it the threshold is raised and run.json says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub far_tail_cap: Option<usize>,
 }
+
+/// Post-burn-in steps from which the far tail is recorded by default.
+pub const FAR_TAIL_MIN_STEPS: usize = 1000;
 
 /// Checkpoints × chains a run may record (16 bytes each: 400 MB).
 pub const MAX_CHECKPOINT_PAIRS: usize = 25_000_000;
@@ -314,6 +330,9 @@ impl Default for TrainConfig {
             alpha_target: None,
             subsamples: None,
             gof_resamples: None,
+            far_tail: None,
+            far_tail_keep: None,
+            far_tail_cap: None,
         }
     }
 }
@@ -373,6 +392,25 @@ impl TrainConfig {
         self.validate()?;
         self.validate_checkpoints()?;
         Ok(self)
+    }
+
+    /// Whether the run records its far tail: `far_tail` where set, else on for the gate and
+    /// the linear model with at least [`FAR_TAIL_MIN_STEPS`] steps after the burn-in.
+    pub fn far_tail_on(&self) -> bool {
+        let after = self.steps - self.burn_in.unwrap_or(self.steps / 2).min(self.steps);
+        self.far_tail.unwrap_or(
+            matches!(self.model, Model::ReluGate | Model::Linear) && after >= FAR_TAIL_MIN_STEPS,
+        )
+    }
+
+    /// `far_tail_keep` or its default.
+    pub fn far_tail_keep(&self) -> f64 {
+        self.far_tail_keep.unwrap_or(crate::tail::far::DEFAULT_KEEP)
+    }
+
+    /// `far_tail_cap` or its default.
+    pub fn far_tail_cap(&self) -> usize {
+        self.far_tail_cap.unwrap_or(crate::tail::far::DEFAULT_CAP)
     }
 
     /// Units of the fcn's hidden layers.

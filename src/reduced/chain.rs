@@ -61,6 +61,50 @@ pub struct Ended {
     pub diverged: bool,
 }
 
+/// `L` chains paused between steps ([`Kernel::begin`], [`Kernel::advance`]).
+pub struct Group<const L: usize> {
+    lanes: Lanes<L>,
+    diverged: [bool; L],
+    /// Steps taken.
+    step: usize,
+    next_check: usize,
+    next_snap: usize,
+}
+
+impl<const L: usize> Group<L> {
+    /// Every chain's `(a, c)` now.
+    pub fn coords(&self) -> [[f64; 2]; L] {
+        std::array::from_fn(|j| [self.lanes.x[0][j], self.lanes.x[1][j]])
+    }
+
+    /// Chains found diverged at a check so far.
+    pub fn diverged(&self) -> &[bool; L] {
+        &self.diverged
+    }
+
+    /// How each chain ended (or stands now).
+    pub fn ended(&self) -> [Ended; L] {
+        std::array::from_fn(|j| Ended {
+            state: State::from_coordinates(self.lanes.x.map(|x| x[j]), self.lanes.summed[j]),
+            diverged: self.diverged[j],
+        })
+    }
+}
+
+/// Sees every chain's `(a, c)` after each step of [`Kernel::advance`] (it reads, never
+/// draws: watching cannot change a chain).
+pub trait Watch<const L: usize> {
+    fn after_step(&mut self, step: usize, a: &[f64; L], c: &[f64; L], diverged: &[bool; L]);
+}
+
+/// Watches nothing.
+pub struct NoWatch;
+
+impl<const L: usize> Watch<L> for NoWatch {
+    #[inline(always)]
+    fn after_step(&mut self, _: usize, _: &[f64; L], _: &[f64; L], _: &[bool; L]) {}
+}
+
 /// Everything a step needs from the config, precomputed.
 #[derive(Debug, Clone)]
 pub struct Kernel {
@@ -185,21 +229,54 @@ impl Kernel {
         rng: &mut LaneRng<L>,
         snaps: &mut [[[f64; 2]; L]],
     ) -> [Ended; L] {
-        let mut next_snap = 0;
+        let mut group = self.begin(rng);
+        self.advance(simd, rng, &mut group, self.steps, snaps, &mut NoWatch);
+        group.ended()
+    }
+
+    /// `L` chains at their initial points, drawn from their streams: a run paused at step 0.
+    #[inline(always)]
+    pub fn begin<const L: usize>(&self, rng: &mut LaneRng<L>) -> Group<L> {
         let initial: [State; L] = std::array::from_fn(|j| self.initial(&mut rng.lane(j)));
-        let mut lanes = Lanes {
-            x: [0, 1, 2, 3, 4].map(|k| initial.map(|s| s.coordinates()[k])),
-            summed: [0; L],
-        };
-        let mut diverged = [false; L];
+        Group {
+            lanes: Lanes {
+                x: [0, 1, 2, 3, 4].map(|k| initial.map(|s| s.coordinates()[k])),
+                summed: [0; L],
+            },
+            diverged: [false; L],
+            step: 0,
+            next_check: self.check_every,
+            next_snap: 0,
+        }
+    }
+
+    /// Steps `group` on from where it stands to step `until` (at most the run's steps),
+    /// recording checkpoints into `snaps` and showing `watch` every state: a run paused
+    /// and resumed ends on the same bits as one run straight through.
+    #[inline(always)]
+    pub fn advance<S: Simd, const L: usize, W: Watch<L>>(
+        &self,
+        simd: S,
+        rng: &mut LaneRng<L>,
+        group: &mut Group<L>,
+        until: usize,
+        snaps: &mut [[[f64; 2]; L]],
+        watch: &mut W,
+    ) {
+        let Group {
+            lanes,
+            diverged,
+            next_check,
+            next_snap,
+            ..
+        } = group;
         let b = self.batch;
         let per_sample = 1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0);
         let mixture = self.labels == Labels::Mixture;
         let coin_words = if mixture { b.div_ceil(64) } else { 0 };
         let mut draws = StepDraws::<L>::new(b * per_sample + 2, coin_words);
         let mut off = [[0.0f64; L]; 2];
-        let mut next_check = self.check_every;
-        for step in 1..=self.steps {
+        for step in group.step + 1..=until.min(self.steps) {
             let summing = step > self.burn_in;
             let law = match (self.perp >= 2, summing) {
                 (false, _) => &ChiSquared::Zero,
@@ -241,17 +318,17 @@ impl Kernel {
                 };
                 off[1] = draws.chi;
             }
-            self.update_lanes(&mut lanes, &sums, &off, &diverged, summing);
-            if step == next_check || step == self.steps {
-                next_check += self.check_every;
+            self.update_lanes(lanes, &sums, &off, diverged, summing);
+            if step == *next_check || step == self.steps {
+                *next_check += self.check_every;
                 for (j, d) in diverged.iter_mut().enumerate() {
                     let [a, c] = [lanes.x[0][j], lanes.x[1][j]];
                     let n = a * a + c * c;
                     *d |= !(n.is_finite() && n <= self.bound_sq);
                 }
             }
-            if self.checkpoints.get(next_snap) == Some(&step) {
-                if let Some(slot) = snaps.get_mut(next_snap) {
+            if self.checkpoints.get(*next_snap) == Some(&step) {
+                if let Some(slot) = snaps.get_mut(*next_snap) {
                     for (j, at) in slot.iter_mut().enumerate() {
                         let [a, c] = [lanes.x[0][j], lanes.x[1][j]];
                         let n = a * a + c * c;
@@ -259,13 +336,16 @@ impl Kernel {
                         *at = if gone { [f64::NAN; 2] } else { [a, c] };
                     }
                 }
-                next_snap += 1;
+                *next_snap += 1;
             }
+            watch.after_step(step, &lanes.x[0], &lanes.x[1], diverged);
         }
-        std::array::from_fn(|j| Ended {
-            state: State::from_coordinates(lanes.x.map(|x| x[j]), lanes.summed[j]),
-            diverged: diverged[j],
-        })
+        group.step = group.step.max(until.min(self.steps));
+    }
+
+    /// The divergence bound on ‖w‖², as the checks apply it.
+    pub fn bound_sq(&self) -> f64 {
+        self.bound_sq
     }
 
     /// [`Kernel::next`] for every chain that has not diverged (a diverged chain keeps its

@@ -4,11 +4,12 @@
 //! from its own seeded stream, so the same seed gives the same bytes on any thread count.
 
 mod chain;
+mod far;
 mod lanes;
 mod real;
 mod rows;
 
-pub use chain::{Draws, Ended, Kernel, State};
+pub use chain::{Draws, Ended, Group, Kernel, NoWatch, State, Watch};
 #[cfg(target_arch = "x86_64")]
 pub use lanes::Avx2;
 pub use lanes::{LaneRng, Scalar, Simd};
@@ -19,6 +20,7 @@ use crate::data::{self, REDUCED_STREAM};
 use crate::error::{Error, Result};
 use crate::io::Progress;
 use crate::tail::Center;
+use far::{FarWatch, FarWatchShared};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -86,33 +88,38 @@ const _: () = assert!(CHUNK.is_multiple_of(LOCKSTEP));
 /// Chains a worker steps in lockstep (see [`Kernel::run_lockstep`]).
 const LOCKSTEP: usize = 8;
 
-/// [`Kernel::run_lockstep`] in AVX2 where the CPU has it (the draws' fast paths by hand,
-/// the rest compiled for it), else in plain Rust: the same integer and IEEE operations in
-/// the same order (Rust never contracts a multiply and an add into an FMA), so the same
-/// bytes on any x86-64.
-/// `snaps` receives the checkpoints ([`Kernel::run_recording`]).
-pub fn lockstep<const L: usize>(
+/// [`Kernel::advance`] in AVX2 where the CPU has it (the draws' fast paths by hand, the
+/// rest compiled for it), else in plain Rust: the same integer and IEEE operations in the
+/// same order (Rust never contracts a multiply and an add into an FMA), so the same bytes
+/// on any x86-64. `snaps` receives the checkpoints ([`Kernel::run_recording`]).
+pub fn advance<const L: usize, W: Watch<L>>(
     kernel: &Kernel,
     rng: &mut LaneRng<L>,
+    group: &mut Group<L>,
+    until: usize,
     snaps: &mut [[[f64; 2]; L]],
-) -> [Ended; L] {
+    watch: &mut W,
+) {
     #[cfg(target_arch = "x86_64")]
     if let Some(avx2) = Avx2::detect() {
-        // SAFETY: `detect` found AVX2, the one feature `lockstep_avx2` enables.
-        return unsafe { lockstep_avx2(kernel, avx2, rng, snaps) };
+        // SAFETY: `detect` found AVX2, the one feature `advance_avx2` enables.
+        return unsafe { advance_avx2(kernel, avx2, rng, group, until, snaps, watch) };
     }
-    kernel.run_recording(Scalar, rng, snaps)
+    kernel.advance(Scalar, rng, group, until, snaps, watch)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn lockstep_avx2<const L: usize>(
+fn advance_avx2<const L: usize, W: Watch<L>>(
     kernel: &Kernel,
     avx2: Avx2,
     rng: &mut LaneRng<L>,
+    group: &mut Group<L>,
+    until: usize,
     snaps: &mut [[[f64; 2]; L]],
-) -> [Ended; L] {
-    kernel.run_recording(avx2, rng, snaps)
+    watch: &mut W,
+) {
+    kernel.advance(avx2, rng, group, until, snaps, watch)
 }
 
 /// Chain `chain`'s stream seed (lane seeds of [`LaneRng`]).
@@ -131,6 +138,8 @@ pub struct Reduced {
     /// `[chains, checkpoints, 2]`: `(a, c)` after each step of `config.checkpoints`, NaN
     /// for a chain that had diverged by then.
     pub checkpoints: Vec<f64>,
+    /// The far tail's exceedances, when the run recorded them.
+    pub far_tail: Option<crate::tail::far::Recording>,
     pub teacher: Vec<f32>,
     pub wall_seconds: f64,
 }
@@ -151,84 +160,239 @@ impl Reduced {
             average: vec![0.0; 3 * diverged.len()],
             diverged,
             checkpoints: vec![],
+            far_tail: None,
             teacher: self.teacher.clone(),
             wall_seconds: self.wall_seconds,
         }
     }
 }
 
+/// A lockstep group of chains between steps, with its streams and checkpoints.
+enum Paused {
+    Lockstep(Box<Slot<LOCKSTEP>>),
+    /// A chunk's remainder, one chain at a time.
+    Single(Box<Slot<1>>),
+}
+
+struct Slot<const L: usize> {
+    first: usize,
+    rng: LaneRng<L>,
+    group: Group<L>,
+    snaps: Vec<[[f64; 2]; L]>,
+}
+
+impl<const L: usize> Slot<L> {
+    fn new(kernel: &Kernel, seed: u64, first: usize, marks: usize) -> Self {
+        let mut rng = LaneRng::seed_from_u64(std::array::from_fn(|j| chain_seed(seed, first + j)));
+        let group = kernel.begin(&mut rng);
+        Slot {
+            first,
+            rng,
+            group,
+            snaps: vec![[[0.0; 2]; L]; marks],
+        }
+    }
+
+    fn advance(&mut self, kernel: &Kernel, until: usize, far: Option<&FarWatchShared>) {
+        match far {
+            Some(shared) => {
+                let mut watch = FarWatch::<L>::new(shared, self.first);
+                advance(
+                    kernel,
+                    &mut self.rng,
+                    &mut self.group,
+                    until,
+                    &mut self.snaps,
+                    &mut watch,
+                );
+                watch.flush();
+            }
+            None => advance(
+                kernel,
+                &mut self.rng,
+                &mut self.group,
+                until,
+                &mut self.snaps,
+                &mut NoWatch,
+            ),
+        }
+    }
+}
+
+impl Paused {
+    fn advance(&mut self, kernel: &Kernel, until: usize, far: Option<&FarWatchShared>) {
+        match self {
+            Paused::Lockstep(slot) => slot.advance(kernel, until, far),
+            Paused::Single(slot) => slot.advance(kernel, until, far),
+        }
+    }
+
+    /// Every chain's `(first chain + j, (a, c), diverged)` now.
+    fn cross_section(&self, out: &mut Vec<(usize, [f64; 2], bool)>) {
+        fn of<const L: usize>(s: &Slot<L>, out: &mut Vec<(usize, [f64; 2], bool)>) {
+            let coords = s.group.coords();
+            for j in 0..L {
+                out.push((s.first + j, coords[j], s.group.diverged()[j]));
+            }
+        }
+        match self {
+            Paused::Lockstep(s) => of(s, out),
+            Paused::Single(s) => of(s, out),
+        }
+    }
+}
+
+/// A chunk's outputs, written into its slices of the run's arrays.
+struct ChunkOut<'a> {
+    first: usize,
+    coords: &'a mut [f64],
+    average: &'a mut [f64],
+    diverged: &'a mut [bool],
+}
+
+impl ChunkOut<'_> {
+    /// Stores the finished groups; returns the chunk's checkpoints `[len, marks, 2]`.
+    fn store(&mut self, groups: &[Paused], marks: usize) -> Vec<f64> {
+        let mut marked = vec![0.0; 2 * marks * self.diverged.len()];
+        let mut put = |chain: usize, ended: Ended, snap: &dyn Fn(usize) -> [f64; 2]| {
+            let i = chain - self.first;
+            let State { a, c, s, summed } = ended.state;
+            self.coords[2 * i..2 * i + 2].copy_from_slice(&[a, c]);
+            let n = summed.max(1) as f64;
+            self.average[3 * i..3 * i + 3].copy_from_slice(&s.map(|v| v / n));
+            self.diverged[i] = ended.diverged;
+            for k in 0..marks {
+                marked[2 * (i * marks + k)..2 * (i * marks + k) + 2].copy_from_slice(&snap(k));
+            }
+        };
+        fn each<const L: usize>(
+            s: &Slot<L>,
+            put: &mut dyn FnMut(usize, Ended, &dyn Fn(usize) -> [f64; 2]),
+        ) {
+            for (j, ended) in s.group.ended().into_iter().enumerate() {
+                put(s.first + j, ended, &|k| s.snaps[k][j]);
+            }
+        }
+        for g in groups {
+            match g {
+                Paused::Lockstep(s) => each(s, &mut put),
+                Paused::Single(s) => each(s, &mut put),
+            }
+        }
+        marked
+    }
+}
+
+/// The groups of chains `first..first + len`: lockstep groups, then single chains.
+fn chunk_groups(kernel: &Kernel, seed: u64, first: usize, len: usize, marks: usize) -> Vec<Paused> {
+    let whole = len - len % LOCKSTEP;
+    let mut groups: Vec<Paused> = (0..whole)
+        .step_by(LOCKSTEP)
+        .map(|s| Paused::Lockstep(Box::new(Slot::new(kernel, seed, first + s, marks))))
+        .collect();
+    groups.extend(
+        (whole..len).map(|i| Paused::Single(Box::new(Slot::new(kernel, seed, first + i, marks)))),
+    );
+    groups
+}
+
 /// Runs every chain of `config` (which [`check`] accepts); `progress` counts chains.
+///
+/// With the far tail on, every chain first runs to the end of burn-in; the cross-section
+/// there fixes the centre and the recording threshold ([`far::plan`]); then every chain
+/// runs on, its exceedances kept ([`crate::tail::far::ExceedanceStore`]). Pausing draws
+/// nothing: the chains end on the same bits either way.
 pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
     check(config)?;
     let start = Instant::now();
     let kernel = Kernel::new(config);
     let chains = config.chains;
+    let marks = config.checkpoints.len();
     let mut coords = vec![0.0; 2 * chains];
     let mut average = vec![0.0; 3 * chains];
     let mut diverged = vec![false; chains];
-    let marks = config.checkpoints.len();
-    // Each worker's chunk of checkpoints, joined in chain order after.
+    let burn_in = config.burn_in.unwrap_or(config.steps / 2);
+    let far_on = config.far_tail_on();
+    // Far tail: every chunk paused at the end of burn-in, then the plan from all of them.
+    let (mut paused, plan) = if far_on {
+        let paused: Vec<Vec<Paused>> = (0..chains.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|chunk| {
+                let first = chunk * CHUNK;
+                let len = CHUNK.min(chains - first);
+                let mut groups = chunk_groups(&kernel, config.seed, first, len, marks);
+                for g in &mut groups {
+                    if progress.stopped() {
+                        break;
+                    }
+                    g.advance(&kernel, burn_in, None);
+                }
+                groups
+            })
+            .collect();
+        progress.check()?;
+        let mut section = Vec::with_capacity(chains);
+        for g in paused.iter().flatten() {
+            g.cross_section(&mut section);
+        }
+        let plan = far::plan(config, &kernel, &section);
+        (paused, Some(plan))
+    } else {
+        (Vec::new(), None)
+    };
+    let shared = plan.as_ref().map(|p| p.shared());
+    // Each chunk's groups paused at the end of burn-in, or none (built in the chunk).
+    let held: Vec<Option<&mut Vec<Paused>>> = if far_on {
+        paused.iter_mut().map(Some).collect()
+    } else {
+        (0..chains.div_ceil(CHUNK)).map(|_| None).collect()
+    };
     let checkpoints: Vec<Vec<f64>> = coords
         .par_chunks_mut(2 * CHUNK)
         .zip(average.par_chunks_mut(3 * CHUNK))
         .zip(diverged.par_chunks_mut(CHUNK))
+        .zip(held)
         .enumerate()
-        .map(|(chunk, ((coords, average), diverged))| {
+        .map(|(chunk, (((coords, average), diverged), held))| {
             let first = chunk * CHUNK;
             let len = diverged.len();
-            let mut marked = vec![0.0; 2 * marks * len];
-            let seed = |chain: usize| chain_seed(config.seed, chain);
-            let mut store = |i: usize, ended: Ended| {
-                let State { a, c, s, summed } = ended.state;
-                coords[2 * i..2 * i + 2].copy_from_slice(&[a, c]);
-                let n = summed.max(1) as f64;
-                average[3 * i..3 * i + 3].copy_from_slice(&s.map(|v| v / n));
-                diverged[i] = ended.diverged;
+            let mut own;
+            let groups: &mut Vec<Paused> = match held {
+                Some(g) => g,
+                None => {
+                    own = chunk_groups(&kernel, config.seed, first, len, marks);
+                    &mut own
+                }
             };
-            // Chain i's checkpoint k goes to `marked[2·(i·marks + k)..][..2]`.
-            let mark = |marked: &mut [f64], i: usize, k: usize, at: [f64; 2]| {
-                marked[2 * (i * marks + k)..2 * (i * marks + k) + 2].copy_from_slice(&at);
-            };
-            let whole = len - len % LOCKSTEP;
-            let mut snaps = vec![[[0.0; 2]; LOCKSTEP]; marks];
-            for start in (0..whole).step_by(LOCKSTEP) {
+            for g in groups.iter_mut() {
                 if progress.stopped() {
-                    return marked;
+                    break;
                 }
-                let seeds: [_; LOCKSTEP] = std::array::from_fn(|j| seed(first + start + j));
-                let mut rng = LaneRng::seed_from_u64(seeds);
-                let ended = lockstep(&kernel, &mut rng, &mut snaps);
-                for (j, ended) in ended.into_iter().enumerate() {
-                    store(start + j, ended);
-                    for (k, snap) in snaps.iter().enumerate() {
-                        mark(&mut marked, start + j, k, snap[j]);
-                    }
-                }
-            }
-            let mut snaps = vec![[[0.0; 2]; 1]; marks];
-            for i in whole..len {
-                if progress.stopped() {
-                    return marked;
-                }
-                let mut rng = LaneRng::seed_from_u64([seed(first + i)]);
-                let [ended] = lockstep(&kernel, &mut rng, &mut snaps);
-                store(i, ended);
-                for (k, snap) in snaps.iter().enumerate() {
-                    mark(&mut marked, i, k, snap[0]);
-                }
+                g.advance(&kernel, config.steps, shared.as_ref());
             }
             progress.inc(len as u64);
-            marked
+            ChunkOut {
+                first,
+                coords,
+                average,
+                diverged,
+            }
+            .store(groups, marks)
         })
         .collect();
     let checkpoints = checkpoints.concat();
     // A stopped run skipped its remaining chains (at most 8 chains' steps after the stop).
     progress.check()?;
+    let far_tail = match (plan, shared) {
+        (Some(plan), Some(shared)) => Some(plan.finish(shared, &diverged)),
+        _ => None,
+    };
     Ok(Reduced {
         coords,
         average,
         diverged,
         checkpoints,
+        far_tail,
         teacher: data::teacher(config),
         wall_seconds: start.elapsed().as_secs_f64(),
     })

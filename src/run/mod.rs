@@ -5,7 +5,10 @@
 //! `diverged.npy` (`[chains]`), and optionally `iterates.npy` (burn engine) or
 //! `coords.npy` / `average_coords.npy` (reduced engine).
 
+mod far_tail;
 mod write;
+
+pub use far_tail::{FarTailSummary, far_tail_phrase, write_far_tail};
 
 pub use write::{Finished, theory, train_into};
 
@@ -78,7 +81,19 @@ pub struct RunSummary {
     /// steps. The last entry is this summary itself when the last checkpoint is `steps`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checkpoints: Vec<CheckpointSummary>,
+    /// The far tail from time samples (every post-burn-in step of every chain): the
+    /// tail index where the theory speaks; absent when the run did not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub far_tail: Option<FarTailSummary>,
+    /// What `alpha` (and `alpha_ci`) is: the final-iterate fit, a finite-range slope.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub alpha_estimand: String,
 }
+
+/// `summary.alpha_estimand`.
+pub const FINAL_ITERATE_ESTIMAND: &str = "final-iterate power-law fit: a slope over the top \
+    n_tail of the N chains' final iterates (a finite range, often the bulk; the tail index \
+    where the theory speaks is far_tail.alpha)";
 
 /// `summary.net` of an `fcn` or `cnn` run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,6 +185,11 @@ impl RunRecord {
             },
             None => String::new(),
         };
+        // With a far tail it leads, beside the theory; the final-iterate fit follows.
+        let (far, theory) = match &self.summary.far_tail {
+            Some(f) => (format!("{}{theory}; ", far_tail_phrase(f)), String::new()),
+            None => (String::new(), theory),
+        };
         match (self.alpha(), s.alpha_ci) {
             (Some(a), ci) => {
                 let ci = ci.map_or(String::new(), |[lo, hi]| {
@@ -183,10 +203,9 @@ impl RunRecord {
                 } else {
                     String::new()
                 };
+                let fit = s.estimates.get("powerlaw");
                 // The fit's own test: a rejected power law is said, not left in run.json.
-                let rejected = s
-                    .estimates
-                    .get("powerlaw")
+                let rejected = fit
                     .and_then(|e| e.p_value)
                     .filter(|&p| p < 0.1)
                     .map_or(String::new(), |p| {
@@ -194,16 +213,27 @@ impl RunRecord {
                             "; power law rejected above xmin (goodness of fit p = {p:.2}): α̂ fits the bulk, not a power-law tail"
                         )
                     });
+                let range = fit.and_then(|e| e.n_tail).map_or(String::new(), |n| {
+                    format!(
+                        ", a finite-range slope over the top {:.0} % of the chains",
+                        100.0 * n as f64 / s.estimated_chains.max(1) as f64
+                    )
+                });
                 let mohammadi = s.alpha_mohammadi.map_or(String::new(), |m| {
                     format!("; Mohammadi {m:.3}, ≤ 2 by construction")
                 });
+                let name = if self.summary.far_tail.is_some() {
+                    "final-iterate α̂"
+                } else {
+                    "α̂"
+                };
                 format!(
-                    "{}: α̂ = {a:.3}{ci}{survivors} (power-law fit{theory}{mohammadi}{rejected}), {diverged}",
+                    "{}: {far}{name} = {a:.3}{ci}{survivors} (power-law fit{range}{theory}{mohammadi}{rejected}), {diverged}",
                     s.status.name()
                 )
             }
             (None, _) => format!(
-                "{}: no α̂ ({}){theory}, {diverged}",
+                "{}: {far}no final-iterate α̂ ({}){theory}, {diverged}",
                 s.status.name(),
                 s.alpha_reason.as_deref().unwrap_or("not estimable")
             ),

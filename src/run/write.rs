@@ -2,7 +2,10 @@
 //! sweep cells: trains with the engine the config names, writes the arrays and `run.json`
 //! under a staging folder, renames it into place.
 
-use super::{NetSummary, ReducedOutputs, RunRecord, RunSummary, Versions, resolve_center};
+use super::{
+    FINAL_ITERATE_ESTIMAND, NetSummary, ReducedOutputs, RunRecord, RunSummary, Versions,
+    resolve_center, write_far_tail,
+};
 use crate::backend::make_device;
 use crate::config::{Engine, Labels, Model, TrainConfig};
 use crate::error::Result;
@@ -81,6 +84,10 @@ fn write_outputs(
         &settings,
     );
     tail.center = config.center.name().into();
+    let far_tail = match &trained.far_tail {
+        Some(recording) => Some(write_far_tail(out, config, recording)?),
+        None => None,
+    };
     let record = RunRecord {
         config: config.clone(),
         teacher: trained.teacher.clone(),
@@ -94,6 +101,8 @@ fn write_outputs(
             theory: theory(config)?,
             reduced: None,
             checkpoints: vec![],
+            alpha_estimand: FINAL_ITERATE_ESTIMAND.into(),
+            far_tail,
             net: trained.net.clone().map(|outcome| NetSummary {
                 subsamples: NET_SUBSAMPLES,
                 gof_resamples: NET_GOF_RESAMPLES,
@@ -205,6 +214,10 @@ fn write_reduced_outputs(
         )?;
         checkpoint_summaries(config, run, rows, &settings, &tail)
     };
+    let far_tail = match &run.far_tail {
+        Some(recording) => Some(write_far_tail(out, config, recording)?),
+        None => None,
+    };
     let record = RunRecord {
         config: config.clone(),
         teacher: run.teacher.clone(),
@@ -233,6 +246,8 @@ fn write_reduced_outputs(
                 estimated_row_width: rows.width(d),
             }),
             checkpoints,
+            alpha_estimand: FINAL_ITERATE_ESTIMAND.into(),
+            far_tail,
         },
     };
     write_json(&out.path("run.json"), &record)?;

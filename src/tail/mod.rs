@@ -6,6 +6,7 @@
 mod center;
 mod error;
 mod extreme;
+pub mod far;
 mod gather;
 mod hill;
 mod interval;

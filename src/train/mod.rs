@@ -1,5 +1,9 @@
 //! The one training loop: every algorithm, every backend.
 
+mod far_tail;
+
+pub use far_tail::FarTailRecorder;
+
 use crate::backend::BackendKind;
 use crate::config::{Algorithm, DataRng, Model, TrainConfig};
 use crate::data::{self, DataSource, DeviceSource};
@@ -30,6 +34,8 @@ pub struct Trained {
     pub least_squares: Option<Vec<f64>>,
     /// The nets' training curves and test scores (`fcn`, `cnn`).
     pub net: Option<NetOutcome>,
+    /// The far tail's exceedances, when the run recorded them.
+    pub far_tail: Option<crate::tail::far::Recording>,
     pub wall_seconds: f64,
 }
 
@@ -107,6 +113,18 @@ pub fn train(
         _ => None,
     };
     let burn_in = config.burn_in.unwrap_or(config.steps / 2);
+    let far_on = config.far_tail_on();
+    let mut far_tail = None;
+    if far_on && burn_in == 0 {
+        let rows = to_host(learner.flat());
+        far_tail = Some(FarTailRecorder::start(
+            config,
+            &rows,
+            &monitor.diverged,
+            least_squares.as_deref(),
+            device,
+        ));
+    }
 
     let input = learner.input_device();
     // `philox` data on a GPU are drawn there: at 10⁵ chains an upload per step cannot feed
@@ -164,11 +182,25 @@ pub fn train(
             learner = learner.step(batch, config.eta, &monitor);
             let check = step % config.check_every == 0 || step == config.steps;
             let snapshot = recorder.is_some() && config.is_snapshot_step(step);
-            if check || step > burn_in || snapshot {
+            let arm = far_on && step == burn_in;
+            if check || step > burn_in || snapshot || arm {
                 // One view of the parameters per step (for the MLP it is a concatenation).
                 let flat = learner.flat();
                 if check {
                     monitor.check(flat.clone(), step, progress.bar());
+                }
+                if arm {
+                    let rows = to_host(flat.clone());
+                    far_tail = Some(FarTailRecorder::start(
+                        config,
+                        &rows,
+                        &monitor.diverged,
+                        least_squares.as_deref(),
+                        device,
+                    ));
+                }
+                if let Some(recorder) = far_tail.as_mut().filter(|_| step > burn_in) {
+                    recorder.observe(flat.clone(), step, &monitor.diverged);
                 }
                 if step > burn_in {
                     average.add(flat.clone());
@@ -202,6 +234,7 @@ pub fn train(
     if let Some(rec) = recorder {
         rec.finish()?;
     }
+    let far_tail = far_tail.map(|r| r.finish(&monitor.diverged));
     Ok(Trained {
         final_weights: to_host(learner.flat()),
         average_weights: average.mean(),
@@ -209,6 +242,7 @@ pub fn train(
         teacher,
         least_squares,
         net,
+        far_tail,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
 }

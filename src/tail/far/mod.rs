@@ -1,0 +1,602 @@
+//! The far tail from time samples (docs/manual/far-tail.md): after burn-in every step of
+//! every chain is a draw from the stationary law, so N chains × T steps give N·T samples.
+//! The exceedances of a statistic over a threshold are kept with their chain and step
+//! ([`ExceedanceStore`]) and read on a ladder of exceedance fractions p of N·T ([`ladder`]):
+//! Hill above the rung's threshold with a chain bootstrap (chains are independent, so
+//! resampling whole chains is valid whatever the dependence within one), the extremal
+//! index (Ferro–Segers) and the clusters behind the rung, and the generalised Pareto MLE.
+
+mod extremal;
+mod gpd;
+mod series;
+mod store;
+
+pub use extremal::extremal_index;
+pub use gpd::{GpdFit, gpd_bootstrap_alpha, gpd_fit, gpd_fit_weighted};
+pub use series::{Layout, exceedances_of_series};
+pub use store::{ExceedanceStore, Kept};
+
+use super::interval::quantile_sorted;
+use super::stream;
+use rand_distr::{Binomial, Distribution};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One time sample above the threshold: the statistic's value, its chain and its step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exceedance {
+    pub value: f64,
+    pub chain: u32,
+    pub step: u32,
+}
+
+/// What a run recorded of its far tail (either engine).
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// Exceedances of the chains that never diverged, in (chain, step) order.
+    pub kept: Kept,
+    /// The statistic and its centre, in words.
+    pub statistic: String,
+    /// The centre's coordinate on w* (reduced engine; the burn engine's centre is a vector).
+    pub center: Option<f64>,
+    /// The fraction of the burn-in cross-section above the recording threshold.
+    pub keep: f64,
+    /// Chains counted: those that never diverged.
+    pub chains: usize,
+    /// Chains left out because they diverged (their exceedances dropped).
+    pub excluded_chains: usize,
+    /// Post-burn-in steps per chain.
+    pub steps: usize,
+}
+
+/// The value that the top `keep` of `values` exceed (at least one of them): the recording
+/// threshold from a cross-section; +∞ for fewer than two values (nothing is kept).
+pub fn cross_section_threshold(values: &mut [f64], keep: f64) -> f64 {
+    let n = values.len();
+    if n < 2 {
+        return f64::INFINITY;
+    }
+    let k = ((keep * n as f64).round() as usize).clamp(1, n - 1);
+    values.select_nth_unstable_by(k, |a, b| b.total_cmp(a));
+    values[k]
+}
+
+/// The exceedance fractions of the ladder, deepest last.
+pub const FRACTIONS: [f64; 5] = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7];
+
+/// The default fraction of the cross-section at the end of burn-in that lies above the
+/// recording threshold: twice the shallowest rung, so that rung is reachable.
+pub const DEFAULT_KEEP: f64 = 2e-3;
+
+/// Default cap on the exceedances a run keeps (16 bytes each in memory: 320 MB).
+pub const DEFAULT_CAP: usize = 20_000_000;
+
+/// How the ladder is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LadderOptions {
+    /// Exceedance fractions p of the N·T samples, shallowest first.
+    pub fractions: Vec<f64>,
+    /// Chain-bootstrap resamples of every interval.
+    pub resamples: usize,
+    pub seed: u64,
+    /// Coverage of the intervals.
+    pub level: f64,
+    /// A rung is read only with at least this many exceedances and clusters; the ladder
+    /// stops at the first rung below.
+    pub min_rung: usize,
+    /// The headline comes from the deepest rung with at least this many clusters ...
+    pub min_clusters: f64,
+    /// ... and this many distinct chains.
+    pub min_chains: usize,
+}
+
+impl Default for LadderOptions {
+    fn default() -> Self {
+        LadderOptions {
+            fractions: FRACTIONS.to_vec(),
+            resamples: 200,
+            seed: 0,
+            level: 0.95,
+            min_rung: 10,
+            min_clusters: MIN_CLUSTERS,
+            min_chains: MIN_CHAINS,
+        }
+    }
+}
+
+/// The headline rule's clusters (docs/validation/far_tail: where the error goals are met).
+pub const MIN_CLUSTERS: f64 = 400.0;
+/// The headline rule's distinct chains.
+pub const MIN_CHAINS: usize = 50;
+
+/// What a sample of exceedances is drawn from.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeSamples<'a> {
+    /// Every sample above `threshold`, of the chains counted (ids below `chain_slots`).
+    pub exceedances: &'a [Exceedance],
+    pub threshold: f64,
+    /// Chains counted (the units the bootstrap resamples).
+    pub chains: usize,
+    /// Post-burn-in steps per chain.
+    pub steps: usize,
+}
+
+/// One rung of the ladder: the top `fraction` of the N·T samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rung {
+    pub fraction: f64,
+    /// X₍ₖ₊₁₎: the (k+1)-th largest sample, k = fraction·N·T.
+    pub threshold: f64,
+    /// k: samples above the threshold.
+    pub exceedances: usize,
+    /// Distinct chains among them.
+    pub chains: usize,
+    /// θ̂ = clusters/k (1/θ̂ = mean cluster size), from Ferro–Segers' intervals estimator
+    /// on the within-chain gaps, pooled over chains.
+    pub extremal_index: f64,
+    /// θ̂·k: independent clusters (each contributing chain opens one, and the gaps
+    /// Ferro–Segers count as inter-cluster open the others), the rung's effective sample size.
+    pub clusters: f64,
+    /// Hill above the threshold, with its chain-bootstrap percentile interval.
+    pub hill: f64,
+    pub hill_lo: Option<f64>,
+    pub hill_hi: Option<f64>,
+    /// 1/ξ̂ of the generalised Pareto MLE on the excesses; `null` with `gpd_reason`
+    /// where ξ̂ ≤ 0. `gpd_hi` is `null` where the interval is unbounded (resamples with ξ ≤ 0).
+    pub gpd_alpha: Option<f64>,
+    pub gpd_lo: Option<f64>,
+    pub gpd_hi: Option<f64>,
+    pub gpd_xi: Option<f64>,
+    pub gpd_sigma: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpd_reason: Option<String>,
+}
+
+/// The far-tail reading of a run or a time series: `summary.far_tail` of run.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FarTail {
+    /// The headline: Hill at the rung `fraction`, chosen by the rule in `rule`; `null` with
+    /// `reason` where no rung qualifies.
+    pub alpha: Option<f64>,
+    pub alpha_lo: Option<f64>,
+    pub alpha_hi: Option<f64>,
+    pub fraction: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub rule: String,
+    /// Every kept sample is above this threshold.
+    pub threshold: f64,
+    /// N·T: the time samples the fractions are of.
+    pub samples: u64,
+    pub chains: usize,
+    pub steps: usize,
+    /// Exceedances kept (rows of far_tail.npy).
+    pub kept: usize,
+    pub ladder: Vec<Rung>,
+    /// Why the ladder stops where it does.
+    pub stopped: String,
+    pub resamples: usize,
+    pub level: f64,
+}
+
+/// Reads the ladder of `samples` (see [`FarTail`]).
+pub fn ladder(samples: &TimeSamples, options: &LadderOptions) -> FarTail {
+    let total = samples.chains as u64 * samples.steps as u64;
+    // Descending by value, ties by (chain, step): the order every rung is read in.
+    let mut sorted: Vec<Exceedance> = samples.exceedances.to_vec();
+    sorted.sort_unstable_by(|a, b| {
+        b.value
+            .total_cmp(&a.value)
+            .then((a.chain, a.step).cmp(&(b.chain, b.step)))
+    });
+    let kept = sorted.len();
+    let mut rungs: Vec<(f64, usize)> = Vec::new();
+    let mut stopped = format!("every fraction of {:?} read", options.fractions);
+    for &p in &options.fractions {
+        let k = (p * total as f64).round() as usize;
+        if k < options.min_rung {
+            stopped = format!(
+                "stopped at p = {p:e}: {k} exceedances, fewer than {}",
+                options.min_rung
+            );
+            break;
+        }
+        if k >= kept {
+            // Shallower than the recording threshold: this rung's X₍ₖ₊₁₎ was not kept.
+            stopped = format!(
+                "p = {p:e} skipped: its {k} exceedances reach below the recording threshold ({kept} kept)"
+            );
+            continue;
+        }
+        rungs.push((p, k));
+    }
+    // Chains with exceedances, numbered densely for the bootstrap's counts.
+    let mut ids: Vec<u32> = sorted.iter().map(|e| e.chain).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let local: Vec<u32> = sorted
+        .iter()
+        .map(|e| ids.binary_search(&e.chain).expect("listed") as u32)
+        .collect();
+    let mut ladder = Vec::new();
+    let mut read = Vec::new();
+    for &(p, k) in &rungs {
+        let rung = read_rung(&sorted, p, k);
+        if rung.exceedances < options.min_rung || rung.clusters < options.min_rung as f64 {
+            stopped = format!(
+                "stopped at p = {p:e}: {:.0} clusters, fewer than {}",
+                rung.clusters, options.min_rung
+            );
+            break;
+        }
+        read.push(k);
+        ladder.push(rung);
+    }
+    bootstrap(
+        &sorted,
+        &local,
+        ids.len(),
+        samples.chains,
+        &read,
+        &mut ladder,
+        options,
+    );
+    headline(samples, kept, ladder, stopped, options)
+}
+
+/// A rung's point estimates (its intervals come from [`bootstrap`]).
+fn read_rung(sorted: &[Exceedance], p: f64, k: usize) -> Rung {
+    let threshold = sorted[k].value;
+    let top = &sorted[..k];
+    let log_u = threshold.ln();
+    let hill = k as f64 / top.iter().map(|e| e.value.ln() - log_u).sum::<f64>();
+    let mut by_chain: Vec<(u32, u32)> = top.iter().map(|e| (e.chain, e.step)).collect();
+    by_chain.sort_unstable();
+    let chains = 1 + by_chain.windows(2).filter(|w| w[0].0 != w[1].0).count();
+    let gaps: Vec<u64> = by_chain
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| u64::from(w[1].1 - w[0].1))
+        .collect();
+    // Pooled over independent chains: each chain with exceedances opens a cluster, and
+    // θ̂ of Ferro–Segers is the share of the within-chain gaps that open another, so the
+    // clusters are H + θ̂·(gaps) (one chain: 1 + θ̂(n − 1) ≈ θ̂n, their estimator).
+    let clusters = (chains as f64 + extremal_index(&gaps) * gaps.len() as f64).min(k as f64);
+    let theta = clusters / k as f64;
+    let pairs: Vec<(f64, f64)> = top
+        .iter()
+        .map(|e| (e.value - threshold, 1.0))
+        .filter(|p| p.0 > 0.0)
+        .collect();
+    // A Pareto tail above u has θ = ξ/σ = 1/u: Newton starts there.
+    let fit = gpd_fit_weighted(&pairs, k as f64, Some(1.0 / threshold));
+    Rung {
+        fraction: p,
+        threshold,
+        exceedances: k,
+        chains,
+        extremal_index: theta,
+        clusters,
+        hill,
+        hill_lo: None,
+        hill_hi: None,
+        gpd_alpha: fit.map(|f| 1.0 / f.xi),
+        gpd_lo: None,
+        gpd_hi: None,
+        gpd_xi: fit.map(|f| f.xi),
+        gpd_sigma: fit.map(|f| f.sigma),
+        gpd_reason: fit
+            .is_none()
+            .then(|| "ξ̂ ≤ 0: the excesses show no power tail above this threshold".into()),
+    }
+}
+
+/// Percentile intervals of every rung's Hill and GPD α from `options.resamples` chain
+/// resamples: each draws the N counted chains with replacement (only the counts of the
+/// chains that have exceedances matter, drawn as a multinomial one binomial at a time)
+/// and reads each rung again at the same k.
+fn bootstrap(
+    sorted: &[Exceedance],
+    local: &[u32],
+    with_exceedances: usize,
+    chains: usize,
+    ks: &[usize],
+    ladder: &mut [Rung],
+    options: &LadderOptions,
+) {
+    if ks.is_empty() || options.resamples == 0 {
+        return;
+    }
+    let logs: Vec<f64> = sorted.iter().map(|e| e.value.ln()).collect();
+    let starts: Vec<Option<f64>> = ladder
+        .iter()
+        .map(|r| r.gpd_xi.zip(r.gpd_sigma).map(|(x, s)| x / s))
+        .collect();
+    let full_thresholds: Vec<f64> = ladder.iter().map(|r| r.threshold).collect();
+    // `weighted_thresholds` walks the rungs shallowest-k first: deepest rung first.
+    let mut order: Vec<usize> = (0..ks.len()).collect();
+    order.sort_by_key(|&r| ks[r]);
+    let ascending: Vec<usize> = order.iter().map(|&r| ks[r]).collect();
+    let draws: Vec<Vec<(f64, f64)>> = (0..options.resamples)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = stream(options.seed, "far-tail-bootstrap", b as u64);
+            let counts = multinomial_counts(&mut rng, chains, with_exceedances);
+            let weight = |i: usize| f64::from(counts[local[i] as usize]);
+            let found = weighted_thresholds(&logs, &weight, &ascending);
+            let mut thresholds = vec![None; ks.len()];
+            for (slot, &r) in found.into_iter().zip(&order) {
+                thresholds[r] = slot;
+            }
+            ks.iter()
+                .zip(&thresholds)
+                .enumerate()
+                .map(|(r, (&k, t))| match *t {
+                    Some((at, top_log)) => {
+                        let log_u = logs[at];
+                        let hill = k as f64 / (top_log - k as f64 * log_u);
+                        let u = sorted[at].value;
+                        let pairs: Vec<(f64, f64)> = (0..at)
+                            .filter(|&i| weight(i) > 0.0 && sorted[i].value > u)
+                            .map(|i| (sorted[i].value - u, weight(i)))
+                            .collect();
+                        let start = starts[r].map(|theta| theta * full_thresholds[r] / u);
+                        let gpd = match start {
+                            Some(s) => gpd_bootstrap_alpha(&pairs, k as f64, s),
+                            None => f64::NAN,
+                        };
+                        (hill, gpd)
+                    }
+                    None => (f64::NAN, f64::NAN),
+                })
+                .collect()
+        })
+        .collect();
+    let tail = (1.0 - options.level) / 2.0;
+    for (r, rung) in ladder.iter_mut().enumerate() {
+        let interval = |pick: fn(&(f64, f64)) -> f64| {
+            let mut v: Vec<f64> = draws
+                .iter()
+                .map(|d| pick(&d[r]))
+                .filter(|x| !x.is_nan())
+                .collect();
+            // Fewer than half the resamples reached this rung: no interval.
+            if v.len() * 2 < options.resamples {
+                return (None, None);
+            }
+            v.sort_by(f64::total_cmp);
+            let q = |p: f64| Some(quantile_sorted(&v, p)).filter(|x| x.is_finite());
+            (q(tail), q(1.0 - tail))
+        };
+        (rung.hill_lo, rung.hill_hi) = interval(|d| d.0);
+        if rung.gpd_alpha.is_some() {
+            (rung.gpd_lo, rung.gpd_hi) = interval(|d| d.1);
+        }
+    }
+}
+
+/// The counts of `cells` of `chains` chains in a draw of `chains` with replacement.
+fn multinomial_counts<R: rand::Rng>(rng: &mut R, chains: usize, cells: usize) -> Vec<u32> {
+    let mut left = chains as u64;
+    (0..cells)
+        .map(|c| {
+            let remaining = (chains - c) as f64;
+            if left == 0 {
+                return 0;
+            }
+            let p = 1.0 / remaining;
+            let n = if p >= 1.0 {
+                left
+            } else {
+                Binomial::new(left, p).expect("0 < p < 1").sample(rng)
+            };
+            left -= n;
+            n as u32
+        })
+        .collect()
+}
+
+/// For each k (increasing), where the weighted sample's X₍ₖ₊₁₎ sits in `logs` (descending)
+/// and the sum of the top k weighted logs; `None` where the resample has ≤ k values.
+fn weighted_thresholds(
+    logs: &[f64],
+    weight: &dyn Fn(usize) -> f64,
+    ks: &[usize],
+) -> Vec<Option<(usize, f64)>> {
+    let mut out = vec![None; ks.len()];
+    let mut pending: Vec<(usize, f64)> = Vec::new();
+    let (mut next, mut cum, mut cum_log) = (0, 0.0f64, 0.0f64);
+    for (i, &lx) in logs.iter().enumerate() {
+        let w = weight(i);
+        if w == 0.0 {
+            continue;
+        }
+        // Rungs whose top k ended just before this value: it is their X₍ₖ₊₁₎.
+        for (r, sum) in pending.drain(..) {
+            out[r] = Some((i, sum));
+        }
+        let new_cum = cum + w;
+        while next < ks.len() && ks[next] as f64 <= new_cum {
+            let k = ks[next] as f64;
+            let sum = cum_log + (k - cum) * lx;
+            if k < new_cum {
+                out[next] = Some((i, sum));
+            } else {
+                pending.push((next, sum));
+            }
+            next += 1;
+        }
+        cum = new_cum;
+        cum_log += w * lx;
+        if next == ks.len() && pending.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+/// The headline: the deepest rung with enough clusters and chains.
+fn headline(
+    samples: &TimeSamples,
+    kept: usize,
+    ladder: Vec<Rung>,
+    stopped: String,
+    options: &LadderOptions,
+) -> FarTail {
+    let rule = format!(
+        "Hill at the deepest rung with ≥ {} clusters (θ̂·k) from ≥ {} chains",
+        options.min_clusters, options.min_chains
+    );
+    let chosen = ladder
+        .iter()
+        .rev()
+        .find(|r| r.clusters >= options.min_clusters && r.chains >= options.min_chains);
+    let reason = match (chosen, ladder.first()) {
+        (Some(_), _) => None,
+        (None, Some(r)) => Some(format!(
+            "no rung qualifies: the shallowest (p = {:e}) has {:.0} clusters from {} chains; \
+             run more chains or steps",
+            r.fraction, r.clusters, r.chains
+        )),
+        (None, None) => Some(format!("no rung could be read ({stopped})")),
+    };
+    FarTail {
+        alpha: chosen.map(|r| r.hill),
+        alpha_lo: chosen.and_then(|r| r.hill_lo),
+        alpha_hi: chosen.and_then(|r| r.hill_hi),
+        fraction: chosen.map(|r| r.fraction),
+        reason,
+        rule,
+        threshold: samples.threshold,
+        samples: samples.chains as u64 * samples.steps as u64,
+        chains: samples.chains,
+        steps: samples.steps,
+        kept,
+        ladder,
+        stopped,
+        resamples: options.resamples,
+        level: options.level,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngExt;
+
+    /// Independent Pareto(α) samples laid out as chains × steps, all kept above `u`.
+    fn pareto_samples(alpha: f64, chains: usize, steps: usize, u: f64) -> Vec<Exceedance> {
+        let mut rng = stream(9, "far-test", 0);
+        let mut out = Vec::new();
+        for chain in 0..chains as u32 {
+            for step in 0..steps as u32 {
+                let x = (1.0 - rng.random::<f64>()).powf(-1.0 / alpha);
+                if x > u {
+                    out.push(Exceedance {
+                        value: x,
+                        chain,
+                        step,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hill_on_a_rung_equals_the_plain_formula_on_its_top_k() {
+        let ex = pareto_samples(1.5, 200, 5000, 20.0);
+        let samples = TimeSamples {
+            exceedances: &ex,
+            threshold: 20.0,
+            chains: 200,
+            steps: 5000,
+        };
+        let options = LadderOptions {
+            resamples: 50,
+            ..LadderOptions::default()
+        };
+        let far = ladder(&samples, &options);
+        let rung = &far.ladder[0];
+        assert_eq!(rung.exceedances, 1000);
+        let mut v: Vec<f64> = ex.iter().map(|e| e.value).collect();
+        v.sort_by(|a, b| b.total_cmp(a));
+        let want = 1000.0 / v[..1000].iter().map(|x| (x / v[1000]).ln()).sum::<f64>();
+        assert_eq!(rung.hill, want);
+        assert_eq!(rung.threshold, v[1000]);
+        // Independent samples: no clusters.
+        assert!(rung.extremal_index > 0.9, "{}", rung.extremal_index);
+        let (lo, hi) = (rung.hill_lo.unwrap(), rung.hill_hi.unwrap());
+        assert!(lo < rung.hill && rung.hill < hi);
+        assert!(lo < 1.5 && 1.5 < hi, "[{lo}, {hi}]");
+        let g = rung.gpd_alpha.unwrap();
+        assert!((g - 1.5).abs() < 0.3, "{g}");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_ladder_and_another_seed_other_intervals() {
+        let ex = pareto_samples(2.0, 100, 2000, 10.0);
+        let samples = TimeSamples {
+            exceedances: &ex,
+            threshold: 10.0,
+            chains: 100,
+            steps: 2000,
+        };
+        let o = |seed| LadderOptions {
+            resamples: 40,
+            seed,
+            ..LadderOptions::default()
+        };
+        let a = ladder(&samples, &o(1));
+        assert_eq!(a, ladder(&samples, &o(1)));
+        let b = ladder(&samples, &o(2));
+        assert_eq!(a.ladder[0].hill, b.ladder[0].hill);
+        assert_ne!(a.ladder[0].hill_lo, b.ladder[0].hill_lo);
+    }
+
+    #[test]
+    fn weighted_thresholds_match_an_expanded_sample() {
+        let logs = [5.0, 4.0, 3.0, 2.0, 1.0];
+        let w = [2.0, 0.0, 1.0, 3.0, 1.0];
+        let weight = |i: usize| w[i];
+        // Expanded: 5, 5, 3, 2, 2, 2, 1.
+        let got = weighted_thresholds(&logs, &weight, &[1, 2, 3, 5, 7]);
+        assert_eq!(got[0], Some((0, 5.0))); // top 1 = {5}, X₍₂₎ = 5
+        assert_eq!(got[1], Some((2, 10.0))); // top 2 = {5, 5}, X₍₃₎ = 3
+        assert_eq!(got[2], Some((3, 13.0))); // top 3, X₍₄₎ = 2
+        assert_eq!(got[3], Some((3, 17.0))); // top 5 = 5,5,3,2,2; X₍₆₎ = 2
+        assert_eq!(got[4], None); // 7 values: no X₍₈₎
+    }
+
+    #[test]
+    fn multinomial_counts_sum_to_at_most_the_chains_and_average_one() {
+        let mut rng = stream(0, "mn-test", 0);
+        let mut total = vec![0u64; 50];
+        for _ in 0..2000 {
+            let c = multinomial_counts(&mut rng, 1000, 50);
+            assert!(c.iter().map(|&x| x as u64).sum::<u64>() <= 1000);
+            for (t, x) in total.iter_mut().zip(c) {
+                *t += x as u64;
+            }
+        }
+        let mean = total.iter().sum::<u64>() as f64 / (50.0 * 2000.0);
+        assert!((mean - 1.0).abs() < 0.03, "{mean}");
+        let all = multinomial_counts(&mut rng, 10, 10);
+        assert_eq!(all.iter().sum::<u32>(), 10);
+    }
+
+    #[test]
+    fn too_few_samples_give_no_headline_and_say_why() {
+        let ex = pareto_samples(1.5, 10, 1000, 5.0);
+        let samples = TimeSamples {
+            exceedances: &ex,
+            threshold: 5.0,
+            chains: 10,
+            steps: 1000,
+        };
+        let far = ladder(&samples, &LadderOptions::default());
+        assert_eq!(far.ladder.len(), 1, "only p = 10⁻³ has ≥ 10 exceedances");
+        assert_eq!(far.alpha, None);
+        assert!(far.reason.unwrap().contains("no rung qualifies"));
+    }
+}
