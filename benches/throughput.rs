@@ -378,8 +378,65 @@ fn w_full_length(c: &mut Criterion) {
     group.finish();
 }
 
+/// The far tail's cost and the engine's draw-bound limit side by side: gate SGD, d = 20,
+/// b = 1, 16 384 chains × (500 + 2000) steps — the draws alone (the same normals and χ²
+/// per chain-step, nothing else), the engine without recording, and with it.
+fn far_tail_engine(c: &mut Criterion) {
+    let (chains, steps) = (16_384, 2500);
+    let cfg = |far| {
+        TrainConfig {
+            engine: Engine::Reduced,
+            chains,
+            dim: 20,
+            batch: 1,
+            eta: 0.0915,
+            steps,
+            burn_in: Some(500),
+            far_tail: Some(far),
+            ..TrainConfig::default()
+        }
+        .resolve()
+        .unwrap()
+    };
+    let mut group = c.benchmark_group("far_tail_d20_b1_16384chains_2500steps");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((chains * steps) as u64));
+    let off = cfg(false);
+    group.bench_function("draws_only", |b| b.iter(|| black_box(reduced::draw_bound(&off))));
+    group.bench_function("engine_recording_off", |b| {
+        b.iter(|| black_box(reduced::simulate(&off, &Progress::hidden()).unwrap()))
+    });
+    let on = cfg(true);
+    group.bench_function("engine_recording_on", |b| {
+        b.iter(|| black_box(reduced::simulate(&on, &Progress::hidden()).unwrap()))
+    });
+    group.finish();
+}
+
+/// The ladder with its chain bootstrap (200 resamples) on 10⁶ kept exceedances of a
+/// Kesten recursion (α = 1.5, s = 0.5; 10⁵ chains × 5000 steps, keep 2·10⁻³).
+fn far_tail_ladder(c: &mut Criterion) {
+    use tailgate::tail::far::{Kesten, LadderOptions, TimeSamples, ladder};
+    let (chains, steps) = (100_000, 5000);
+    let kept = Kesten { alpha: 1.5, s: 0.5 }.record(chains, 500, steps, 2e-3, 1 << 26, 1);
+    let samples = TimeSamples {
+        exceedances: &kept.exceedances,
+        threshold: kept.threshold,
+        chains,
+        steps,
+    };
+    let mut group = c.benchmark_group("far_tail_ladder");
+    group.sample_size(10);
+    group.bench_function(format!("kept{}", kept.exceedances.len()), |b| {
+        b.iter(|| black_box(ladder(&samples, &LadderOptions::default())))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    far_tail_engine,
+    far_tail_ladder,
     w_full_length,
     reduced_engine,
     workload_w,

@@ -41,6 +41,45 @@ pub enum Command {
     /// Measure every estimator's error and interval coverage on samples of known α
     /// (Pareto, α-stable, Student t, reduced-engine runs with a theory).
     Coverage(CoverageArgs),
+    /// Measure the far-tail ladder's error and interval coverage where α is exact (Kesten
+    /// recursions, reduced-engine runs of the linear control), per rung and headline rule.
+    FarTailCoverage(FarTailCoverageArgs),
+    /// Draw a figure of a finished run (PNG + SVG).
+    #[command(subcommand)]
+    Plot(PlotCommand),
+}
+
+/// What `tailgate plot` draws.
+#[derive(Debug, Subcommand)]
+pub enum PlotCommand {
+    /// The threshold-stability figure of a run's far tail: α̂ (Hill and GPD with their
+    /// 95 % chain-bootstrap intervals) against the exceedance fraction on a log axis, the
+    /// theory's α as a line where the model has one, the final-iterate fit as a marker.
+    FarTail {
+        /// The run folder (with run.json recording a far tail).
+        run: PathBuf,
+        /// Output path without extension [default: RUN/far_tail → far_tail.png, far_tail.svg].
+        #[arg(long, value_name = "STEM")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Flags of `tailgate far-tail-coverage`.
+#[derive(Debug, Args)]
+pub struct FarTailCoverageArgs {
+    /// JSON study: `name`, `seed`, `resamples` (chain bootstrap), and `cases`, each with
+    /// `name`, `replicates` and `source`: {"kesten": {"alpha", "s", "chains", "steps",
+    /// "burn_in"}} or {"reduced": {a linear train config with its far tail on}} (see
+    /// configs/validation/far_tail.json).
+    #[arg(long, value_name = "FILE.json")]
+    pub config: PathBuf,
+    /// Output folder (replaced if it holds an earlier far-tail study): far_tail.json,
+    /// replicates.csv, summary.csv, far_tail.md.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Flags of `tailgate coverage`.
@@ -492,6 +531,40 @@ pub struct EstimateArgs {
     /// No progress bar for the subsamples (shown on a terminal otherwise).
     #[arg(long)]
     pub quiet: bool,
+    /// Read FILE as a time series of a scalar statistic (2-D, [steps, chains]; see
+    /// --layout) and report its far tail: every post-burn-in sample above the top --keep
+    /// fraction, read on a ladder of exceedance fractions 10⁻³ … 10⁻⁷ of chains × steps
+    /// (Hill with a chain-bootstrap interval of --resamples, Ferro–Segers extremal index and
+    /// clusters, generalised Pareto MLE) and a headline rung. The values' upper tail is
+    /// read as given: pass magnitudes (e.g. ‖w − centre‖). Uses --seed, --ci, --format.
+    #[arg(long)]
+    pub far_tail: bool,
+    /// --far-tail: how FILE is laid out.
+    #[arg(long, value_enum, default_value = "steps,chains")]
+    pub layout: LayoutChoice,
+    /// --far-tail: leading steps of every chain left out (not yet stationary).
+    #[arg(long, default_value_t = 0, value_name = "STEPS")]
+    pub burn_in: usize,
+    /// --far-tail: the fraction of the post-burn-in samples kept, in (0, 1).
+    #[arg(long, default_value_t = crate::tail::far::DEFAULT_KEEP, value_name = "FRACTION")]
+    pub keep: f64,
+    /// --far-tail: chain-bootstrap resamples of every interval.
+    #[arg(long, default_value_t = 200, value_name = "B")]
+    pub resamples: usize,
+    /// --far-tail: also write the ladder as JSON (the object `--format json` prints) here.
+    #[arg(long, value_name = "FILE.json")]
+    pub out: Option<PathBuf>,
+}
+
+/// The layout of a time series (`estimate --far-tail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutChoice {
+    /// Rows are steps, columns chains.
+    #[value(name = "steps,chains")]
+    StepsChains,
+    /// Rows are chains, columns steps.
+    #[value(name = "chains,steps")]
+    ChainsSteps,
 }
 
 /// Flags of `tailgate sample-stable`.

@@ -11,6 +11,7 @@ pub mod coverage;
 pub mod data;
 pub mod error;
 pub mod estimate;
+pub mod far_coverage;
 pub mod io;
 pub mod model;
 pub mod nets;

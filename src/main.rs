@@ -13,6 +13,7 @@ fn main() {
     tailgate::io::install_signal_cleanup();
     let result = match &cli.command {
         Command::Train(args) => commands::train::run(args),
+        Command::Estimate(args) if args.far_tail => commands::estimate::run_far_tail(args),
         Command::Estimate(args) => commands::estimate::run(args)
             .map(|reports| commands::estimate::render(&reports, args.format)),
         Command::SampleStable(args) => {
@@ -29,6 +30,12 @@ fn main() {
         Command::Report(args) => commands::report::run(args),
         Command::Theory(args) => commands::theory::run(args),
         Command::Coverage(args) => commands::coverage::run(args),
+        Command::FarTailCoverage(args) => commands::far_coverage::run(args),
+        Command::Plot(tailgate::cli::PlotCommand::FarTail { run, out }) => {
+            tailgate::report::plot_far_tail(run, out.as_deref()).map(|[png, svg]| {
+                format!("wrote {} and {}", png.display(), svg.display())
+            })
+        }
     };
     match result {
         // A closed pipe (`| head`) is not an error worth a panic.

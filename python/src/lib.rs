@@ -107,6 +107,60 @@ fn estimate(
     serde_json::to_string(&reports).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
+/// The far-tail ladder of a time series `values` (float64, native byte order, `rows ×
+/// cols` row-major, laid out `layout`): the JSON object `tailgate estimate --far-tail
+/// --format json` prints.
+#[pyfunction]
+#[pyo3(signature = (values, rows, cols, layout, burn_in, keep, resamples, seed, ci))]
+#[allow(clippy::too_many_arguments)]
+fn far_tail(
+    py: Python<'_>,
+    values: &[u8],
+    rows: usize,
+    cols: usize,
+    layout: &str,
+    burn_in: usize,
+    keep: f64,
+    resamples: usize,
+    seed: u64,
+    ci: f64,
+) -> PyResult<String> {
+    use tailgate::tail::far::{LadderOptions, Layout, far_tail_of_series};
+    if values.len() != rows * cols * 8 {
+        return Err(PyValueError::new_err(format!(
+            "x: {} bytes for {rows} × {cols} float64 values",
+            values.len()
+        )));
+    }
+    let layout = match layout {
+        "steps,chains" => Layout::StepsChains,
+        "chains,steps" => Layout::ChainsSteps,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "`layout`: unknown value {other:?}; expected one of steps,chains, chains,steps"
+            )));
+        }
+    };
+    if !(ci > 0.0 && ci < 1.0) {
+        return Err(PyValueError::new_err(format!("`ci`: must lie in (0, 1), got {ci}")));
+    }
+    let options = LadderOptions {
+        resamples,
+        seed,
+        level: ci,
+        ..LadderOptions::default()
+    };
+    let far = py.detach(|| {
+        let values: Vec<f64> = values
+            .chunks_exact(8)
+            .map(|b| f64::from_ne_bytes(b.try_into().expect("chunks of 8")))
+            .collect();
+        far_tail_of_series(&values, [rows, cols], layout, burn_in, keep, &options)
+    });
+    let far = far.map_err(|e| PyValueError::new_err(format!("x: {e}")))?;
+    serde_json::to_string(&far).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+}
+
 /// `tailgate theory --model MODEL --format json` as JSON text.
 #[pyfunction]
 fn theory(model: &str, dim: usize, batch: usize, eta: f64) -> PyResult<String> {
@@ -207,6 +261,7 @@ fn read_run(dir: PathBuf) -> PyResult<String> {
 fn _tailgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate, m)?)?;
     m.add_function(wrap_pyfunction!(theory, m)?)?;
+    m.add_function(wrap_pyfunction!(far_tail, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(read_run, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

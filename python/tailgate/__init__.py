@@ -32,12 +32,29 @@ from . import _tailgate
 
 __version__: str = _tailgate.__version__
 
-__all__ = ["Run", "estimate", "load_run", "load_study", "theory", "train", "__version__"]
+__all__ = [
+    "Run",
+    "estimate",
+    "far_tail",
+    "load_run",
+    "load_study",
+    "theory",
+    "train",
+    "__version__",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 #: The arrays a run folder may hold, by attribute name.
-_ARRAYS = ("final", "average", "diverged", "coords", "average_coords", "iterates")
+_ARRAYS = (
+    "final",
+    "average",
+    "diverged",
+    "coords",
+    "average_coords",
+    "iterates",
+    "far_tail",
+)
 
 
 def estimate(
@@ -132,6 +149,59 @@ def estimate(
     return reports if estimator == "all" else reports[0]
 
 
+def far_tail(
+    x: Any,
+    *,
+    burn_in: int = 0,
+    layout: str = "steps,chains",
+    keep: float = 0.002,
+    resamples: int = 200,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> Dict[str, Any]:
+    """The far tail of a time series of a scalar statistic, as ``tailgate estimate
+    --far-tail`` reads it: ``x`` is 2-D, ``[steps, chains]`` (``layout="chains,steps"`` to
+    flip); after ``burn_in`` steps every sample above the top ``keep`` fraction is kept and
+    read on a ladder of exceedance fractions 10⁻³ … 10⁻⁷ of chains × steps: Hill with a
+    chain-bootstrap interval (``resamples``), the extremal index and clusters, the GPD fit,
+    and the headline ``alpha`` from the deepest rung with enough clusters and chains (or
+    ``None`` with ``reason``). The same dict as ``summary["far_tail"]`` of a run, less the
+    recording's keys. The upper tail of the values is read as given: pass magnitudes.
+
+    Raises ``ValueError`` for a 1-D array, NaN/inf, ``burn_in`` ≥ steps, fewer than 2
+    chains or ``keep`` outside (0, 1).
+    """
+    array = np.asarray(x)
+    if array.dtype.kind not in "fiu":
+        raise ValueError(
+            f"x: dtype {array.dtype} is not a real number type; expected float32 or float64"
+        )
+    if array.ndim != 2:
+        raise ValueError(
+            f"x: array has {array.ndim} dimensions (shape {list(array.shape)}); "
+            "expected a 2-D series [steps, chains]"
+        )
+    for name, value in {"burn_in": burn_in, "resamples": resamples, "seed": seed}.items():
+        if int(value) < 0:
+            raise ValueError(f"{name}: must be a count >= 0, got {value}")
+    values = np.ascontiguousarray(array, dtype=np.float64)
+    rows, cols = values.shape
+    result: Dict[str, Any] = json.loads(
+        _tailgate.far_tail(
+            values.tobytes(),
+            rows,
+            cols,
+            layout,
+            int(burn_in),
+            float(keep),
+            int(resamples),
+            int(seed),
+            float(ci),
+        )
+    )
+    return result
+
+
 def _as_rows(x: Any) -> np.ndarray:
     """``x`` as a C-contiguous float64 ``[N, d]`` array (1-D: ``d = 1``)."""
     array = np.asarray(x)
@@ -185,6 +255,8 @@ class Run:
         average_coords: ``[chains, 3]`` of a reduced-engine run (None otherwise).
         iterates: ``[snapshots, chains, parameters]`` when ``record_every > 0`` (memory-mapped
             read-only when the run has a folder).
+        far_tail: ``[kept, 3]`` float64 — value, chain, step — every exceedance the run kept
+            of its far tail (None when it recorded none); ``summary["far_tail"]`` reads it.
     """
 
     path: Optional[pathlib.Path]
@@ -195,6 +267,7 @@ class Run:
     coords: Optional[np.ndarray]
     average_coords: Optional[np.ndarray]
     iterates: Optional[np.ndarray]
+    far_tail: Optional[np.ndarray]
 
     def __init__(self, path: PathLike, *, keep_path: bool = True) -> None:
         folder = pathlib.Path(path)

@@ -25,6 +25,19 @@ def estimate(
 ) -> str:
     """JSON array of reports on ``n × dim`` native-endian float64 ``values``."""
 
+def far_tail(
+    values: bytes,
+    rows: int,
+    cols: int,
+    layout: str,
+    burn_in: int,
+    keep: float,
+    resamples: int,
+    seed: int,
+    ci: float,
+) -> str:
+    """JSON object: the far-tail ladder of a ``rows × cols`` native-endian float64 series."""
+
 def theory(model: str, dim: int, batch: int, eta: float) -> str:
     """``tailgate theory --format json`` as JSON text."""
 

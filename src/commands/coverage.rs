@@ -56,7 +56,7 @@ pub fn run(args: &CoverageArgs) -> Result<String> {
     ))
 }
 
-fn write_csv<T: serde::Serialize>(path: &std::path::Path, rows: &[T]) -> Result<()> {
+pub(crate) fn write_csv<T: serde::Serialize>(path: &std::path::Path, rows: &[T]) -> Result<()> {
     let mut w = csv::Writer::from_path(path).map_err(|e| Error::Input {
         path: path.to_path_buf(),
         message: e.to_string(),

@@ -1,11 +1,12 @@
 //! `tailgate estimate`: every estimator on an `.npy` or CSV sample, as text or JSON.
 
-use crate::cli::{EstimateArgs, Format};
+use crate::cli::{EstimateArgs, Format, LayoutChoice};
 use crate::error::{Error, Result};
 pub use crate::estimate::EstimateReport;
 use crate::estimate::{EstimateOptions, estimate};
 use crate::io::progress_bar;
 use crate::io::{read_npy_mask, read_samples, write_atomically};
+use crate::tail::far::{FarTail, LadderOptions, Layout, far_tail_of_series};
 use crate::tail::{self, Rows, TailError, center_rows};
 
 /// `tailgate estimate`: the reports, one per estimator asked for.
@@ -146,4 +147,98 @@ pub fn render(reports: &[EstimateReport], format: Format) -> String {
             out
         }
     }
+}
+
+/// `tailgate estimate --far-tail`: the ladder of a `[steps, chains]` series, rendered; with
+/// `--out`, also written as JSON.
+pub fn run_far_tail(args: &EstimateArgs) -> Result<String> {
+    let array = read_samples(&args.file)?;
+    let input = |message: String| Error::Input {
+        path: args.file.clone(),
+        message,
+    };
+    let [rows, cols] = match array.shape[..] {
+        [r, c] => [r, c],
+        _ => {
+            return Err(input(format!(
+                "a {}-D array: --far-tail reads a 2-D series [steps, chains] (or --layout chains,steps)",
+                array.shape.len()
+            )));
+        }
+    };
+    if !(args.ci > 0.0 && args.ci < 1.0) {
+        return Err(Error::config("--ci", format!("must lie in (0, 1), got {}", args.ci)));
+    }
+    let layout = match args.layout {
+        LayoutChoice::StepsChains => Layout::StepsChains,
+        LayoutChoice::ChainsSteps => Layout::ChainsSteps,
+    };
+    let options = LadderOptions {
+        resamples: args.resamples,
+        seed: args.seed,
+        level: args.ci,
+        ..LadderOptions::default()
+    };
+    let far = far_tail_of_series(
+        &array.values,
+        [rows, cols],
+        layout,
+        args.burn_in,
+        args.keep,
+        &options,
+    )
+    .map_err(|e| input(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&far).unwrap_or_default();
+    if let Some(path) = &args.out {
+        write_atomically(path, |tmp| {
+            std::fs::write(tmp, &json).map_err(|e| Error::io(tmp, e))
+        })?;
+    }
+    Ok(match args.format {
+        Format::Json => json,
+        Format::Table => render_far_tail(&far),
+    })
+}
+
+/// The ladder as a table: one line per rung, then the headline.
+pub fn render_far_tail(far: &FarTail) -> String {
+    let opt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let mut out = format!(
+        "far tail: {} chains × {} steps = {} time samples, {} kept above {:.6}\n",
+        far.chains, far.steps, far.samples, far.kept, far.threshold
+    );
+    out += &format!(
+        "{:>9} {:>12} {:>10} {:>7} {:>7} {:>9} {:>7} {:>17} {:>7} {:>17}\n",
+        "fraction", "threshold", "exceed.", "chains", "θ̂", "clusters", "Hill", "Hill CI", "GPD α", "GPD CI"
+    );
+    for r in &far.ladder {
+        out += &format!(
+            "{:>9.0e} {:>12.5} {:>10} {:>7} {:>7.4} {:>9.0} {:>7.3} {:>17} {:>7} {:>17}\n",
+            r.fraction,
+            r.threshold,
+            r.exceedances,
+            r.chains,
+            r.extremal_index,
+            r.clusters,
+            r.hill,
+            format!("[{}, {}]", opt(r.hill_lo), opt(r.hill_hi)),
+            opt(r.gpd_alpha),
+            format!("[{}, {}]", opt(r.gpd_lo), opt(r.gpd_hi)),
+        );
+    }
+    out += &format!("ladder: {}\n", far.stopped);
+    out += &match (far.alpha, far.fraction) {
+        (Some(a), Some(p)) => format!(
+            "far-tail alpha = {a:.4} [{}, {}] ({:.0} % chain bootstrap) at fraction {p:e}; rule: {}\n",
+            opt(far.alpha_lo),
+            opt(far.alpha_hi),
+            100.0 * far.level,
+            far.rule
+        ),
+        _ => format!(
+            "far-tail alpha: none ({})\n",
+            far.reason.as_deref().unwrap_or("no rung qualifies")
+        ),
+    };
+    out
 }

@@ -2,6 +2,7 @@
 
 pub mod coverage;
 pub mod estimate;
+pub mod far_coverage;
 pub mod report;
 pub mod sample_stable;
 pub mod slurm;

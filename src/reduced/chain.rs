@@ -343,6 +343,36 @@ impl Kernel {
         group.step = group.step.max(until.min(self.steps));
     }
 
+    /// The draws of [`Kernel::advance`] for every step and nothing else (no update, no
+    /// check, no recording): the engine's draw-bound limit, for the benchmark beside it.
+    /// Returns a sum of the draws, so that none is optimised away.
+    #[inline(always)]
+    pub fn draws_only<S: Simd, const L: usize>(&self, simd: S, rng: &mut LaneRng<L>) -> f64 {
+        let b = self.batch;
+        let per_sample = 1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0);
+        let coin_words = if self.labels == Labels::Mixture {
+            b.div_ceil(64)
+        } else {
+            0
+        };
+        let mut draws = StepDraws::<L>::new(b * per_sample + 2, coin_words);
+        let mut sum = 0.0;
+        for step in 1..=self.steps {
+            let summing = step > self.burn_in;
+            let law = match (self.perp >= 2, summing) {
+                (false, _) => &ChiSquared::Zero,
+                (true, false) => &self.off_plane,
+                (true, true) => &self.off_frame,
+            };
+            let on_v = b * per_sample;
+            let chi_at = on_v + usize::from(self.perp >= 2 && summing);
+            let count = chi_at + usize::from(*law != ChiSquared::Zero);
+            draws.draw(simd, rng, count, law, chi_at);
+            sum += draws.normals[0][0] + draws.chi[L - 1];
+        }
+        sum
+    }
+
     /// The divergence bound on ‖w‖², as the checks apply it.
     pub fn bound_sq(&self) -> f64 {
         self.bound_sq

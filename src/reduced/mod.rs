@@ -122,6 +122,38 @@ fn advance_avx2<const L: usize, W: Watch<L>>(
     kernel.advance(avx2, rng, group, until, snaps, watch)
 }
 
+/// The draw-bound limit of a run of `config`: every chain's draws of every step, in the
+/// engine's lockstep groups and threads, and nothing else (see [`Kernel::draws_only`]).
+pub fn draw_bound(config: &TrainConfig) -> f64 {
+    let kernel = Kernel::new(config);
+    let groups = config.chains.div_ceil(LOCKSTEP);
+    (0..groups)
+        .into_par_iter()
+        .map(|g| {
+            let mut rng =
+                LaneRng::<LOCKSTEP>::seed_from_u64(std::array::from_fn(|j| {
+                    chain_seed(config.seed, g * LOCKSTEP + j)
+                }));
+            draws_dispatch(&kernel, &mut rng)
+        })
+        .sum()
+}
+
+fn draws_dispatch<const L: usize>(kernel: &Kernel, rng: &mut LaneRng<L>) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(avx2) = Avx2::detect() {
+        // SAFETY: `detect` found AVX2, the one feature `draws_avx2` enables.
+        return unsafe { draws_avx2(kernel, avx2, rng) };
+    }
+    kernel.draws_only(Scalar, rng)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn draws_avx2<const L: usize>(kernel: &Kernel, avx2: Avx2, rng: &mut LaneRng<L>) -> f64 {
+    kernel.draws_only(avx2, rng)
+}
+
 /// Chain `chain`'s stream seed (lane seeds of [`LaneRng`]).
 pub fn chain_seed(seed: u64, chain: usize) -> u64 {
     data::stream_seed(seed, REDUCED_STREAM, chain as u64)

@@ -14,6 +14,7 @@ mod compare;
 mod convergence;
 mod csv;
 mod details;
+mod far_tail;
 mod markdown;
 mod nets_axis;
 mod networks;
@@ -25,6 +26,7 @@ mod stationarity;
 pub use cells::{CellResult, centred_norms, kept_rows, load_cells};
 pub use compare::{Comparison, PairDiff, Trend, alpha_difference_ci, kendall};
 pub use csv::{CsvRow, write_csv};
+pub use far_tail::{far_tail_chart, plot_far_tail};
 pub use plot::{Chart, Figure, Point, Series, draw, draw_figure};
 pub use replicates::{Combined, MIN_MARGIN, Verdict, combine, verdict};
 

@@ -8,12 +8,14 @@
 
 mod extremal;
 mod gpd;
+mod kesten;
 mod series;
 mod store;
 
 pub use extremal::extremal_index;
 pub use gpd::{GpdFit, gpd_bootstrap_alpha, gpd_fit, gpd_fit_weighted};
-pub use series::{Layout, exceedances_of_series};
+pub use kesten::Kesten;
+pub use series::{Layout, exceedances_of_series, far_tail_of_series};
 pub use store::{ExceedanceStore, Kept};
 
 use super::interval::quantile_sorted;
@@ -521,7 +523,7 @@ mod tests {
         assert_eq!(rung.exceedances, 1000);
         let mut v: Vec<f64> = ex.iter().map(|e| e.value).collect();
         v.sort_by(|a, b| b.total_cmp(a));
-        let want = 1000.0 / v[..1000].iter().map(|x| (x / v[1000]).ln()).sum::<f64>();
+        let want = 1000.0 / v[..1000].iter().map(|x| x.ln() - v[1000].ln()).sum::<f64>();
         assert_eq!(rung.hill, want);
         assert_eq!(rung.threshold, v[1000]);
         // Independent samples: no clusters.

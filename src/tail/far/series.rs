@@ -1,7 +1,7 @@
 //! A user's time series of a scalar statistic, `[steps, chains]` or `[chains, steps]`: its
 //! post-burn-in exceedances over the exact top `keep` fraction of the samples.
 
-use super::Exceedance;
+use super::{Exceedance, FarTail, LadderOptions, TimeSamples, ladder};
 use crate::tail::TailError;
 
 /// How a 2-D series is laid out.
@@ -89,6 +89,27 @@ pub fn exceedances_of_series(
         }
     }
     Ok((out, threshold, chains, kept_steps))
+}
+
+/// The far-tail ladder of a series: [`exceedances_of_series`] read by [`ladder`] — what
+/// `tailgate estimate --far-tail` and Python's `far_tail` return.
+pub fn far_tail_of_series(
+    values: &[f64],
+    shape: [usize; 2],
+    layout: Layout,
+    burn_in: usize,
+    keep: f64,
+    options: &LadderOptions,
+) -> Result<FarTail, TailError> {
+    let (exceedances, threshold, chains, steps) =
+        exceedances_of_series(values, shape, layout, burn_in, keep)?;
+    let samples = TimeSamples {
+        exceedances: &exceedances,
+        threshold,
+        chains,
+        steps,
+    };
+    Ok(ladder(&samples, options))
 }
 
 #[cfg(test)]
