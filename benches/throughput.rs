@@ -402,7 +402,9 @@ fn far_tail_engine(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements((chains * steps) as u64));
     let off = cfg(false);
-    group.bench_function("draws_only", |b| b.iter(|| black_box(reduced::draw_bound(&off))));
+    group.bench_function("draws_only", |b| {
+        b.iter(|| black_box(reduced::draw_bound(&off)))
+    });
     group.bench_function("engine_recording_off", |b| {
         b.iter(|| black_box(reduced::simulate(&off, &Progress::hidden()).unwrap()))
     });

@@ -296,7 +296,8 @@ pub fn summarize(rows: &[FarReplicate]) -> Vec<FarCell> {
             };
             let (hill_mean, hill_bias, hill_rmse) = stats(&|r| r.hill);
             let (_, gpd_bias, gpd_rmse) = stats(&|r| r.gpd_alpha);
-            let mean_of = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+            let mean_of =
+                |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
             FarCell {
                 truth,
                 estimated: hill.len(),
@@ -309,7 +310,11 @@ pub fn summarize(rows: &[FarReplicate]) -> Vec<FarCell> {
                 gpd_rmse,
                 gpd_coverage: cover(&|r| r.gpd_lo, &|r| r.gpd_hi, &|r| r.gpd_alpha, true),
                 clusters_mean: mean_of(cell.iter().filter_map(|r| r.clusters).collect()),
-                chains_mean: mean_of(cell.iter().filter_map(|r| r.chains.map(|c| c as f64)).collect()),
+                chains_mean: mean_of(
+                    cell.iter()
+                        .filter_map(|r| r.chains.map(|c| c as f64))
+                        .collect(),
+                ),
                 case,
                 rung,
             }

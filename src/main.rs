@@ -32,9 +32,8 @@ fn main() {
         Command::Coverage(args) => commands::coverage::run(args),
         Command::FarTailCoverage(args) => commands::far_coverage::run(args),
         Command::Plot(tailgate::cli::PlotCommand::FarTail { run, out }) => {
-            tailgate::report::plot_far_tail(run, out.as_deref()).map(|[png, svg]| {
-                format!("wrote {} and {}", png.display(), svg.display())
-            })
+            tailgate::report::plot_far_tail(run, out.as_deref())
+                .map(|[png, svg]| format!("wrote {} and {}", png.display(), svg.display()))
         }
     };
     match result {

@@ -160,11 +160,20 @@ fn burn_and_reduced_engines_agree_on_the_far_tail() {
     assert_eq!(a.fraction, 1e-3);
     let se = |r: &tailgate::tail::far::Rung| (r.hill_hi.unwrap() - r.hill_lo.unwrap()) / 3.92;
     let z = (a.hill - b.hill) / (se(&a).powi(2) + se(&b).powi(2)).sqrt();
-    assert!(z.abs() < 3.5, "burn {} vs reduced {}: z = {z}", a.hill, b.hill);
+    assert!(
+        z.abs() < 3.5,
+        "burn {} vs reduced {}: z = {z}",
+        a.hill,
+        b.hill
+    );
     // Both near the exact theory of the linear model.
     let theory = red.summary.theory.as_ref().unwrap().alpha.unwrap();
     for r in [&a, &b] {
-        assert!((r.hill - theory).abs() < 5.0 * se(r), "{} vs {theory}", r.hill);
+        assert!(
+            (r.hill - theory).abs() < 5.0 * se(r),
+            "{} vs {theory}",
+            r.hill
+        );
     }
     assert!(burn.summary.far_tail.unwrap().statistic.contains("‖w − c‖"));
 }
@@ -193,8 +202,17 @@ fn estimate_far_tail_matches_the_library_and_refuses_bad_input() {
     let values = write_series(&file, 3000, 200);
     let json = dir.path().join("far.json");
     let o = tailgate(&[
-        "estimate", "--far-tail", p(&file), "--burn-in", "500", "--format", "json", "--out",
-        p(&json), "--resamples", "50",
+        "estimate",
+        "--far-tail",
+        p(&file),
+        "--burn-in",
+        "500",
+        "--format",
+        "json",
+        "--out",
+        p(&json),
+        "--resamples",
+        "50",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -142,7 +142,9 @@ fn far_tail(
         }
     };
     if !(ci > 0.0 && ci < 1.0) {
-        return Err(PyValueError::new_err(format!("`ci`: must lie in (0, 1), got {ci}")));
+        return Err(PyValueError::new_err(format!(
+            "`ci`: must lie in (0, 1), got {ci}"
+        )));
     }
     let options = LadderOptions {
         resamples,

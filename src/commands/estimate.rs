@@ -167,7 +167,10 @@ pub fn run_far_tail(args: &EstimateArgs) -> Result<String> {
         }
     };
     if !(args.ci > 0.0 && args.ci < 1.0) {
-        return Err(Error::config("--ci", format!("must lie in (0, 1), got {}", args.ci)));
+        return Err(Error::config(
+            "--ci",
+            format!("must lie in (0, 1), got {}", args.ci),
+        ));
     }
     let layout = match args.layout {
         LayoutChoice::StepsChains => Layout::StepsChains,
@@ -209,7 +212,16 @@ pub fn render_far_tail(far: &FarTail) -> String {
     );
     out += &format!(
         "{:>9} {:>12} {:>10} {:>7} {:>7} {:>9} {:>7} {:>17} {:>7} {:>17}\n",
-        "fraction", "threshold", "exceed.", "chains", "θ̂", "clusters", "Hill", "Hill CI", "GPD α", "GPD CI"
+        "fraction",
+        "threshold",
+        "exceed.",
+        "chains",
+        "θ̂",
+        "clusters",
+        "Hill",
+        "Hill CI",
+        "GPD α",
+        "GPD CI"
     );
     for r in &far.ladder {
         out += &format!(

@@ -28,7 +28,9 @@ pub fn run(args: &FarTailCoverageArgs) -> Result<String> {
     write_csv(&out.path("summary.csv"), &cells)?;
     let rules: Vec<String> = RULES
         .iter()
-        .map(|(c, h)| format!("`headline ≥{c}/{h}`: the deepest rung with ≥ {c} clusters from ≥ {h} chains"))
+        .map(|(c, h)| {
+            format!("`headline ≥{c}/{h}`: the deepest rung with ≥ {c} clusters from ≥ {h} chains")
+        })
         .collect();
     let md = format!(
         "# Far-tail ladder: error and interval coverage (`{}`)\n\n\

@@ -9,7 +9,7 @@ mod samples;
 
 pub use cleanup::{create_dir_registered, install_signal_cleanup, remove_registered};
 pub use json::{parse_json, read_json, write_json};
-pub use npy::{NpyStream, write_npy};
+pub use npy::{NpyStream, write_npy, write_npy_iter};
 pub use outdir::{StagedDir, write_atomically};
 pub use progress::{Progress, progress_bar};
 pub use samples::{Array, read_npy_f64, read_npy_mask, read_samples};

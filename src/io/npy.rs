@@ -12,6 +12,15 @@ pub fn write_npy<T: npyz::AutoSerialize + Copy>(
     shape: &[usize],
     data: &[T],
 ) -> Result<()> {
+    write_npy_iter(path, shape, data.iter().copied())
+}
+
+/// [`write_npy`] from an iterator of the values in C order (nothing held in memory).
+pub fn write_npy_iter<T: npyz::AutoSerialize>(
+    path: &Path,
+    shape: &[usize],
+    data: impl Iterator<Item = T>,
+) -> Result<()> {
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let mut writer = npyz::WriteOptions::new()
         .default_dtype()
@@ -19,9 +28,7 @@ pub fn write_npy<T: npyz::AutoSerialize + Copy>(
         .writer(BufWriter::new(file))
         .begin_nd()
         .map_err(|e| Error::io(path, e))?;
-    writer
-        .extend(data.iter().copied())
-        .map_err(|e| Error::io(path, e))?;
+    writer.extend(data).map_err(|e| Error::io(path, e))?;
     writer.finish().map_err(|e| Error::io(path, e))
 }
 

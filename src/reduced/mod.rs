@@ -130,10 +130,9 @@ pub fn draw_bound(config: &TrainConfig) -> f64 {
     (0..groups)
         .into_par_iter()
         .map(|g| {
-            let mut rng =
-                LaneRng::<LOCKSTEP>::seed_from_u64(std::array::from_fn(|j| {
-                    chain_seed(config.seed, g * LOCKSTEP + j)
-                }));
+            let mut rng = LaneRng::<LOCKSTEP>::seed_from_u64(std::array::from_fn(|j| {
+                chain_seed(config.seed, g * LOCKSTEP + j)
+            }));
             draws_dispatch(&kernel, &mut rng)
         })
         .sum()
@@ -262,9 +261,9 @@ impl Paused {
     /// Every chain's `(first chain + j, (a, c), diverged)` now.
     fn cross_section(&self, out: &mut Vec<(usize, [f64; 2], bool)>) {
         fn of<const L: usize>(s: &Slot<L>, out: &mut Vec<(usize, [f64; 2], bool)>) {
-            let coords = s.group.coords();
-            for j in 0..L {
-                out.push((s.first + j, coords[j], s.group.diverged()[j]));
+            let diverged = s.group.diverged();
+            for (j, at) in s.group.coords().into_iter().enumerate() {
+                out.push((s.first + j, at, diverged[j]));
             }
         }
         match self {
@@ -273,6 +272,9 @@ impl Paused {
         }
     }
 }
+
+/// Stores chain `i`'s end and its checkpoint `k` (a closure) in a chunk's outputs.
+type Put<'a> = dyn FnMut(usize, Ended, &dyn Fn(usize) -> [f64; 2]) + 'a;
 
 /// A chunk's outputs, written into its slices of the run's arrays.
 struct ChunkOut<'a> {
@@ -297,10 +299,7 @@ impl ChunkOut<'_> {
                 marked[2 * (i * marks + k)..2 * (i * marks + k) + 2].copy_from_slice(&snap(k));
             }
         };
-        fn each<const L: usize>(
-            s: &Slot<L>,
-            put: &mut dyn FnMut(usize, Ended, &dyn Fn(usize) -> [f64; 2]),
-        ) {
+        fn each<const L: usize>(s: &Slot<L>, put: &mut Put) {
             for (j, ended) in s.group.ended().into_iter().enumerate() {
                 put(s.first + j, ended, &|k| s.snaps[k][j]);
             }

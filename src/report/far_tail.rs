@@ -9,30 +9,43 @@ use std::path::{Path, PathBuf};
 
 /// The chart of `record`'s far tail; an error naming the run when it recorded none.
 pub fn far_tail_chart(record: &RunRecord, run: &Path) -> Result<Chart> {
-    let far = record.summary.far_tail.as_ref().ok_or_else(|| Error::Input {
-        path: run.join("run.json"),
-        message: "this run recorded no far tail (`far_tail`: on for the gate and the linear \
+    let far = record
+        .summary
+        .far_tail
+        .as_ref()
+        .ok_or_else(|| Error::Input {
+            path: run.join("run.json"),
+            message: "this run recorded no far tail (`far_tail`: on for the gate and the linear \
                   model with ≥ 1000 steps after burn-in; `--far-tail` forces it)"
-            .into(),
-    })?;
+                .into(),
+        })?;
     let ladder = &far.reading.ladder;
     let theory = record.summary.theory.as_ref().and_then(|t| t.alpha);
     let fit = record.summary.tail.estimates.get("powerlaw");
     let final_point = match (record.summary.tail.alpha, fit.and_then(|e| e.n_tail)) {
         (Some(a), Some(n)) => {
             let p = n as f64 / record.summary.tail.estimated_chains.max(1) as f64;
-            Some((p.log10(), a, record.summary.tail.alpha_ci.map(|[l, h]| (l, h))))
+            Some((
+                p.log10(),
+                a,
+                record.summary.tail.alpha_ci.map(|[l, h]| (l, h)),
+            ))
         }
         _ => None,
     };
     // Intervals clipped to a readable range; an unbounded GPD interval runs to the top.
     let mut top: f64 = 1.0;
     for r in ladder {
-        for v in [Some(r.hill), r.hill_hi, r.gpd_alpha, r.gpd_hi].into_iter().flatten() {
+        for v in [Some(r.hill), r.hill_hi, r.gpd_alpha, r.gpd_hi]
+            .into_iter()
+            .flatten()
+        {
             top = top.max(v);
         }
     }
-    top = top.max(theory.unwrap_or(0.0)).max(final_point.map_or(0.0, |p| p.1));
+    top = top
+        .max(theory.unwrap_or(0.0))
+        .max(final_point.map_or(0.0, |p| p.1));
     let top = (top * 1.1).min(10.0);
     let hill: Vec<_> = ladder
         .iter()

@@ -11,6 +11,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 /// The recorder, armed at the end of burn-in.
 pub struct FarTailRecorder {
     center: Tensor<2>,
+    /// The centre on the host, in f32 (the CPU backends' path).
+    center_host: Vec<f32>,
+    /// Read the rows back and take the norms on the host: on the eager CPU backends one
+    /// copy costs less than the three tensor ops of the norms; on a GPU the norms are
+    /// taken there and only one number per chain crosses.
+    on_host: bool,
     center_rule: String,
     u_sq: f32,
     bound_sq: f32,
@@ -63,7 +69,10 @@ impl FarTailRecorder {
         let host: Vec<f32> = center.iter().map(|&c| c as f32).collect();
         let burn_in = config.burn_in.unwrap_or(config.steps / 2);
         FarTailRecorder {
-            center: Tensor::<1>::from_data(TensorData::new(host, [d]), device).reshape([1, d]),
+            center: Tensor::<1>::from_data(TensorData::new(host.clone(), [d]), device)
+                .reshape([1, d]),
+            center_host: host,
+            on_host: config.backend != crate::backend::BackendKind::Wgpu,
             center_rule: format!(
                 "c = the {} of the chains at the end of burn-in",
                 center_spec.name()
@@ -80,11 +89,20 @@ impl FarTailRecorder {
     /// Reads ‖w − c‖² of every chain of `flat` `[chains, d]` after `step` and keeps the
     /// exceedances of the chains not diverged (and within the divergence bound).
     pub fn observe(&mut self, flat: Tensor<2>, step: usize, diverged: &[bool]) {
-        let sq = (flat - self.center.clone()).powi_scalar(2).sum_dim(1);
-        let sq: Vec<f32> = sq
-            .into_data()
-            .try_into_vec::<f32>()
-            .expect("float32 weights");
+        let sq: Vec<f32> = if self.on_host {
+            let rows: Vec<f32> = flat.into_data().try_into_vec().expect("float32 weights");
+            let c = &self.center_host;
+            rows.chunks_exact(c.len())
+                .map(|row| row.iter().zip(c).map(|(w, c)| (w - c) * (w - c)).sum())
+                .collect()
+        } else {
+            (flat - self.center.clone())
+                .powi_scalar(2)
+                .sum_dim(1)
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("float32 weights")
+        };
         for (chain, &s) in sq.iter().enumerate() {
             if s > self.u_sq && s.is_finite() && !diverged[chain] && s <= 4.0 * self.bound_sq {
                 self.batch.push(Exceedance {

@@ -23,7 +23,7 @@ pub fn extremal_index(times: &[u64]) -> f64 {
             .sum();
         (s1, s2)
     };
-    if !(s2 > 0.0) {
+    if s2.is_nan() || s2 <= 0.0 {
         return 1.0;
     }
     // Ferro & Segers divide by n − 1, the number of gaps of one series: here `m`.

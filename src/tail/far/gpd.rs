@@ -59,7 +59,7 @@ impl Excesses<'_> {
     fn newton(&self, mut theta: f64, tiny: f64, iterations: usize) -> Option<f64> {
         for _ in 0..iterations {
             let (xi, d1, d2) = self.xi_derivatives(theta);
-            if !(xi > 0.0) {
+            if xi.is_nan() || xi <= 0.0 {
                 return None;
             }
             // h(t) = θ·dℓ/dθ per excess = 1 − θξ'(1 + 1/ξ); dh/dt = θ·dh/dθ.
@@ -150,7 +150,7 @@ pub fn gpd_bootstrap_alpha(pairs: &[(f64, f64)], n: f64, start: f64) -> f64 {
     let mut theta = start;
     for _ in 0..2 {
         let (xi, d1, d2) = ex.xi_derivatives(theta);
-        if !(xi > 0.0) {
+        if xi.is_nan() || xi <= 0.0 {
             return f64::INFINITY;
         }
         let k = 1.0 + 1.0 / xi;

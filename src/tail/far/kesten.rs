@@ -111,7 +111,10 @@ mod tests {
         assert!((rung.hill - 1.5).abs() < 0.15, "{rung:?}");
         let (lo, hi) = (rung.hill_lo.unwrap(), rung.hill_hi.unwrap());
         assert!(lo < 1.5 && 1.5 < hi, "[{lo}, {hi}]");
-        assert!(rung.extremal_index < 0.9, "Kesten exceedances cluster: {rung:?}");
+        assert!(
+            rung.extremal_index < 0.9,
+            "Kesten exceedances cluster: {rung:?}"
+        );
         // The same seed, the same exceedances.
         assert_eq!(kept, k.record(chains, 500, steps, 2e-3, 1 << 24, 3));
     }

@@ -69,7 +69,7 @@ pub fn exceedances_of_series(
     let k = ((keep * total as f64).round() as usize).clamp(1, total - 1);
     all.select_nth_unstable_by(k, |a, b| b.total_cmp(a));
     let threshold = all[k];
-    if !(threshold > 0.0) {
+    if threshold.is_nan() || threshold <= 0.0 {
         return Err(TailError::Invalid(format!(
             "the top {keep} of the samples reach down to {threshold}: the far tail needs a positive \
              threshold (pass a magnitude, e.g. |x − centre|)"
