@@ -133,7 +133,8 @@ impl<const L: usize> Watch<L> for FarWatch<'_, L> {
             d * d + c[j] * c[j]
         });
         // The common case, no chain above: one comparison per chain, no branch per chain.
-        if r_sq.iter().fold(f64::MIN, |m, &r| m.max(r)) <= self.u_sq {
+        let u_sq = self.u_sq;
+        if !r_sq.iter().fold(false, |hit, &r| hit | (r > u_sq)) {
             return;
         }
         for j in 0..L {
