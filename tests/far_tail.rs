@@ -64,9 +64,20 @@ fn hill_on_the_written_file_equals_the_ladder_exactly() {
     let far = record.summary.far_tail.unwrap();
     let table = read_npy_f64(&dir.path().join("r/far_tail.npy")).unwrap();
     assert_eq!(table.shape, vec![far.reading.kept, 3]);
-    let mut values: Vec<f64> = table.values.chunks_exact(3).map(|r| r[0]).collect();
-    assert!(values.iter().all(|&v| v > far.reading.threshold));
-    values.sort_by(|a, b| b.total_cmp(a));
+    // Descending, ties by (chain, step): SGD's gate stands still at an inactive step, so
+    // a chain repeats its value; a rung is the k largest samples.
+    let mut rows: Vec<[f64; 3]> = table
+        .values
+        .chunks_exact(3)
+        .map(|r| [r[0], r[1], r[2]])
+        .collect();
+    assert!(rows.iter().all(|r| r[0] > far.reading.threshold));
+    rows.sort_by(|a, b| {
+        b[0].total_cmp(&a[0])
+            .then(a[1].total_cmp(&b[1]))
+            .then(a[2].total_cmp(&b[2]))
+    });
+    let values: Vec<f64> = rows.iter().map(|r| r[0]).collect();
     assert!(!far.reading.ladder.is_empty());
     for rung in &far.reading.ladder {
         let k = (rung.fraction * far.reading.samples as f64).round() as usize;
@@ -75,12 +86,8 @@ fn hill_on_the_written_file_equals_the_ladder_exactly() {
         let hill = k as f64 / values[..k].iter().map(|x| x.ln() - u.ln()).sum::<f64>();
         assert_eq!(rung.hill, hill, "rung {}", rung.fraction);
         assert_eq!(rung.threshold, u);
-        let chains: std::collections::BTreeSet<u64> = table
-            .values
-            .chunks_exact(3)
-            .filter(|r| r[0] > u)
-            .map(|r| r[1] as u64)
-            .collect();
+        let chains: std::collections::BTreeSet<u64> =
+            rows[..k].iter().map(|r| r[1] as u64).collect();
         assert_eq!(rung.chains, chains.len());
     }
     // Steps are after burn-in, chains within range.

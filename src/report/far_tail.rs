@@ -36,17 +36,15 @@ pub fn far_tail_chart(record: &RunRecord, run: &Path) -> Result<Chart> {
     // Intervals clipped to a readable range; an unbounded GPD interval runs to the top.
     let mut top: f64 = 1.0;
     for r in ladder {
-        for v in [Some(r.hill), r.hill_hi, r.gpd_alpha, r.gpd_hi]
-            .into_iter()
-            .flatten()
-        {
+        // The GPD's upper ends are often far out: they run off the top, not stretch the axis.
+        for v in [Some(r.hill), r.hill_hi, r.gpd_alpha].into_iter().flatten() {
             top = top.max(v);
         }
     }
     top = top
         .max(theory.unwrap_or(0.0))
         .max(final_point.map_or(0.0, |p| p.1));
-    let top = (top * 1.1).min(10.0);
+    let top = (top * 1.25).min(10.0);
     let hill: Vec<_> = ladder
         .iter()
         .map(|r| {

@@ -129,7 +129,8 @@ pub struct Rung {
     pub fraction: f64,
     /// X₍ₖ₊₁₎: the (k+1)-th largest sample, k = fraction·N·T.
     pub threshold: f64,
-    /// k: samples above the threshold.
+    /// k: the k largest samples (those tied with X₍ₖ₊₁₎ count in, as excesses of 0: SGD's
+    /// gate stands still at an inactive step, so a chain repeats its value).
     pub exceedances: usize,
     /// Distinct chains among them.
     pub chains: usize,
