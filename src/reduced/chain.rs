@@ -271,22 +271,14 @@ impl Kernel {
             ..
         } = group;
         let b = self.batch;
-        let per_sample = 1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0);
+        let per_sample = self.per_sample();
         let mixture = self.labels == Labels::Mixture;
-        let coin_words = if mixture { b.div_ceil(64) } else { 0 };
-        let mut draws = StepDraws::<L>::new(b * per_sample + 2, coin_words);
+        let mut draws = self.step_draws::<L>();
         let mut off = [[0.0f64; L]; 2];
         for step in group.step + 1..=until.min(self.steps) {
             let summing = step > self.burn_in;
-            let law = match (self.perp >= 2, summing) {
-                (false, _) => &ChiSquared::Zero,
-                (true, false) => &self.off_plane,
-                (true, true) => &self.off_frame,
-            };
             let on_v = b * per_sample;
-            let chi_at = on_v + usize::from(self.perp >= 2 && summing);
-            let count = chi_at + usize::from(*law != ChiSquared::Zero);
-            draws.draw(simd, rng, count, law, chi_at);
+            self.draw_step(simd, rng, &mut draws, summing);
             let mut sums = [[0.0f64; L]; 3];
             for i in 0..b {
                 let row = |k: usize| &draws.normals[i * per_sample + k];
@@ -348,29 +340,50 @@ impl Kernel {
     /// Returns a sum of the draws, so that none is optimised away.
     #[inline(always)]
     pub fn draws_only<S: Simd, const L: usize>(&self, simd: S, rng: &mut LaneRng<L>) -> f64 {
-        let b = self.batch;
-        let per_sample = 1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0);
-        let coin_words = if self.labels == Labels::Mixture {
-            b.div_ceil(64)
-        } else {
-            0
-        };
-        let mut draws = StepDraws::<L>::new(b * per_sample + 2, coin_words);
+        let mut draws = self.step_draws::<L>();
         let mut sum = 0.0;
         for step in 1..=self.steps {
-            let summing = step > self.burn_in;
-            let law = match (self.perp >= 2, summing) {
-                (false, _) => &ChiSquared::Zero,
-                (true, false) => &self.off_plane,
-                (true, true) => &self.off_frame,
-            };
-            let on_v = b * per_sample;
-            let chi_at = on_v + usize::from(self.perp >= 2 && summing);
-            let count = chi_at + usize::from(*law != ChiSquared::Zero);
-            draws.draw(simd, rng, count, law, chi_at);
+            self.draw_step(simd, rng, &mut draws, step > self.burn_in);
             sum += draws.normals[0][0] + draws.chi[L - 1];
         }
         sum
+    }
+
+    /// Normals per sample: `g₁`, `g₂` (d ≥ 2), ξ (σ > 0).
+    #[inline(always)]
+    fn per_sample(&self) -> usize {
+        1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0)
+    }
+
+    /// The buffers of one step's draws.
+    fn step_draws<const L: usize>(&self) -> StepDraws<L> {
+        let coin_words = if self.labels == Labels::Mixture {
+            self.batch.div_ceil(64)
+        } else {
+            0
+        };
+        StepDraws::new(self.batch * self.per_sample() + 2, coin_words)
+    }
+
+    /// Draws one step's numbers into `draws`, in [`Kernel::advance`]'s order (see
+    /// [`Kernel::run_lockstep`]): the samples' normals, then, when d ≥ 3, the coordinate on
+    /// `v` once `summing`, and the χ² of the law off the frame.
+    #[inline(always)]
+    fn draw_step<S: Simd, const L: usize>(
+        &self,
+        simd: S,
+        rng: &mut LaneRng<L>,
+        draws: &mut StepDraws<L>,
+        summing: bool,
+    ) {
+        let law = match (self.perp >= 2, summing) {
+            (false, _) => &ChiSquared::Zero,
+            (true, false) => &self.off_plane,
+            (true, true) => &self.off_frame,
+        };
+        let chi_at = self.batch * self.per_sample() + usize::from(self.perp >= 2 && summing);
+        let count = chi_at + usize::from(*law != ChiSquared::Zero);
+        draws.draw(simd, rng, count, law, chi_at);
     }
 
     /// The divergence bound on ‖w‖², as the checks apply it.

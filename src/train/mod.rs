@@ -114,17 +114,18 @@ pub fn train(
     };
     let burn_in = config.burn_in.unwrap_or(config.steps / 2);
     let far_on = config.far_tail_on();
-    let mut far_tail = None;
-    if far_on && burn_in == 0 {
-        let rows = to_host(learner.flat());
-        far_tail = Some(FarTailRecorder::start(
+    // Armed from the iterates at the end of burn-in (before the first step when it is 0).
+    let arm_far_tail = |flat: Tensor<2>, diverged: &[bool]| {
+        FarTailRecorder::start(
             config,
-            &rows,
-            &monitor.diverged,
+            &to_host(flat),
+            diverged,
             least_squares.as_deref(),
             device,
-        ));
-    }
+        )
+    };
+    let mut far_tail =
+        (far_on && burn_in == 0).then(|| arm_far_tail(learner.flat(), &monitor.diverged));
 
     let input = learner.input_device();
     // `philox` data on a GPU are drawn there: at 10⁵ chains an upload per step cannot feed
@@ -190,14 +191,7 @@ pub fn train(
                     monitor.check(flat.clone(), step, progress.bar());
                 }
                 if arm {
-                    let rows = to_host(flat.clone());
-                    far_tail = Some(FarTailRecorder::start(
-                        config,
-                        &rows,
-                        &monitor.diverged,
-                        least_squares.as_deref(),
-                        device,
-                    ));
+                    far_tail = Some(arm_far_tail(flat.clone(), &monitor.diverged));
                 }
                 if let Some(recorder) = far_tail.as_mut().filter(|_| step > burn_in) {
                     recorder.observe(flat.clone(), step, &monitor.diverged);
