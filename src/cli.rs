@@ -124,8 +124,18 @@ pub struct TheoryArgs {
     #[arg(long, value_name = "B")]
     pub batch: usize,
     /// Step size η > 0.
-    #[arg(long, value_name = "ETA", allow_negative_numbers = true)]
-    pub eta: f64,
+    #[arg(
+        long,
+        value_name = "ETA",
+        allow_negative_numbers = true,
+        required_unless_present = "alpha",
+        conflicts_with = "alpha"
+    )]
+    pub eta: Option<f64>,
+    /// Instead of --eta: the step size whose predicted tail index is A (0 = the edge of
+    /// divergence), solved for this model and (d, b).
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    pub alpha: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -135,12 +145,18 @@ pub struct TheoryArgs {
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// Study file: `name`, `base` (run config keys) and `grid` (lists of model, algorithm,
-    /// labels, label_noise, dim, batch, eta, kappa or alpha_target, seed, chains, steps, checkpoints; or an array of such grids).
+    /// labels, label_noise, dim, batch, eta, kappa, alpha_target or gate_alpha_target, seed,
+    /// chains, steps, checkpoints, init; or an array of such grids), and optionally `length`
+    /// (burn-in and steps from the theory's tilted drift).
     #[arg(long, value_name = "STUDY.json")]
     pub config: PathBuf,
     /// Sweep folder: created, or resumed when it holds this study (cells/<id>/ per run).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "plan")]
+    pub out: Option<PathBuf>,
+    /// Print the resolved cells (one tab-separated line each: id, model, algorithm, d, b,
+    /// η, chains, burn-in, steps, init, seed) and the total chain-steps, and run nothing.
+    #[arg(long)]
+    pub plan: bool,
     /// Cells trained in parallel.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub jobs: usize,

@@ -1,7 +1,7 @@
 //! A study: a grid of runs over `model × algorithm × labels × label_noise × d × b × η × seed`,
 //! expanded into cells, each an ordinary [`TrainConfig`] with a content-hash id.
 
-use crate::config::{Algorithm, Engine, Labels, Model, TrainConfig};
+use crate::config::{Algorithm, Engine, Init, Labels, Model, TrainConfig};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,6 +19,64 @@ pub struct Study {
     pub base: TrainConfig,
     /// One grid, or a list of grids whose cells are joined (duplicates counted once).
     pub grid: Grids,
+    /// Burn-in and steps of every cell set from the theory's tilted drift instead of
+    /// `steps`/`burn_in` (see [`LengthRule`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<LengthRule>,
+}
+
+/// Run length from the theory: after T steps the stationary tail is in equilibrium up to
+/// about (bulk scale)·e^{μT} (μ the tilted drift at the root α), and the top p of the
+/// samples sits about log₁₀(1/p)/α decades above the bulk. So the burn-in is
+/// `log₁₀(1/p)/max(α, 1) · ln 10/μ` steps for the deepest fraction p wanted (below α = 1
+/// the formula asks for tens of decades: such cells get at most log₁₀(1/p) decades, and a
+/// report reads which rungs are in equilibrium from the real α), clamped to
+/// [`min_burn_in`, `max_burn_in`], and the window after it is as long again (at least
+/// `min_window`). Cells the theory gives no root for (divergent, light) get the minima.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LengthRule {
+    /// The deepest exceedance fraction that should be in equilibrium (e.g. 1e-4).
+    pub deepest_fraction: f64,
+    pub min_burn_in: usize,
+    pub max_burn_in: usize,
+    pub min_window: usize,
+}
+
+impl LengthRule {
+    /// (burn-in, steps) for a resolved config.
+    pub fn lengths(&self, config: &TrainConfig) -> Result<(usize, usize)> {
+        if !(self.deepest_fraction > 0.0 && self.deepest_fraction < 1.0) {
+            return Err(Error::config(
+                "length.deepest_fraction",
+                format!("must lie in (0, 1), got {}", self.deepest_fraction),
+            ));
+        }
+        if self.min_burn_in == 0 || self.min_burn_in > self.max_burn_in {
+            return Err(Error::config(
+                "length.min_burn_in",
+                "must be ≥ 1 and ≤ length.max_burn_in",
+            ));
+        }
+        let theory = match config.model {
+            Model::Linear => crate::theory::linear_tail_index(config.dim, config.batch, config.eta),
+            Model::ReluGate => crate::theory::gate_tail_index(config.dim, config.batch, config.eta),
+            Model::Mlp | Model::Fcn | Model::Cnn => {
+                return Err(Error::config(
+                    "length",
+                    "has a theory only for `linear` and `relu_gate`",
+                ));
+            }
+        }?;
+        let wanted = match (theory.alpha, theory.steps_per_decade()) {
+            (Some(alpha), Some(per_decade)) => {
+                (1.0 / self.deepest_fraction).log10() / alpha.max(1.0) * per_decade
+            }
+            _ => 0.0,
+        };
+        let burn_in = (wanted.ceil() as usize).clamp(self.min_burn_in, self.max_burn_in);
+        Ok((burn_in, burn_in + burn_in.max(self.min_window)))
+    }
 }
 
 /// `grid` is one object or an array of them.
@@ -47,6 +105,9 @@ pub struct Grid {
     /// Step sizes placed by the theory: the η whose predicted tail index is α (gate or
     /// linear; 0 = the edge of divergence). Sets each cell's `alpha_target`.
     pub alpha_target: Option<Vec<f64>>,
+    /// Step sizes where the *gate's* prediction is α, for every model of the grid: linear
+    /// cells run at the gate's η, so the two are compared at identical (d, b, η).
+    pub gate_alpha_target: Option<Vec<f64>>,
     pub seed: Option<Vec<u64>>,
     /// Numbers of chains (a sample-size axis: estimators against the number of chains).
     pub chains: Option<Vec<usize>>,
@@ -54,6 +115,9 @@ pub struct Grid {
     pub steps: Option<Vec<usize>>,
     /// Lists of checkpoints (reduced engine: α̂ against steps).
     pub checkpoints: Option<Vec<Vec<usize>>>,
+    /// Initial laws (e.g. a heavy-tailed `pareto` start beside the `normal` one, to see
+    /// both reach the same stationary tail).
+    pub init: Option<Vec<Init>>,
 }
 
 /// One run of a study.
@@ -110,7 +174,18 @@ impl Study {
         let mut seen = HashSet::new();
         for grid in self.grids() {
             for config in grid.expand(&self.base)? {
-                let config = config.resolve()?;
+                let config = match &self.length {
+                    Some(rule) => {
+                        let (burn_in, steps) = rule.lengths(&config.clone().resolve()?)?;
+                        TrainConfig {
+                            burn_in: Some(burn_in),
+                            steps,
+                            ..config
+                        }
+                        .resolve()?
+                    }
+                    None => config.resolve()?,
+                };
                 let id = cell_id(&config);
                 if seen.insert(id.clone()) {
                     cells.push(Cell { id, config });
@@ -136,6 +211,7 @@ enum Step {
     Eta(f64),
     Kappa(f64),
     Target(f64),
+    GateTarget(f64),
 }
 
 impl Grid {
@@ -144,14 +220,21 @@ impl Grid {
             self.eta.is_some(),
             self.kappa.is_some(),
             self.alpha_target.is_some(),
+            self.gate_alpha_target.is_some(),
         ];
         if scales.iter().filter(|&&s| s).count() > 1 {
             return Err(Error::config(
                 "kappa",
-                "`eta` and `alpha_target`: give one step-size scale per grid",
+                "`eta`, `alpha_target` and `gate_alpha_target`: give one step-size scale per grid",
             ));
         }
         let steps = match (&self.eta, &self.kappa) {
+            _ if self.gate_alpha_target.is_some() => {
+                axis("gate_alpha_target", &self.gate_alpha_target, 0.0)?
+                    .into_iter()
+                    .map(Step::GateTarget)
+                    .collect()
+            }
             _ if self.alpha_target.is_some() => axis("alpha_target", &self.alpha_target, 0.0)?
                 .into_iter()
                 .map(Step::Target)
@@ -196,6 +279,18 @@ impl Grid {
                                                     (eta_from_kappa(k, dim, batch), None)
                                                 }
                                                 Step::Target(t) => (base.eta, Some(t)),
+                                                Step::GateTarget(t) => (
+                                                    crate::theory::eta_for_alpha(
+                                                        true, dim, batch, t,
+                                                    )
+                                                    .map_err(|e| {
+                                                        Error::config(
+                                                            "gate_alpha_target",
+                                                            e.to_string(),
+                                                        )
+                                                    })?,
+                                                    None,
+                                                ),
                                             };
                                             out.push(TrainConfig {
                                                 engine,
@@ -225,15 +320,19 @@ impl Grid {
         // Iterations and checkpoints vary innermost, after the seed.
         let step_counts = axis("steps", &self.steps, base.steps)?;
         let marks = axis("checkpoints", &self.checkpoints, base.checkpoints.clone())?;
+        let inits = axis("init", &self.init, base.init)?;
         let mut cells = Vec::with_capacity(out.len() * step_counts.len() * marks.len());
         for c in out {
             for &steps in &step_counts {
                 for m in &marks {
-                    cells.push(TrainConfig {
-                        steps,
-                        checkpoints: m.clone(),
-                        ..c.clone()
-                    });
+                    for &init in &inits {
+                        cells.push(TrainConfig {
+                            steps,
+                            checkpoints: m.clone(),
+                            init,
+                            ..c.clone()
+                        });
+                    }
                 }
             }
         }

@@ -38,6 +38,19 @@ pub struct TailTheory {
     /// What the number is, where it is not a theorem (the gate's asymptotic prediction).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prediction: Option<String>,
+    /// The tilted drift `μ = E[‖M e₁‖^α log‖M e₁‖]` at the root α: how fast tail-building
+    /// paths climb (the tail is in equilibrium up to about bulk·e^{μT} after T steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tilted_drift: Option<f64>,
+}
+
+impl TailTheory {
+    /// Steps for the equilibrium tail to extend by one decade of the radius, `ln 10 / μ`.
+    pub fn steps_per_decade(&self) -> Option<f64> {
+        self.tilted_drift
+            .filter(|m| *m > 0.0)
+            .map(|m| std::f64::consts::LN_10 / m)
+    }
 }
 
 /// Largest root reported. Above it the mass of ‖M e₁‖^α sits in the far tails of the χ²
@@ -287,6 +300,7 @@ pub fn linear_tail_index_with_panels(
             eta_alpha_2: 2.0 * b / (dim as f64 + b + 1.0),
             method: "gauss_legendre_2d".into(),
             prediction: None,
+            tilted_drift: None,
         },
     ))
 }
@@ -346,6 +360,7 @@ pub fn gate_tail_index_with_panels(
                  (docs/theory.md §4.3)"
                     .into(),
             ),
+            tilted_drift: None,
         },
     ))
 }
@@ -387,6 +402,8 @@ fn solve(grid: &Grid, mut out: TailTheory) -> TailTheory {
         }
     }
     out.alpha = Some(x);
+    // At the root E‖M e₁‖^α = 1, so h′(α) is the tilted drift itself.
+    out.tilted_drift = Some(grid.log_moment_and_slope(x).1);
     out
 }
 

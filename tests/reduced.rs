@@ -690,3 +690,47 @@ fn lockstep_chains_equal_single_chains_bit_for_bit() {
         }
     }
 }
+
+/// The heavy-tailed start (`init: pareto`): the radius ‖w₀‖/init_std of the burn engine's
+/// host rows and of the reduced engine's (a, c) both follow the truncated Pareto law
+/// exactly (one-sample KS), and the direction stays uniform (a/‖w₀‖ symmetric about 0).
+#[test]
+fn pareto_init_has_the_stated_radius_law_in_both_engines() {
+    use tailgate::config::{Init, PARETO_INIT_MAX};
+    let mut c = config(Model::ReluGate, Algorithm::Sgd, 6, 1, 0.1);
+    c.chains = 4000;
+    c.init = Init::Pareto;
+    c.init_std = Some(2.0);
+    let c = c.resolve().unwrap();
+    let cdf = |x: f64| {
+        if x < 1.0 {
+            0.0
+        } else {
+            ((1.0 - 1.0 / x) / (1.0 - 1.0 / PARETO_INIT_MAX)).min(1.0)
+        }
+    };
+    let rows = tailgate::data::initial_weights(&c);
+    let host: Vec<f64> = rows
+        .chunks_exact(6)
+        .map(|r| {
+            dot(
+                &r.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+                &r.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+            )
+            .sqrt()
+                / 2.0
+        })
+        .collect();
+    assert!(ks_one_sample(&host, cdf) > 1e-3, "host radius law");
+    let kernel = Kernel::new(&c);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+    let states: Vec<State> = (0..4000).map(|_| kernel.initial(&mut rng)).collect();
+    let reduced: Vec<f64> = states.iter().map(|s| s.a.hypot(s.c) / 2.0).collect();
+    assert!(ks_one_sample(&reduced, cdf) > 1e-3, "reduced radius law");
+    assert!(ks_two_sample(&host, &reduced) > 1e-3);
+    let mean_cos = states.iter().map(|s| s.a / s.a.hypot(s.c)).sum::<f64>() / 4000.0;
+    assert!(
+        mean_cos.abs() < 0.05,
+        "direction not uniform: mean cos {mean_cos}"
+    );
+}

@@ -100,6 +100,18 @@ pub enum Init {
     Normal,
     /// w₀ = 0 (SGD never moves from there: refused for `sgd`).
     Zeros,
+    /// A wide, heavy-tailed start: w₀ = init_std·P·u, u uniform on the unit sphere, P
+    /// Pareto with tail index 1 truncated to [1, 1000] (P(P > x) ∝ 1/x − 1/1000): heavier
+    /// than every stationary tail studied here, so it meets the stationary law from above.
+    Pareto,
+}
+
+/// The largest radius factor of [`Init::Pareto`].
+pub const PARETO_INIT_MAX: f64 = 1000.0;
+
+/// P of [`Init::Pareto`] from a uniform u ∈ [0, 1): the inverse of its distribution.
+pub fn pareto_init_radius(u: f64) -> f64 {
+    1.0 / (1.0 - u * (1.0 - 1.0 / PARETO_INIT_MAX))
 }
 
 impl Algorithm {

@@ -173,13 +173,22 @@ pub fn initial_weights(config: &TrainConfig) -> Vec<f32> {
     let (chains, d) = (config.chains, config.dim);
     match config.init {
         crate::config::Init::Zeros => vec![0.0; chains * d],
-        crate::config::Init::Normal => {
+        crate::config::Init::Normal | crate::config::Init::Pareto => {
             let std = config.init_std.unwrap_or(1.0 / (d as f64).sqrt());
+            let pareto = config.init == crate::config::Init::Pareto;
             let mut w = vec![0.0f32; chains * d];
             w.par_chunks_mut(d).enumerate().for_each(|(c, row)| {
                 let mut rng = stream(config.seed, INIT_STREAM, c as u64);
-                for v in row {
-                    *v = (std * rng.sample::<f64, _>(StandardNormal)) as f32;
+                let g: Vec<f64> = (0..d).map(|_| rng.sample(StandardNormal)).collect();
+                // A normal vector's direction is uniform; the Pareto radius replaces its norm.
+                let scale = if pareto {
+                    let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+                    std * crate::config::pareto_init_radius(rng.random::<f64>()) / norm
+                } else {
+                    std
+                };
+                for (v, x) in row.iter_mut().zip(&g) {
+                    *v = (scale * x) as f32;
                 }
             });
             w

@@ -6,6 +6,7 @@ use super::real::{Pack, Real};
 use crate::config::{Algorithm, Init, Labels, Model, TrainConfig};
 use crate::data::gamma::ChiSquared;
 use crate::data::normal;
+use rand::RngExt;
 
 /// The draws of one step given one at a time, in [`Kernel::step`]'s order (tests give
 /// numbers by hand; the engine draws whole rows of chains, see `lanes.rs`).
@@ -127,6 +128,8 @@ pub struct Kernel {
     /// χ²_{d−1}: ‖w₀ − (w₀·w*)w*‖² / s² of a normal initial point.
     init_perp: ChiSquared,
     init_std: Option<f64>,
+    /// [`Init::Pareto`]: the initial radius is init_std·P.
+    pareto_init: bool,
     steps: usize,
     burn_in: usize,
     check_every: usize,
@@ -153,9 +156,12 @@ impl Kernel {
             off_frame: ChiSquared::new(d.saturating_sub(3)),
             init_perp: ChiSquared::new(d - 1),
             init_std: match config.init {
-                Init::Normal => Some(config.init_std.unwrap_or(1.0 / (d as f64).sqrt())),
+                Init::Normal | Init::Pareto => {
+                    Some(config.init_std.unwrap_or(1.0 / (d as f64).sqrt()))
+                }
                 Init::Zeros => None,
             },
+            pareto_init: config.init == Init::Pareto,
             steps: config.steps,
             burn_in: config.burn_in.unwrap_or(config.steps / 2),
             check_every: config.check_every,
@@ -175,6 +181,14 @@ impl Kernel {
             0 => 0.0,
             1 => s * f64::from(normal::one(rng)),
             _ => s * self.init_perp.sample_fresh(rng).sqrt(),
+        };
+        let (a, c) = if self.pareto_init {
+            // (a, c) of s·g, g normal, has a uniform direction; P replaces its norm.
+            let norm = a.hypot(c);
+            let r = s * crate::config::pareto_init_radius(rng.random::<f64>());
+            (r * a / norm, r * c / norm)
+        } else {
+            (a, c)
         };
         State {
             a,

@@ -4,7 +4,10 @@
 use crate::config::TrainConfig;
 use crate::error::Result;
 use crate::io::{StagedDir, write_npy_iter};
-use crate::tail::far::{FarTail, LadderOptions, Recording, TimeSamples, ladder};
+use crate::tail::far::{
+    Exceedance, FarTail, LadderOptions, PairedRung, Pairing, Recording, TimeSamples, ladder,
+    paired_ladder,
+};
 use serde::{Deserialize, Serialize};
 
 /// `summary.far_tail`: the ladder and how the samples behind it were recorded.
@@ -26,6 +29,56 @@ pub struct FarTailSummary {
     pub raised: bool,
     /// Chains left out (diverged): their exceedances are dropped and N counts the others.
     pub excluded_chains: usize,
+    /// Stationarity on the far tail: the second half of the post-burn-in window against the
+    /// first (a = second, b = first) at the fractions of [`HALF_FRACTIONS`], each half read
+    /// at its own top p, the same chains resampled in both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub halves: Vec<PairedRung>,
+}
+
+/// The rungs the two halves of the window are compared at.
+pub const HALF_FRACTIONS: [f64; 3] = [1e-3, 1e-4, 1e-5];
+
+/// The second half of the window against the first, paired by chain (empty when the
+/// window has fewer than 2 steps).
+pub fn halves(
+    exceedances: &[Exceedance],
+    threshold: f64,
+    chains: usize,
+    last_step: usize,
+    window: usize,
+    options: &LadderOptions,
+) -> Vec<PairedRung> {
+    let half = window / 2;
+    if half == 0 {
+        return Vec::new();
+    }
+    // Steps are counted from the start: the first half ends `window − half` before the end.
+    let cut = (last_step - (window - half)) as u32;
+    let (first, second): (Vec<Exceedance>, Vec<Exceedance>) =
+        exceedances.iter().partition(|e| e.step <= cut);
+    fn set(
+        exceedances: &[Exceedance],
+        threshold: f64,
+        chains: usize,
+        steps: usize,
+    ) -> TimeSamples<'_> {
+        TimeSamples {
+            exceedances,
+            threshold,
+            chains,
+            steps,
+        }
+    }
+    paired_ladder(
+        &set(&second, threshold, chains, half),
+        &set(&first, threshold, chains, window - half),
+        &HALF_FRACTIONS,
+        Pairing::SameChains,
+        options.resamples,
+        options.seed,
+        options.level,
+    )
 }
 
 /// Writes `far_tail.npy` and reads the ladder (seeded from the run's seed).
@@ -55,6 +108,14 @@ pub fn write_far_tail(
     };
     Ok(FarTailSummary {
         reading: ladder(&samples, &options),
+        halves: halves(
+            &kept.exceedances,
+            kept.threshold,
+            recording.chains,
+            config.steps,
+            recording.steps,
+            &options,
+        ),
         statistic: recording.statistic.clone(),
         file: "far_tail.npy [kept, 3] float64: value r, chain, step (after that many steps)".into(),
         keep: recording.keep,

@@ -93,7 +93,11 @@ pub(super) fn bootstrap(
 }
 
 /// The counts of `cells` of `chains` chains in a draw of `chains` with replacement.
-fn multinomial_counts<R: rand::Rng>(rng: &mut R, chains: usize, cells: usize) -> Vec<u32> {
+pub(super) fn multinomial_counts<R: rand::Rng>(
+    rng: &mut R,
+    chains: usize,
+    cells: usize,
+) -> Vec<u32> {
     let mut left = chains as u64;
     (0..cells)
         .map(|c| {
@@ -115,7 +119,7 @@ fn multinomial_counts<R: rand::Rng>(rng: &mut R, chains: usize, cells: usize) ->
 
 /// For each k (increasing), where the weighted sample's X₍ₖ₊₁₎ sits in `logs` (descending)
 /// and the sum of the top k weighted logs; `None` where the resample has ≤ k values.
-fn weighted_thresholds(
+pub(super) fn weighted_thresholds(
     logs: &[f64],
     weight: &dyn Fn(usize) -> f64,
     ks: &[usize],

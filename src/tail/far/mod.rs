@@ -10,12 +10,14 @@ mod bootstrap;
 mod extremal;
 mod gpd;
 mod kesten;
+mod paired;
 mod series;
 mod store;
 
 pub use extremal::extremal_index;
 pub use gpd::{GpdFit, gpd_bootstrap_alpha, gpd_fit, gpd_fit_weighted};
 pub use kesten::Kesten;
+pub use paired::{PairedRung, Pairing, paired_ladder};
 pub use series::{Layout, exceedances_of_series, far_tail_of_series};
 pub use store::{ExceedanceStore, Kept};
 
