@@ -2,7 +2,8 @@
 
 use crate::backend::BackendKind;
 use crate::config::{
-    Algorithm, DataRng, DatasetSpec, Engine, Labels, Model, Sampling, Teacher, TrainConfig,
+    Algorithm, DataRng, DatasetSpec, Engine, Labels, Model, NoiseLaw, Sampling, Teacher,
+    TrainConfig,
 };
 pub use crate::estimate::{CenterChoice, EstimatorChoice, GridChoice};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -311,6 +312,10 @@ pub struct TrainArgs {
     /// has no stationary spread (the run reports `converged_to_floor`).
     #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
     pub label_noise: Option<f64>,
+    /// The law of the label noise ξ: `normal` or `cauchy` (z₁/z₂, heavy-tailed of index
+    /// 1; not with --data-rng philox) [default: normal].
+    #[arg(long, value_enum)]
+    pub noise_law: Option<NoiseLaw>,
     /// MLP only: number of weight layers (≥ 2) [default: 3].
     #[arg(long, value_name = "L")]
     pub depth: Option<usize>,
@@ -411,6 +416,7 @@ impl TrainArgs {
             seed,
             labels,
             label_noise,
+            noise_law,
             data_rng,
             teacher,
             momentum,

@@ -1,8 +1,9 @@
 //! A study: a grid of runs over `model × algorithm × labels × label_noise × d × b × η × seed`,
 //! expanded into cells, each an ordinary [`TrainConfig`] with a content-hash id.
 
-use crate::config::{Algorithm, Engine, Init, Labels, Model, TrainConfig};
+use crate::config::{Algorithm, Engine, Init, Labels, Model, NoiseLaw, TrainConfig};
 use crate::error::{Error, Result};
+use crate::tail::Center;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -118,6 +119,13 @@ pub struct Grid {
     /// Initial laws (e.g. a heavy-tailed `pareto` start beside the `normal` one, to see
     /// both reach the same stationary tail).
     pub init: Option<Vec<Init>>,
+    /// Laws of the label noise (e.g. `cauchy`, a heavy-tailed additive part).
+    pub noise_law: Option<Vec<NoiseLaw>>,
+    /// The norm past which a chain counts as diverged (raise it for a tail of index ≤ 1,
+    /// which reaches 10⁶ as a matter of course).
+    pub divergence_norm: Option<Vec<f64>>,
+    /// Centres of the tail statistic (`median` where α ≤ 1 makes the mean meaningless).
+    pub center: Option<Vec<Center>>,
 }
 
 /// One run of a study.
@@ -321,17 +329,33 @@ impl Grid {
         let step_counts = axis("steps", &self.steps, base.steps)?;
         let marks = axis("checkpoints", &self.checkpoints, base.checkpoints.clone())?;
         let inits = axis("init", &self.init, base.init)?;
+        let laws = axis("noise_law", &self.noise_law, base.noise_law)?;
+        let norms = axis(
+            "divergence_norm",
+            &self.divergence_norm,
+            base.divergence_norm,
+        )?;
+        let centers = axis("center", &self.center, base.center.clone())?;
         let mut cells = Vec::with_capacity(out.len() * step_counts.len() * marks.len());
         for c in out {
             for &steps in &step_counts {
                 for m in &marks {
                     for &init in &inits {
-                        cells.push(TrainConfig {
-                            steps,
-                            checkpoints: m.clone(),
-                            init,
-                            ..c.clone()
-                        });
+                        for &noise_law in &laws {
+                            for &divergence_norm in &norms {
+                                for center in &centers {
+                                    cells.push(TrainConfig {
+                                        steps,
+                                        checkpoints: m.clone(),
+                                        init,
+                                        noise_law,
+                                        divergence_norm,
+                                        center: center.clone(),
+                                        ..c.clone()
+                                    });
+                                }
+                            }
+                        }
                     }
                 }
             }

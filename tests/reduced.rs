@@ -734,3 +734,21 @@ fn pareto_init_has_the_stated_radius_law_in_both_engines() {
         "direction not uniform: mean cos {mean_cos}"
     );
 }
+
+/// Cauchy label noise (ξ = z₁/z₂): the reduced engine's chains against burn's in law.
+#[test]
+fn agrees_with_burn_gate_km_cauchy_noise() {
+    let mut c = cell(
+        Model::ReluGate,
+        Algorithm::Km,
+        Labels::Realizable,
+        5,
+        2,
+        0.2,
+    );
+    c.noise_law = tailgate::config::NoiseLaw::Cauchy;
+    c.label_noise = 0.5;
+    // A tail of index 1 reaches 10⁶ now and then: that is the law, not divergence.
+    c.divergence_norm = 1e15;
+    compare_engines(c);
+}

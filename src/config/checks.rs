@@ -88,6 +88,12 @@ impl TrainConfig {
                 format!("must be a finite number > 0, got {}", self.eta),
             ));
         }
+        if self.noise_law == super::NoiseLaw::Cauchy && self.data_rng == super::DataRng::Philox {
+            return Err(Error::config(
+                "noise_law",
+                "`cauchy` is drawn by the xoshiro streams only: use `data_rng: xoshiro`",
+            ));
+        }
         if !(self.label_noise.is_finite() && self.label_noise >= 0.0) {
             return Err(Error::config(
                 "label_noise",

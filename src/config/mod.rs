@@ -91,8 +91,39 @@ pub enum Teacher {
     E1,
 }
 
+/// The law of the label noise ξ.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ValueEnum, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseLaw {
+    /// ξ ~ N(0, 1).
+    #[default]
+    Normal,
+    /// ξ = z₁/z₂ of two independent standard normals: standard Cauchy, Student t with
+    /// ν = 1 — a heavy-tailed additive part of tail index 1 (Grey 1994: the iterates' index
+    /// is then min(α*, 1)).
+    Cauchy,
+}
+
+impl NoiseLaw {
+    /// The default law (left out of serialized configs, so older cell ids stay).
+    pub fn is_normal(&self) -> bool {
+        *self == NoiseLaw::Normal
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NoiseLaw::Normal => "normal",
+            NoiseLaw::Cauchy => "cauchy",
+        }
+    }
+}
+
 /// The initial iterate of every chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ValueEnum, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Init {
     /// w₀ ~ N(0, init_std² I), independent per chain.
@@ -112,6 +143,17 @@ pub const PARETO_INIT_MAX: f64 = 1000.0;
 /// P of [`Init::Pareto`] from a uniform u ∈ [0, 1): the inverse of its distribution.
 pub fn pareto_init_radius(u: f64) -> f64 {
     1.0 / (1.0 - u * (1.0 - 1.0 / PARETO_INIT_MAX))
+}
+
+impl Init {
+    /// The name used in configs and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::Normal => "normal",
+            Init::Zeros => "zeros",
+            Init::Pareto => "pareto",
+        }
+    }
 }
 
 impl Algorithm {
@@ -203,8 +245,12 @@ pub struct TrainConfig {
     pub steps: usize,
     pub seed: u64,
     pub labels: Labels,
-    /// σ: standard deviation of the Gaussian noise added to every label.
+    /// σ: the scale of the noise added to every label (the standard deviation when the
+    /// law is normal).
     pub label_noise: f64,
+    /// The law of the label noise ξ (σ·ξ is added): `normal` or `cauchy`.
+    #[serde(default, skip_serializing_if = "NoiseLaw::is_normal")]
+    pub noise_law: NoiseLaw,
     pub teacher: Teacher,
     pub init: Init,
     /// Standard deviation of each coordinate of w₀ (default 1/√d).
@@ -316,6 +362,7 @@ impl Default for TrainConfig {
             seed: 0,
             labels: Labels::Realizable,
             label_noise: 1.0,
+            noise_law: NoiseLaw::Normal,
             teacher: Teacher::Random,
             init: Init::Normal,
             init_std: None,

@@ -13,6 +13,8 @@ pub(super) struct LabelModel {
     /// A linear teacher: realizable labels are `w*·x`.
     pub(super) linear: bool,
     pub(super) noise: f32,
+    /// Cauchy noise: ξ = z₁/z₂.
+    pub(super) cauchy: bool,
     pub(super) separation: f32,
 }
 
@@ -23,6 +25,7 @@ impl LabelModel {
             labels: config.labels,
             linear: config.model == crate::config::Model::Linear,
             noise: config.label_noise as f32,
+            cauchy: config.noise_law == crate::config::NoiseLaw::Cauchy,
             separation: config.mixture_separation as f32,
         }
     }
@@ -35,7 +38,9 @@ impl LabelModel {
         let positive = (self.labels == Labels::Mixture).then(|| rng.random_bool(0.5));
         let clean = self.clean(x, positive);
         if self.noise > 0.0 {
-            clean + self.noise * normal::one(rng)
+            let z = normal::one(rng);
+            let xi = if self.cauchy { z / normal::one(rng) } else { z };
+            clean + self.noise * xi
         } else {
             clean
         }

@@ -120,6 +120,8 @@ pub struct Kernel {
     linear: bool,
     labels: Labels,
     noise: f64,
+    /// Cauchy label noise: ξ = z₁/z₂ (one more normal per sample).
+    cauchy: bool,
     separation: f64,
     /// χ²_{d−2}: the squared norm of `Σ zᵢ rᵢ / √(Σ rᵢ²)` off `{w*, u}` (d ≥ 3).
     off_plane: ChiSquared,
@@ -151,6 +153,7 @@ impl Kernel {
             linear: config.model == Model::Linear,
             labels: config.labels,
             noise: config.label_noise,
+            cauchy: config.noise_law == crate::config::NoiseLaw::Cauchy && config.label_noise > 0.0,
             separation: config.mixture_separation,
             off_plane: ChiSquared::new(d.saturating_sub(2)),
             off_frame: ChiSquared::new(d.saturating_sub(3)),
@@ -304,7 +307,10 @@ impl Kernel {
                     }
                 }
                 let g2 = if self.perp >= 1 { *row(1) } else { [0.0; L] };
-                let xi = if self.noise > 0.0 {
+                let xi = if self.cauchy {
+                    let (z, w) = (row(per_sample - 2), row(per_sample - 1));
+                    std::array::from_fn(|j| self.noise * z[j] / w[j])
+                } else if self.noise > 0.0 {
                     row(per_sample - 1).map(|z| self.noise * z)
                 } else {
                     [0.0; L]
@@ -363,10 +369,10 @@ impl Kernel {
         sum
     }
 
-    /// Normals per sample: `g₁`, `g₂` (d ≥ 2), ξ (σ > 0).
+    /// Normals per sample: `g₁`, `g₂` (d ≥ 2), ξ (σ > 0; two for Cauchy noise).
     #[inline(always)]
     fn per_sample(&self) -> usize {
-        1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0)
+        1 + usize::from(self.perp >= 1) + usize::from(self.noise > 0.0) + usize::from(self.cauchy)
     }
 
     /// The buffers of one step's draws.
@@ -521,7 +527,12 @@ impl Kernel {
         let g1 = draws.normal();
         let g2 = if self.perp >= 1 { draws.normal() } else { 0.0 };
         let xi = if self.noise > 0.0 {
-            self.noise * draws.normal()
+            let z = draws.normal();
+            if self.cauchy {
+                self.noise * z / draws.normal()
+            } else {
+                self.noise * z
+            }
         } else {
             0.0
         };

@@ -6,6 +6,7 @@
 mod chain;
 mod far;
 mod lanes;
+mod local;
 mod real;
 mod rows;
 
@@ -13,6 +14,7 @@ pub use chain::{Draws, Ended, Group, Kernel, NoWatch, State, Watch};
 #[cfg(target_arch = "x86_64")]
 pub use lanes::Avx2;
 pub use lanes::{LaneRng, Scalar, Simd};
+pub use local::{Shell, local_exponents};
 pub use rows::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH, RowMaker, Which};
 
 use crate::config::{DataRng, Model, TrainConfig};

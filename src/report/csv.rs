@@ -54,6 +54,141 @@ pub struct CsvRow<'a> {
     pub wall_seconds: f64,
     /// `burn` or `reduced`: which engine ran the cell.
     pub engine: &'static str,
+    pub burn_in: usize,
+    pub init: &'static str,
+    /// The theory's tilted drift μ at its root and the deepest exceedance fraction whose
+    /// tail the burn-in had time to build, 10^(−α·μ·burn_in/ln 10).
+    pub theory_tilted_drift: Option<f64>,
+    pub equilibrium_fraction: Option<f64>,
+    /// The far tail (time samples): the headline (deepest rung with ≥ 1000 clusters from
+    /// ≥ 100 chains), its rung, and why there is none.
+    pub far_alpha: Option<f64>,
+    pub far_lo: Option<f64>,
+    pub far_hi: Option<f64>,
+    pub far_fraction: Option<f64>,
+    pub far_clusters: Option<f64>,
+    pub far_chains: Option<usize>,
+    pub far_reason: Option<String>,
+    pub far_samples: Option<u64>,
+    /// Hill above the top 10⁻³, 10⁻⁴, 10⁻⁵ of the time samples, with chain-bootstrap
+    /// intervals, clusters and chains behind each.
+    pub hill_1e3: Option<f64>,
+    pub hill_1e3_lo: Option<f64>,
+    pub hill_1e3_hi: Option<f64>,
+    pub clusters_1e3: Option<f64>,
+    pub chains_1e3: Option<usize>,
+    pub hill_1e4: Option<f64>,
+    pub hill_1e4_lo: Option<f64>,
+    pub hill_1e4_hi: Option<f64>,
+    pub clusters_1e4: Option<f64>,
+    pub chains_1e4: Option<usize>,
+    pub hill_1e5: Option<f64>,
+    pub hill_1e5_lo: Option<f64>,
+    pub hill_1e5_hi: Option<f64>,
+    pub clusters_1e5: Option<f64>,
+    pub chains_1e5: Option<usize>,
+    /// Second half of the window minus the first, Hill at the top 10⁻³ / 10⁻⁴ of each half
+    /// (paired chain bootstrap), and the fewer chains of the two halves behind it.
+    pub halves_1e3: Option<f64>,
+    pub halves_1e3_lo: Option<f64>,
+    pub halves_1e3_hi: Option<f64>,
+    pub halves_1e3_chains: Option<usize>,
+    pub halves_1e4: Option<f64>,
+    pub halves_1e4_lo: Option<f64>,
+    pub halves_1e4_hi: Option<f64>,
+    pub halves_1e4_chains: Option<usize>,
+}
+
+/// The far-tail columns of a row (empty without a far tail).
+fn far_columns(c: &CellResult, row: &mut CsvRow<'_>) {
+    let theory = c.run.summary.theory.as_ref();
+    row.theory_tilted_drift = theory.and_then(|t| t.tilted_drift);
+    row.equilibrium_fraction = equilibrium_fraction(c);
+    let Some(far) = c.run.summary.far_tail.as_ref() else {
+        return;
+    };
+    let r = &far.reading;
+    row.far_alpha = r.alpha;
+    row.far_lo = r.alpha_lo;
+    row.far_hi = r.alpha_hi;
+    row.far_fraction = r.fraction;
+    row.far_reason = r.reason.clone();
+    row.far_samples = Some(r.samples);
+    if let Some(rung) = r
+        .fraction
+        .and_then(|p| r.ladder.iter().find(|g| g.fraction == p))
+    {
+        row.far_clusters = Some(rung.clusters);
+        row.far_chains = Some(rung.chains);
+    }
+    for g in &r.ladder {
+        let v = (
+            Some(g.hill),
+            g.hill_lo,
+            g.hill_hi,
+            Some(g.clusters),
+            Some(g.chains),
+        );
+        let slot = match g.fraction {
+            p if p == 1e-3 => (
+                &mut row.hill_1e3,
+                &mut row.hill_1e3_lo,
+                &mut row.hill_1e3_hi,
+                &mut row.clusters_1e3,
+                &mut row.chains_1e3,
+            ),
+            p if p == 1e-4 => (
+                &mut row.hill_1e4,
+                &mut row.hill_1e4_lo,
+                &mut row.hill_1e4_hi,
+                &mut row.clusters_1e4,
+                &mut row.chains_1e4,
+            ),
+            p if p == 1e-5 => (
+                &mut row.hill_1e5,
+                &mut row.hill_1e5_lo,
+                &mut row.hill_1e5_hi,
+                &mut row.clusters_1e5,
+                &mut row.chains_1e5,
+            ),
+            _ => continue,
+        };
+        (*slot.0, *slot.1, *slot.2, *slot.3, *slot.4) = v;
+    }
+    for h in &far.halves {
+        let v = (
+            Some(h.diff),
+            h.diff_lo,
+            h.diff_hi,
+            Some(h.chains_a.min(h.chains_b)),
+        );
+        let slot = match h.fraction {
+            p if p == 1e-3 => (
+                &mut row.halves_1e3,
+                &mut row.halves_1e3_lo,
+                &mut row.halves_1e3_hi,
+                &mut row.halves_1e3_chains,
+            ),
+            p if p == 1e-4 => (
+                &mut row.halves_1e4,
+                &mut row.halves_1e4_lo,
+                &mut row.halves_1e4_hi,
+                &mut row.halves_1e4_chains,
+            ),
+            _ => continue,
+        };
+        (*slot.0, *slot.1, *slot.2, *slot.3) = v;
+    }
+}
+
+/// The deepest exceedance fraction in equilibrium after the burn-in by the tilted-drift
+/// rule: the tail is built up to e^{μ·burn_in} above the bulk, which holds the top
+/// (e^{μ·burn_in})^{−α}.
+pub fn equilibrium_fraction(c: &CellResult) -> Option<f64> {
+    let t = c.run.summary.theory.as_ref()?;
+    let (alpha, mu) = (t.alpha?, t.tilted_drift?);
+    let burn_in = c.config().burn_in.unwrap_or_default() as f64;
+    Some((-alpha * mu * burn_in).exp())
 }
 
 /// `summary.csv`: one row per finished cell, empty fields where a value does not exist.
@@ -82,7 +217,7 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
             // The other estimators where the run describes a stationary law at all.
             let usable = c.run.usable().then_some(());
             let powerlaw = s.estimates.get("powerlaw");
-            w.serialize(CsvRow {
+            let mut row = CsvRow {
                 cell: &c.id,
                 algorithm: cfg.algorithm.name(),
                 labels: cfg.labels.name(),
@@ -120,8 +255,12 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 theory_light_tail: theory.map(|t| t.light_tail),
                 wall_seconds: c.run.summary.wall_seconds,
                 engine: cfg.engine.name(),
-            })
-            .map_err(|e| csv_error(tmp, e))?;
+                burn_in: cfg.burn_in.unwrap_or_default(),
+                init: cfg.init.name(),
+                ..CsvRow::default()
+            };
+            far_columns(c, &mut row);
+            w.serialize(row).map_err(|e| csv_error(tmp, e))?;
         }
         w.flush().map_err(|e| Error::io(tmp, e))
     })

@@ -14,6 +14,7 @@ mod compare;
 mod convergence;
 mod csv;
 mod details;
+mod far_study;
 mod far_tail;
 mod markdown;
 mod nets_axis;
@@ -113,6 +114,21 @@ pub fn write_report(
 
     let mut md = String::new();
     let _ = writeln!(md, "# Study `{}`\n", record.study.name);
+    if far_study::applies(&cells) {
+        let far = far_study::far_report(&record, &cells, &staged, &mut files)?;
+        md.push_str(&far.body);
+        md.push_str(
+            "## Appendix\n\nPer cell, every estimator: `summary.csv`; the final-iterate \
+             survival functions and Hill plots per setup: [details.md](details.md).\n",
+        );
+        let findings_path = staged.path("findings.md");
+        std::fs::write(&findings_path, format!("{}\n", far.findings))
+            .map_err(|e| Error::io(&findings_path, e))?;
+        files.push(findings_path);
+        return finish(
+            dir, &record, &cells, &nets, options, staged, files, md, done, total,
+        );
+    }
     md.push_str(&header(dir, done, total, &all, &nets, &error));
     let mut body = String::new();
     let findings = findings(
@@ -132,9 +148,28 @@ pub fn write_report(
          pair, the cells without an α̂) and per cell: [details.md](details.md). One row per \
          cell with every estimator: `summary.csv`.\n",
     );
+    finish(
+        dir, &record, &cells, &nets, options, staged, files, md, done, total,
+    )
+}
+
+/// Writes details.md, report.md and report.json and commits the staged folder.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    dir: &Path,
+    record: &crate::sweep::StudyRecord,
+    cells: &[CellResult],
+    nets: &[CellResult],
+    options: &ReportOptions,
+    staged: StagedDir,
+    mut files: Vec<PathBuf>,
+    md: String,
+    done: usize,
+    total: usize,
+) -> Result<ReportOutcome> {
     let mut details = format!("# Study `{}`: details\n\n", record.study.name);
     details.push_str(&details::details_body(
-        dir, &record, &cells, &nets, options, &staged, &mut files,
+        dir, record, cells, nets, options, &staged, &mut files,
     )?);
     let md_path = staged.path("report.md");
     std::fs::write(&md_path, md).map_err(|e| Error::io(&md_path, e))?;

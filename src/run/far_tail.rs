@@ -23,6 +23,7 @@ pub struct FarTailSummary {
     pub keep: f64,
     /// The threshold fixed at the end of burn-in (`threshold` is higher where the cap
     /// raised it).
+    #[serde(deserialize_with = "crate::tail::far::nan_for_null")]
     pub recording_threshold: f64,
     pub cap: usize,
     /// The cap was reached: values between `recording_threshold` and `threshold` dropped.

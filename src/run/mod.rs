@@ -8,7 +8,7 @@
 mod far_tail;
 mod write;
 
-pub use far_tail::{FarTailSummary, far_tail_phrase, write_far_tail};
+pub use far_tail::{FarTailSummary, HALF_FRACTIONS, far_tail_phrase, halves, write_far_tail};
 
 pub use write::{Finished, theory, train_into};
 

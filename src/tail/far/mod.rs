@@ -167,6 +167,7 @@ pub struct FarTail {
     pub reason: Option<String>,
     pub rule: String,
     /// Every kept sample is above this threshold.
+    #[serde(deserialize_with = "nan_for_null")]
     pub threshold: f64,
     /// N·T: the time samples the fractions are of.
     pub samples: u64,
@@ -179,6 +180,12 @@ pub struct FarTail {
     pub stopped: String,
     pub resamples: usize,
     pub level: f64,
+}
+
+/// JSON writes a NaN as null (a run whose every chain diverged has no threshold): read it
+/// back as NaN.
+pub fn nan_for_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Reads the ladder of `samples` (see [`FarTail`]).
