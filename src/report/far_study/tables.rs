@@ -19,8 +19,9 @@ pub fn header(record: &StudyRecord, cells: &[CellResult], design: &Design) -> St
     let seeds: BTreeSet<u64> = cells.iter().map(|c| c.config().seed).collect();
     let _ = writeln!(
         md,
-        "{} of {} cells finished; tailgate {}. Cells' wall time summed: {:.1} min (one \
-         cell at a time on this machine, so about the study's wall time). Every number \
+        "{} of {} cells finished; tailgate {}. Cells' wall time summed: {:.1} min (cells run one \
+         at a time: the sweep's compute; the measured wall time of sweep and report is in \
+         BENCHMARKS.md). Every number \
          below is computed from the cells' `run.json` and `far_tail.npy` (one row per cell \
          in `summary.csv`; the paired SGD − KM readings in `pairs.csv`).\n",
         cells.len(),
