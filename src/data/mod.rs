@@ -422,16 +422,18 @@ mod tests {
         let teacher: Vec<f32> = (0..100)
             .map(|j| ((j * 7 % 13) as f32 - 6.0) / 10.0)
             .collect();
-        for (labels, noise) in [
-            (Labels::Realizable, 1.0),
-            (Labels::Binary01, 0.0),
-            (Labels::Mixture, 0.5),
+        for (labels, noise, cauchy) in [
+            (Labels::Realizable, 1.0, false),
+            (Labels::Realizable, 1.0, true),
+            (Labels::Binary01, 0.0, false),
+            (Labels::Mixture, 0.5, false),
         ] {
             let model = LabelModel {
                 teacher: teacher.clone(),
                 labels,
                 linear: false,
                 noise,
+                cauchy,
                 separation: 1.5,
             };
             let (mut x, mut y) = (vec![0.0f32; 64 * 100], vec![0.0f32; 64]);
