@@ -16,7 +16,7 @@ pub fn run(args: &SweepArgs) -> Result<String> {
         None => Shard::from_slurm_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::ALL),
     };
     if args.plan {
-        return Ok(plan(&study, shard)?);
+        return plan(&study, shard);
     }
     let out = args
         .out

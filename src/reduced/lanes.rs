@@ -104,6 +104,10 @@ pub trait Simd: Copy {
     );
 }
 
+/// Lanes one [`Simd::normals`] call can serve: the rejection mask of a row packs lane j's
+/// two halves as bits 2j and 2j + 1 of a `u64`.
+pub const MAX_LANES: usize = 32;
+
 /// Plain Rust: the definition.
 #[derive(Debug, Clone, Copy)]
 pub struct Scalar;
@@ -127,6 +131,12 @@ impl Simd for Scalar {
         out: &mut [[f64; L]],
         rejected: &mut [u64],
     ) {
+        const {
+            assert!(
+                L <= MAX_LANES,
+                "a rejection mask holds 2 bits a lane in one u64: at most 32 lanes"
+            )
+        };
         for (k, row) in words.iter().enumerate() {
             let mut mask = 0u64;
             for (j, &w) in row.iter().enumerate() {
@@ -172,7 +182,7 @@ impl Simd for Avx2 {
         out: &mut [[f64; L]],
         rejected: &mut [u64],
     ) {
-        if !L.is_multiple_of(4) || L > 32 {
+        if !L.is_multiple_of(4) || L > MAX_LANES {
             return Scalar.normals(words, out, rejected);
         }
         // SAFETY: as above.

@@ -30,6 +30,9 @@ use std::time::Instant;
 /// key at fault; `Ok` when it can.
 pub fn check(config: &TrainConfig) -> Result<()> {
     let refuse = |field, why: &str| Err(Error::config(field, format!("{why} (`engine: reduced`)")));
+    if config.dim == 0 {
+        return refuse("dim", "must be at least 1");
+    }
     if config.model == Model::Mlp {
         return refuse(
             "model",
@@ -435,6 +438,20 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
 mod tests {
     use super::*;
     use crate::config::{Algorithm, Engine, Labels, Teacher};
+
+    /// `simulate` is public and takes an unresolved config: d = 0 must be refused there,
+    /// not underflow in d − 1.
+    #[test]
+    fn check_refuses_zero_dimensions() {
+        let config = TrainConfig {
+            engine: Engine::Reduced,
+            dim: 0,
+            ..TrainConfig::default()
+        };
+        let err = check(&config).unwrap_err().to_string();
+        assert!(err.contains("dim"), "{err}");
+        assert!(simulate(&config, &Progress::hidden()).is_err());
+    }
 
     /// The engine's path (chunks, lockstep groups and a remainder, compiled for AVX2 where
     /// the CPU has it) ends every chain where the plain kernel, compiled for the baseline,

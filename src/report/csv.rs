@@ -130,21 +130,21 @@ fn far_columns(c: &CellResult, row: &mut CsvRow<'_>) {
             Some(g.chains),
         );
         let slot = match g.fraction {
-            p if p == 1e-3 => (
+            1e-3 => (
                 &mut row.hill_1e3,
                 &mut row.hill_1e3_lo,
                 &mut row.hill_1e3_hi,
                 &mut row.clusters_1e3,
                 &mut row.chains_1e3,
             ),
-            p if p == 1e-4 => (
+            1e-4 => (
                 &mut row.hill_1e4,
                 &mut row.hill_1e4_lo,
                 &mut row.hill_1e4_hi,
                 &mut row.clusters_1e4,
                 &mut row.chains_1e4,
             ),
-            p if p == 1e-5 => (
+            1e-5 => (
                 &mut row.hill_1e5,
                 &mut row.hill_1e5_lo,
                 &mut row.hill_1e5_hi,
@@ -163,13 +163,13 @@ fn far_columns(c: &CellResult, row: &mut CsvRow<'_>) {
             Some(h.chains_a.min(h.chains_b)),
         );
         let slot = match h.fraction {
-            p if p == 1e-3 => (
+            1e-3 => (
                 &mut row.halves_1e3,
                 &mut row.halves_1e3_lo,
                 &mut row.halves_1e3_hi,
                 &mut row.halves_1e3_chains,
             ),
-            p if p == 1e-4 => (
+            1e-4 => (
                 &mut row.halves_1e4,
                 &mut row.halves_1e4_lo,
                 &mut row.halves_1e4_hi,

@@ -2,14 +2,13 @@
 //! cross-section (seed 0 of each (d, b)'s α* = 1.5 point), beside the stationary P(r > R)
 //! read from the time samples.
 
-use super::{Arm, Design, Point, Section, exceedances};
+use super::{Arm, Design, Section, exceedances, heaviest};
 use crate::error::Result;
 use crate::io::{StagedDir, read_npy_f64};
 use crate::reduced::{Shell, local_exponents};
 use crate::report::cells::CellResult;
 use crate::report::charts::embed_figure;
 use crate::report::plot::{Chart, Figure, Series};
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -110,13 +109,6 @@ fn reached(p: &Profile) -> Option<usize> {
 }
 
 pub fn section(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) -> Result<Section> {
-    let mut by_db: BTreeMap<(usize, usize), Point> = BTreeMap::new();
-    for p in design.points() {
-        let e = by_db.entry((p.dim, p.batch)).or_insert(p);
-        if p.eta() > e.eta() {
-            *e = p;
-        }
-    }
     let mut body = format!(
         "## Where the prediction starts to hold\n\nThe local exponent α_R solves \
          E[(r′/r)^α | r = R] = 1 over one step from states on the shell r ≈ R: up to \
@@ -132,7 +124,7 @@ pub fn section(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) ->
     );
     let mut panels = Vec::new();
     let mut reached_count = (0, 0);
-    for ((d, b), point) in by_db {
+    for ((d, b), point) in heaviest(design) {
         let mut series = Vec::new();
         let mut theory = None;
         for (i, arm) in [Arm::GateSgd, Arm::GateKm, Arm::Linear].iter().enumerate() {

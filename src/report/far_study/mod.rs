@@ -4,8 +4,10 @@
 //! partial slopes over the design; stationarity on the halves of each window and on a
 //! heavy-tailed start. The final-iterate fit appears only as the finite-range slope it is.
 
-mod claims;
+mod claim1;
+mod claim2;
 mod local;
+mod slopes;
 mod stationarity;
 mod tables;
 
@@ -214,6 +216,36 @@ pub fn common_rung(cells: &[&CellResult]) -> Option<f64> {
     })
 }
 
+/// A cell's far-tail ladder as chart points (log₁₀ p, Hill α̂, its interval), rungs with
+/// at least 10 chains above their threshold.
+pub fn ladder_points(c: &CellResult) -> Vec<(f64, f64, Option<(f64, f64)>)> {
+    c.run
+        .summary
+        .far_tail
+        .as_ref()
+        .map(|far| {
+            far.reading
+                .ladder
+                .iter()
+                .filter(|g| g.chains >= 10)
+                .map(|g| (g.fraction.log10(), g.hill, g.hill_lo.zip(g.hill_hi)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The largest η of each (d, b) — the placement with the gate's smallest α*.
+pub fn heaviest(design: &Design) -> BTreeMap<(usize, usize), Point> {
+    let mut by_db: BTreeMap<(usize, usize), Point> = BTreeMap::new();
+    for p in design.points() {
+        let e = by_db.entry((p.dim, p.batch)).or_insert(p);
+        if p.eta() > e.eta() {
+            *e = p;
+        }
+    }
+    by_db
+}
+
 /// A cell's kept exceedances, read back from its `far_tail.npy`.
 pub fn exceedances(c: &CellResult) -> Result<Vec<Exceedance>> {
     let table = read_npy_f64(&c.dir.join("far_tail.npy"))?;
@@ -258,8 +290,8 @@ pub fn far_report(
     let mut findings = Vec::new();
     let _ = writeln!(body, "{}", tables::header(record, cells, &design));
     let st = stationarity::section(&design, staged, files)?;
-    let c1 = claims::claim1(&design, staged, files)?;
-    let c2 = claims::claim2(&design, staged, files)?;
+    let c1 = claim1::claim1(&design, staged, files)?;
+    let c2 = claim2::claim2(&design, staged, files)?;
     let lx = local::section(&design, staged, files)?;
     findings.extend(st.findings);
     findings.extend(c1.findings);

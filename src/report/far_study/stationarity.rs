@@ -2,7 +2,7 @@
 //! paired bootstrap), pooled into a drift test per arm, and a heavy-tailed start meeting the
 //! normal start from above.
 
-use super::{Arm, Design, Estimate, PAIR_RESAMPLES, Section, exceedances, samples};
+use super::{Arm, Design, Estimate, PAIR_RESAMPLES, Section, exceedances, ladder_points, samples};
 use crate::config::Init;
 use crate::error::Result;
 use crate::io::StagedDir;
@@ -187,41 +187,28 @@ fn heavy_start(
             ));
         }
         if let Some(r) = rungs.first() {
-            let covers = r
-                .diff_lo
-                .zip(r.diff_hi)
-                .is_some_and(|(lo, hi)| lo <= 0.0 && hi >= 0.0);
             findings.push(format!(
                 "- **Heavy-tailed start** ({label}): at p = 10⁻³ it reads {:.2} against the \
-                 normal start's {:.2}, Δ {:+.2} [{}, {}] — {}.",
+                 normal start's {:.2}, Δ {:+.2} [{}, {}] — {}{}.",
                 r.hill_a,
                 r.hill_b,
                 r.diff,
                 fmt(r.diff_lo),
                 fmt(r.diff_hi),
-                if covers {
-                    "the two starts meet"
-                } else {
-                    "the two starts have not met"
-                }
+                meeting(r.diff_lo, r.diff_hi),
+                still_moving(h, r.fraction)
             ));
         }
         for (cell, start, color) in [
             (n, "normal start", series.len()),
             (h, "pareto start", series.len() + 1),
         ] {
-            let Some(far) = cell.run.summary.far_tail.as_ref() else {
+            if cell.run.summary.far_tail.is_none() {
                 continue;
-            };
+            }
             series.push(Series {
                 label: format!("{label}, {start}"),
-                points: far
-                    .reading
-                    .ladder
-                    .iter()
-                    .filter(|g| g.chains >= 10)
-                    .map(|g| (g.fraction.log10(), g.hill, g.hill_lo.zip(g.hill_hi)))
-                    .collect(),
+                points: ladder_points(cell),
                 line: true,
                 color,
                 filled: start == "normal start",
@@ -261,6 +248,43 @@ fn heavy_start(
         files,
     )?;
     Ok((body, findings))
+}
+
+/// What an interval of pareto − normal says, read against the margin: only an interval
+/// inside ±δ shows the two starts agree; one covering 0 but wider only fails to tell them
+/// apart.
+fn meeting(lo: Option<f64>, hi: Option<f64>) -> String {
+    match lo.zip(hi) {
+        Some((lo, hi)) if lo >= -super::MARGIN && hi <= super::MARGIN => {
+            format!("the two starts agree within ±δ = {}", super::MARGIN)
+        }
+        Some((lo, hi)) if lo <= 0.0 && hi >= 0.0 => format!(
+            "not told apart, but the interval (half-width {:.2}) is too wide to show they \
+             agree",
+            (hi - lo) / 2.0
+        ),
+        Some(_) => "the two starts have not met".into(),
+        None => "no interval".into(),
+    }
+}
+
+/// The heavy start's own halves, where they show it still moving.
+fn still_moving(c: &crate::report::cells::CellResult, p: f64) -> String {
+    c.run
+        .summary
+        .far_tail
+        .as_ref()
+        .and_then(|f| f.halves.iter().find(|h| h.fraction == p))
+        .and_then(|h| {
+            let (lo, hi) = h.diff_lo.zip(h.diff_hi)?;
+            (lo > 0.0 || hi < 0.0).then(|| {
+                format!(
+                    "; its own window's halves still drift {:+.2} [{:+.2}, {:+.2}]",
+                    h.diff, lo, hi
+                )
+            })
+        })
+        .unwrap_or_default()
 }
 
 fn halves_of(c: &crate::report::cells::CellResult, p: f64) -> String {

@@ -1,7 +1,7 @@
 //! The far-tail report's header, the threshold-stability figure, and the far tail set
 //! against the final-iterate slope (the pre-asymptotic finding it replaces).
 
-use super::{Arm, Design, MARGIN, Point, headline};
+use super::{Arm, Design, MARGIN, headline, heaviest, ladder_points};
 use crate::config::Init;
 use crate::error::Result;
 use crate::io::StagedDir;
@@ -169,15 +169,7 @@ pub fn far_against_final(
          gate's prediction. A tail index shows as a flat stretch over a decade or more.\n\n",
     );
     let mut panels = Vec::new();
-    let mut by_db: std::collections::BTreeMap<(usize, usize), Point> = Default::default();
-    for p in design.points() {
-        // The smallest-α* placement of each (d, b) is the largest η.
-        let e = by_db.entry((p.dim, p.batch)).or_insert(p);
-        if p.eta() > e.eta() {
-            *e = p;
-        }
-    }
-    for ((d, b), p) in by_db {
+    for ((d, b), p) in heaviest(design) {
         let mut series = Vec::new();
         let mut h = None;
         for (i, arm) in [Arm::GateSgd, Arm::GateKm, Arm::Linear].iter().enumerate() {
@@ -187,18 +179,12 @@ pub fn far_against_final(
             if *arm == Arm::GateSgd {
                 h = c.theory_alpha();
             }
-            let Some(far) = c.run.summary.far_tail.as_ref() else {
+            if c.run.summary.far_tail.is_none() {
                 continue;
-            };
+            }
             series.push(Series {
                 label: arm.name().into(),
-                points: far
-                    .reading
-                    .ladder
-                    .iter()
-                    .filter(|g| g.chains >= 10)
-                    .map(|g| (g.fraction.log10(), g.hill, g.hill_lo.zip(g.hill_hi)))
-                    .collect(),
+                points: ladder_points(c),
                 line: true,
                 color: i * 3,
                 filled: i != 1,

@@ -1,0 +1,55 @@
+//! The manual stays true to the tree: every file or folder that `docs/manual/layout.md`
+//! names exists.
+
+use std::path::{Path, PathBuf};
+
+/// The backticked spans of a markdown fragment.
+fn spans(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+/// Whether a span names a source file or folder (not a command, a key or an output file).
+fn is_path(span: &str) -> bool {
+    !span.contains(' ')
+        && (span.ends_with(".rs") || span.ends_with(".py") || span.ends_with('/'))
+        && !span.starts_with('-')
+}
+
+#[test]
+fn every_path_the_layout_names_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let layout = std::fs::read_to_string(root.join("docs/manual/layout.md")).unwrap();
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for line in layout.lines().filter(|l| l.starts_with("| `")) {
+        let cols: Vec<&str> = line.split(" | ").collect();
+        let (first, rest) = (cols[0], cols[1..].join(" | "));
+        // The first column names paths from the root; the others name them from one of
+        // those folders, from `src/`, or from the root.
+        let mut bases: Vec<PathBuf> = vec![root.to_path_buf(), root.join("src")];
+        for span in spans(first) {
+            checked += 1;
+            let path = root.join(span);
+            if !path.exists() {
+                missing.push(span.to_string());
+            }
+            if span.ends_with('/') {
+                bases.push(path);
+            }
+        }
+        for span in spans(&rest).into_iter().filter(|s| is_path(s)) {
+            checked += 1;
+            if !bases.iter().any(|b| b.join(span).exists()) {
+                missing.push(format!("{span} (in the row of {first})"));
+            }
+        }
+    }
+    assert!(
+        checked > 40,
+        "only {checked} paths found: has the table's format changed?"
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/manual/layout.md names paths that do not exist: {missing:?}"
+    );
+}
