@@ -516,6 +516,11 @@ fn shipped_quick_study_runs_and_shows_heavier_tails_at_larger_steps() {
     let out = run_sweep(&s, &dir, Shard::ALL, 2, true).unwrap();
     assert_eq!((out.total, out.trained), (16, 16));
     write_report(&dir, None, &ReportOptions::default()).unwrap();
+    // The same seeds give the same table (tests/goldens.rs says how to bless it).
+    common::golden::check(
+        "quick_summary.csv",
+        &common::golden::csv_without_timings(&dir.join("report/summary.csv")),
+    );
     let mut csv = csv::Reader::from_path(dir.join("report/summary.csv")).unwrap();
     let header = csv.headers().unwrap().clone();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();

@@ -213,4 +213,46 @@ mod tests {
         );
         assert!(se < 0.1, "se {se}");
     }
+
+    /// The gate far out: on a shell at r ≈ 10⁶ in every direction of the (a, c) half-plane
+    /// the labels are negligible and α_R is the gate's Kesten root (the same for SGD and
+    /// KM, whose homogeneous parts agree); on a shell at r ≈ 10 it is not yet.
+    #[test]
+    fn gate_far_shells_read_the_gate_root() {
+        let (dim, batch) = (10, 1);
+        let eta = crate::theory::eta_for_alpha(true, dim, batch, 1.5).unwrap();
+        let truth = crate::theory::gate_tail_index(dim, batch, eta)
+            .unwrap()
+            .alpha
+            .unwrap();
+        let shell = |algorithm, r: f64| {
+            let config = TrainConfig {
+                engine: Engine::Reduced,
+                model: Model::ReluGate,
+                algorithm,
+                dim,
+                batch,
+                eta,
+                teacher: Teacher::E1,
+                ..TrainConfig::default()
+            }
+            .resolve()
+            .unwrap();
+            let states: Vec<(f64, f64)> = (0..400)
+                .map(|j| {
+                    let t = std::f64::consts::PI * (j as f64 + 0.5) / 400.0;
+                    (r * t.cos(), r * t.sin())
+                })
+                .collect();
+            let shells = local_exponents(&config, &states, 0.0, &[0.5 * r, 2.0 * r], 400, 4000, 11);
+            (shells[0].alpha.unwrap(), shells[0].se.unwrap())
+        };
+        for algorithm in [Algorithm::Sgd, Algorithm::Km] {
+            let (alpha, se) = shell(algorithm, 1e6);
+            assert!(
+                (alpha - truth).abs() < 4.0 * se + 0.03,
+                "{algorithm:?}: α_R {alpha} ± {se} vs the gate's root {truth}"
+            );
+        }
+    }
 }

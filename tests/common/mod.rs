@@ -2,6 +2,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod cli;
+pub mod golden;
 pub mod ks;
 pub mod normal_law;
 

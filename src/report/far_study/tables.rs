@@ -19,15 +19,21 @@ pub fn header(record: &StudyRecord, cells: &[CellResult], design: &Design) -> St
     let seeds: BTreeSet<u64> = cells.iter().map(|c| c.config().seed).collect();
     let _ = writeln!(
         md,
-        "{} of {} cells finished; tailgate {}. Cells' wall time summed: {:.1} min (cells run one \
-         at a time: the sweep's compute; the measured wall time of sweep and report is in \
-         BENCHMARKS.md). Every number \
-         below is computed from the cells' `run.json` and `far_tail.npy` (one row per cell \
-         in `summary.csv`; the paired SGD − KM readings in `pairs.csv`).\n",
+        "{} of {} cells finished; tailgate {}. Wall time: the cells' simulations sum to \
+         {:.1} min; {} (the sweep's and this report's timings, with machine and command, are \
+         in the project's BENCHMARKS.md). Every number below is computed from the cells' \
+         `run.json` and `far_tail.npy` (one row per cell in `summary.csv`; the paired \
+         SGD − KM readings in `pairs.csv`).\n",
         cells.len(),
         record.cells.len(),
         env!("CARGO_PKG_VERSION"),
-        wall / 60.0
+        wall / 60.0,
+        sweep_span(cells)
+            .map(|m| format!(
+                "the sweep wrote its first cell's run.json {m:.1} min before its last, \
+                 simulation and estimation together"
+            ))
+            .unwrap_or_else(|| "the cells' write times could not be read".into())
     );
     let _ = writeln!(
         md,
@@ -99,6 +105,22 @@ pub fn header(record: &StudyRecord, cells: &[CellResult], design: &Design) -> St
          asymptotic prediction for the gate (the same for SGD and KM).\n"
     );
     md
+}
+
+/// Minutes from the first cell's `run.json` to the last, by their modification times: the
+/// sweep's wall time less its first cell (cells copied into the folder keep theirs).
+fn sweep_span(cells: &[CellResult]) -> Option<f64> {
+    let times: Vec<std::time::SystemTime> = cells
+        .iter()
+        .filter_map(|c| {
+            std::fs::metadata(c.dir.join("run.json"))
+                .ok()?
+                .modified()
+                .ok()
+        })
+        .collect();
+    let (first, last) = (times.iter().min()?, times.iter().max()?);
+    Some(last.duration_since(*first).ok()?.as_secs_f64() / 60.0)
 }
 
 /// The one sentence on the final-iterate fit.
