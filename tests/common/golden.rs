@@ -28,13 +28,27 @@ pub fn check(name: &str, bytes: &[u8]) {
     );
 }
 
-/// A JSON value without its timings (keys ending in `_seconds`), pretty-printed: what of a
-/// run's record is fixed by its config and seed.
+/// A file's fingerprint for a golden of large binary output: its length and FNV-1a 64
+/// hash (fixed by its definition, unlike `std`'s hasher), as a line of text.
+pub fn fingerprint(bytes: &[u8]) -> Vec<u8> {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{} bytes, fnv1a64 {hash:016x}\n", bytes.len()).into_bytes()
+}
+
+/// Whether a key is a timing (wall time, throughput), which no seed fixes.
+fn is_timing(key: &str) -> bool {
+    key.ends_with("_seconds") || key.ends_with("_per_second")
+}
+
+/// A JSON value without its timings, pretty-printed: what of a run's record is fixed by its
+/// config and seed.
 pub fn without_timings(mut v: serde_json::Value) -> Vec<u8> {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
-                m.retain(|k, _| !k.ends_with("_seconds"));
+                m.retain(|k, _| !is_timing(k));
                 m.values_mut().for_each(strip);
             }
             serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
@@ -47,12 +61,12 @@ pub fn without_timings(mut v: serde_json::Value) -> Vec<u8> {
     out
 }
 
-/// A CSV table without its timing columns (names ending in `_seconds`), re-written.
+/// A CSV table without its timing columns, re-written.
 pub fn csv_without_timings(path: &Path) -> Vec<u8> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let header = reader.headers().unwrap().clone();
     let keep: Vec<usize> = (0..header.len())
-        .filter(|&i| !header[i].ends_with("_seconds"))
+        .filter(|&i| !is_timing(&header[i]))
         .collect();
     let mut writer = csv::Writer::from_writer(Vec::new());
     let pick =

@@ -218,7 +218,7 @@ pub fn common_rung(cells: &[&CellResult]) -> Option<f64> {
 
 /// A cell's far-tail ladder as chart points (log₁₀ p, Hill α̂, its interval), rungs with
 /// at least 10 chains above their threshold.
-pub fn ladder_points(c: &CellResult) -> Vec<(f64, f64, Option<(f64, f64)>)> {
+pub fn ladder_points(c: &CellResult) -> Vec<crate::report::plot::Point> {
     c.run
         .summary
         .far_tail

@@ -4,8 +4,8 @@
 
 use super::{Arm, Design, Estimate, PAIR_RESAMPLES, Section, exceedances, ladder_points, samples};
 use crate::config::Init;
-use crate::error::Result;
-use crate::io::StagedDir;
+use crate::error::{Error, Result};
+use crate::io::{StagedDir, write_atomically};
 use crate::report::charts::embed;
 use crate::report::plot::{Chart, Series};
 use crate::tail::far::{Pairing, paired_ladder};
@@ -142,6 +142,10 @@ fn heavy_start(
     let mut findings = Vec::new();
     let mut series = Vec::new();
     let mut rows = Vec::new();
+    let mut csv_rows = vec![
+        "arm,d,b,eta,seed,fraction,hill_normal,hill_pareto,diff,diff_lo,diff_hi,chains_normal,chains_pareto"
+            .to_string(),
+    ];
     for ((point, arm, init, _), heavy) in &design.cells {
         if *init != Init::Pareto {
             continue;
@@ -175,6 +179,23 @@ fn heavy_start(
             point.eta()
         );
         for r in &rungs {
+            let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+            csv_rows.push(format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                arm.name(),
+                point.dim,
+                point.batch,
+                point.eta(),
+                h.config().seed,
+                r.fraction,
+                r.hill_b,
+                r.hill_a,
+                r.diff,
+                opt(r.diff_lo),
+                opt(r.diff_hi),
+                r.chains_b,
+                r.chains_a
+            ));
             rows.push(format!(
                 "| {label} | {:e} | {:.2} | {:.2} | {:+.2} [{}, {}] | {} |",
                 r.fraction,
@@ -231,7 +252,12 @@ fn heavy_start(
         body.push_str(&r);
         body.push('\n');
     }
-    body.push('\n');
+    body.push_str("\nThe rows are in `heavy_start.csv`.\n\n");
+    let csv_path = staged.path("heavy_start.csv");
+    write_atomically(&csv_path, |tmp| {
+        std::fs::write(tmp, csv_rows.join("\n") + "\n").map_err(|e| Error::io(tmp, e))
+    })?;
+    files.push(csv_path);
     let chart = Chart {
         title: "Heavy-tailed vs normal start: Hill α̂ against the exceedance fraction".into(),
         x_label: "log₁₀ exceedance fraction p".into(),

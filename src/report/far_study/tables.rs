@@ -22,8 +22,9 @@ pub fn header(record: &StudyRecord, cells: &[CellResult], design: &Design) -> St
         "{} of {} cells finished; tailgate {}. Wall time: the cells' simulations sum to \
          {:.1} min; {} (the sweep's and this report's timings, with machine and command, are \
          in the project's BENCHMARKS.md). Every number below is computed from the cells' \
-         `run.json` and `far_tail.npy` (one row per cell in `summary.csv`; the paired \
-         SGD − KM readings in `pairs.csv`).\n",
+         `run.json`, `far_tail.npy` and `coords.npy`: one row per cell in `summary.csv`, \
+         the paired SGD − KM readings in `pairs.csv`, the heavy start in \
+         `heavy_start.csv`, the local exponents in `local_exponent.csv`.\n",
         cells.len(),
         record.cells.len(),
         env!("CARGO_PKG_VERSION"),
