@@ -231,7 +231,8 @@ fn within(design: &Design) -> (String, Vec<String>) {
          error, beside the same slope of the predicted α. The η were placed by the gate's \
          prediction, so the predicted slope is fixed by design; the test is whether the \
          measured one matches it — a Kendall τ of such a series would be set by the design \
-         and is not given.\n\n| d | b | arm | measured ∂α/∂log η [95 %] | predicted |\n|---:|---:|---|---|---:|\n",
+         and is not given.\n\n| d | b | gate predicted | gate SGD [95 %] | gate KM [95 %] | \
+         linear predicted | linear [95 %] |\n|---:|---:|---:|---|---|---:|---|\n",
     );
     let mut findings = Vec::new();
     let mut by_db: std::collections::BTreeMap<(usize, usize), Vec<Point>> = Default::default();
@@ -240,34 +241,50 @@ fn within(design: &Design) -> (String, Vec<String>) {
     }
     let mut matched = (0, 0);
     for ((d, b), points) in &by_db {
-        for arm in [Arm::GateSgd, Arm::GateKm, Arm::Linear] {
-            let mut xs = Vec::new();
-            let mut txs = Vec::new();
-            for &p in points {
-                let th = design.arm(p, arm).first().and_then(|c| theory(c));
-                if let (Some(e), Some(t)) = (arm_estimate(design, p, arm), th) {
-                    xs.push((p.eta().ln(), e.value, e.se()));
-                    txs.push((p.eta().ln(), t, 1.0));
+        // Per arm: (measured, its se, predicted), where three η have an α̂.
+        let fits: Vec<Option<(f64, f64, f64)>> = [Arm::GateSgd, Arm::GateKm, Arm::Linear]
+            .iter()
+            .map(|&arm| {
+                let mut xs = Vec::new();
+                let mut txs = Vec::new();
+                for &p in points {
+                    let th = design.arm(p, arm).first().and_then(|c| theory(c));
+                    if let (Some(e), Some(t)) = (arm_estimate(design, p, arm), th) {
+                        xs.push((p.eta().ln(), e.value, e.se()));
+                        txs.push((p.eta().ln(), t, 1.0));
+                    }
                 }
-            }
-            if xs.len() < 3 {
-                continue;
-            }
-            let (m, se) = wls(&xs);
-            let (t, _) = wls(&txs);
-            let inside = (m - 1.96 * se) <= t && t <= (m + 1.96 * se);
+                (xs.len() >= 3).then(|| {
+                    let (m, se) = wls(&xs);
+                    (m, se, wls(&txs).0)
+                })
+            })
+            .collect();
+        for (m, se, t) in fits.iter().flatten() {
             matched.1 += 1;
-            if inside {
+            if (m - 1.96 * se) <= *t && *t <= m + 1.96 * se {
                 matched.0 += 1;
             }
-            let _ = writeln!(
-                body,
-                "| {d} | {b} | {} | {m:.1} [{:.1}, {:.1}] | {t:.1} |",
-                arm.name(),
-                m - 1.96 * se,
-                m + 1.96 * se
-            );
         }
+        if fits.iter().all(Option::is_none) {
+            continue;
+        }
+        let show = |f: &Option<(f64, f64, f64)>| {
+            f.map(|(m, se, _)| format!("{m:.1} [{:.1}, {:.1}]", m - 1.96 * se, m + 1.96 * se))
+                .unwrap_or_else(|| "—".into())
+        };
+        let predicted = |f: &Option<(f64, f64, f64)>| {
+            f.map(|f| format!("{:.1}", f.2)).unwrap_or_else(|| "—".into())
+        };
+        let _ = writeln!(
+            body,
+            "| {d} | {b} | {} | {} | {} | {} | {} |",
+            predicted(&fits[0].or(fits[1])),
+            show(&fits[0]),
+            show(&fits[1]),
+            predicted(&fits[2]),
+            show(&fits[2])
+        );
     }
     body.push('\n');
     findings.push(format!(
