@@ -274,7 +274,8 @@ fn within(design: &Design) -> (String, Vec<String>) {
                 .unwrap_or_else(|| "—".into())
         };
         let predicted = |f: &Option<(f64, f64, f64)>| {
-            f.map(|f| format!("{:.1}", f.2)).unwrap_or_else(|| "—".into())
+            f.map(|f| format!("{:.1}", f.2))
+                .unwrap_or_else(|| "—".into())
         };
         let _ = writeln!(
             body,
