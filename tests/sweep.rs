@@ -489,7 +489,7 @@ fn cli_sweep_errors_and_slurm_script() {
     assert_eq!(empty.cells_done, 0);
     let mut csv = csv::Reader::from_path(dir.join("report").join("summary.csv")).unwrap();
     let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header.len(), 37, "{header:?}");
+    assert_eq!(header.len(), 74, "{header:?}");
     assert_eq!((&header[0][..], &header[14][..]), ("cell", "alpha"));
     assert_eq!(csv.records().count(), 0);
     // The script's sweep, as one array task would run it.

@@ -97,6 +97,11 @@ pub struct CsvRow<'a> {
     pub halves_1e4_lo: Option<f64>,
     pub halves_1e4_hi: Option<f64>,
     pub halves_1e4_chains: Option<usize>,
+    /// `normal` or `cauchy`: the label noise's law.
+    pub noise_law: &'static str,
+    /// Whether the far-tail headline's rung is no deeper than `equilibrium_fraction` (the
+    /// far-tail report uses a headline only then).
+    pub far_in_equilibrium: Option<bool>,
 }
 
 /// The far-tail columns of a row (empty without a far tail).
@@ -114,6 +119,9 @@ fn far_columns(c: &CellResult, row: &mut CsvRow<'_>) {
     row.far_fraction = r.fraction;
     row.far_reason = r.reason.clone();
     row.far_samples = Some(r.samples);
+    row.far_in_equilibrium = r
+        .fraction
+        .map(|p| row.equilibrium_fraction.is_none_or(|eq| p >= eq));
     if let Some(rung) = r
         .fraction
         .and_then(|p| r.ladder.iter().find(|g| g.fraction == p))
@@ -257,6 +265,7 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
                 engine: cfg.engine.name(),
                 burn_in: cfg.burn_in.unwrap_or_default(),
                 init: cfg.init.name(),
+                noise_law: cfg.noise_law.name(),
                 ..CsvRow::default()
             };
             far_columns(c, &mut row);

@@ -180,7 +180,7 @@ pub fn section(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) ->
          every shell further out (≥ {MIN_STATES} states) has |α_R − α*| < {CLOSE} with a standard error below {CLOSE}; P(r > R) \
          is the fraction of all time samples above it (the recording threshold bounds it \
          from below). Seed 0 of each (d, b)'s α* = 1.5 point.\n\n| d | b | arm | α* | \
-         α_R at the median r | α_R on the outermost shell | reached at R | P(r > R) there |\n\
+         α_R at the median r | α_R on the outermost shell with ≥ {MIN_STATES} states | reached at R | P(r > R) there |\n\
          |---:|---:|---|---:|---|---|---:|---:|\n"
     );
     let mut panels = Vec::new();
@@ -334,9 +334,9 @@ pub fn section(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) ->
     body.push('\n');
     let reach_counts: Vec<String> = RADII
         .iter()
-        .map(|&r| {
+        .filter_map(|&r| {
             let n = circle_reach.iter().filter(|x| x.at == Some(r)).count();
-            format!("{n} at R = {r:.0}")
+            (n > 0).then(|| format!("at R = {r:.0} in {n}"))
         })
         .collect();
     let short: Vec<&Reach> = circle_reach

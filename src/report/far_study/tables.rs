@@ -101,7 +101,13 @@ pub fn header(record: &StudyRecord, cells: &[CellResult], design: &Design) -> St
          measured in the project's docs/validation/far_tail (pooled coverage of the nominal \
          95 % interval 0.91 there). Seeds are combined by their mean, with the wider of the \
          propagated interval and the between-seed t interval.\n- **Margin** δ = {MARGIN} for \
-         every equivalence, an effect size fixed before the run.\n- **Theory α***: the \
+         every equivalence, an effect size fixed before the run.\n- **Terms**: r = ‖w − c‖, \
+         c the centre the cell's `center` sets, fixed at the end of burn-in; (a, c) in the \
+         local-exponent sections are the iterate's coordinate along the teacher and the norm \
+         of the rest (the reduced engine's exact two-number chain); a *rung* is Hill's α̂ at \
+         one exceedance fraction p; the *headline* is the deepest rung meeting the rule \
+         above; \"—\" marks a value that does not exist (no rung qualifies, or too few \
+         samples).\n- **Theory α***: the \
          Kesten–Goldie root of E‖Me₁‖^α = 1 — GSZ21's theorem for linear regression, an \
          asymptotic prediction for the gate (the same for SGD and KM).\n"
     );
@@ -140,8 +146,9 @@ pub fn finite_range_finding(design: &Design) -> String {
     gaps.sort_by(f64::total_cmp);
     match (gaps.first(), gaps.last()) {
         (Some(lo), Some(hi)) => format!(
-            "- **The final-iterate fit is a finite-range slope**: on the gate cells it reads \
-             {:+.2} to {:+.2} from the far tail (median {:+.2}, {} cells), above it in {} — a \
+            "- **The final-iterate fit is a finite-range slope**: on the gate cells the \
+             final-iterate fit minus the far-tail α̂ is {:+.2} to {:+.2} (median {:+.2}, {} \
+             cells), positive in {} — a \
              pre-asymptotic finding about the bulk, not the index (table at the end).",
             lo,
             hi,
