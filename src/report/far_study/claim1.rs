@@ -178,7 +178,7 @@ pub fn claim1(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) -> 
     findings.push(format!(
         "  Where both arms' far-tail α̂ intervals come within δ of α* ({at} of {}): {}. \
          Elsewhere a verdict compares slopes over a pre-asymptotic range. SGD − KM is \
-         negative in {negative} of {} setups (sign test p = {sign_p:.3}): {}.{}",
+         negative in {negative} of {} setups (sign test p {}): {}.{}",
         pairs.len(),
         if at == 0 {
             "none".to_string()
@@ -190,6 +190,11 @@ pub fn claim1(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) -> 
                 .join(", ")
         },
         pairs.len(),
+        if sign_p < 0.001 {
+            "< 0.001".to_string()
+        } else {
+            format!("= {sign_p:.3}")
+        },
         if sign_p < 0.05 {
             "at the rungs read, SGD's tail is systematically a little heavier than KM's, so \
              Claim 1 (equal indices) is not established there"

@@ -182,7 +182,7 @@ pub fn claim2(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) -> 
     findings.push(format!(
         "- **Gate − linear at identical (d, b, η)**: the measured gap's interval contains the \
          predicted gap at {agree} of {with_pred} points; at {} points (all b > 1) linear \
-         regression diverges at the gate's η while the gate is stationary.",
+         regression diverges at the gate's η while the gate's chains do not.",
         linear_diverged.len()
     ));
     findings.extend(slopes.1);
