@@ -405,6 +405,19 @@ _STUDY_DTYPES = {
     "theory_light_tail": "boolean",
     "wall_seconds": "float64",
     "engine": "category",
+    "burn_in": "Int64",
+    "init": "category",
+    "theory_tilted_drift": "float64",
+    "equilibrium_fraction": "float64",
+    "far_alpha": "float64",
+    "far_lo": "float64",
+    "far_hi": "float64",
+    "far_fraction": "float64",
+    "far_chains": "Int64",
+    "far_reason": "string",
+    "far_samples": "Int64",
+    "noise_law": "category",
+    "far_in_equilibrium": "boolean",
 }
 
 
@@ -422,6 +435,20 @@ _ADDED_IN_0_3 = {
     "surviving_fraction",
     # The predicted α a cell's η was placed at (studies with `alpha_target`, later than 0.3).
     "alpha_target",
+    # The far tail's columns (studies with `far_tail`, later still).
+    "burn_in",
+    "init",
+    "theory_tilted_drift",
+    "equilibrium_fraction",
+    "far_alpha",
+    "far_lo",
+    "far_hi",
+    "far_fraction",
+    "far_chains",
+    "far_reason",
+    "far_samples",
+    "noise_law",
+    "far_in_equilibrium",
 }
 
 
