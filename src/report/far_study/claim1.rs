@@ -6,8 +6,8 @@ use super::{
     exceedances, headline, samples,
 };
 use crate::config::NoiseLaw;
-use crate::error::{Error, Result};
-use crate::io::{StagedDir, write_atomically};
+use crate::error::Result;
+use crate::io::StagedDir;
 use crate::report::cells::CellResult;
 use crate::tail::far::{Pairing, paired_ladder};
 use std::fmt::Write as _;
@@ -60,11 +60,7 @@ pub fn claim1(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) -> 
             cauchy.push(p);
         }
     }
-    let pairs_path = staged.path("pairs.csv");
-    write_atomically(&pairs_path, |tmp| {
-        std::fs::write(tmp, csv_rows.join("\n") + "\n").map_err(|e| Error::io(tmp, e))
-    })?;
-    files.push(pairs_path);
+    super::write_table(staged, "pairs.csv", &csv_rows, files)?;
 
     let mut body = String::from("## Claim 1 — SGD and KM have the same tail index\n\n");
     body.push_str(&format!(

@@ -3,8 +3,8 @@
 //! read from the time samples.
 
 use super::{Arm, Design, Section, exceedances, heaviest};
-use crate::error::{Error, Result};
-use crate::io::{StagedDir, read_npy_f64, write_atomically};
+use crate::error::Result;
+use crate::io::{StagedDir, read_npy_f64};
 use crate::reduced::{Shell, local_exponents, on_circle};
 use crate::report::cells::CellResult;
 use crate::report::charts::embed_figure;
@@ -305,11 +305,7 @@ pub fn section(design: &Design, staged: &StagedDir, files: &mut Vec<PathBuf>) ->
         });
     }
     body.push_str("\nEvery shell of every profile and every circle below, with its states and P(r > R), is in `local_exponent.csv`.\n\n");
-    let csv_path = staged.path("local_exponent.csv");
-    write_atomically(&csv_path, |tmp| {
-        std::fs::write(tmp, csv_rows.join("\n") + "\n").map_err(|e| Error::io(tmp, e))
-    })?;
-    files.push(csv_path);
+    super::write_table(staged, "local_exponent.csv", &csv_rows, files)?;
     let figure = Figure {
         title: "Local exponent α_R against the radius (line: α*)".into(),
         panels,

@@ -246,6 +246,21 @@ pub fn heaviest(design: &Design) -> BTreeMap<(usize, usize), Point> {
     by_db
 }
 
+/// Writes `lines` (a header, then rows) as the table `name` in `staged`, and lists it.
+pub fn write_table(
+    staged: &StagedDir,
+    name: &str,
+    lines: &[String],
+    files: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let path = staged.path(name);
+    crate::io::write_atomically(&path, |tmp| {
+        std::fs::write(tmp, lines.join("\n") + "\n").map_err(|e| crate::error::Error::io(tmp, e))
+    })?;
+    files.push(path);
+    Ok(())
+}
+
 /// A cell's kept exceedances, read back from its `far_tail.npy`.
 pub fn exceedances(c: &CellResult) -> Result<Vec<Exceedance>> {
     let table = read_npy_f64(&c.dir.join("far_tail.npy"))?;

@@ -4,8 +4,8 @@
 
 use super::{Arm, Design, Estimate, PAIR_RESAMPLES, Section, exceedances, ladder_points, samples};
 use crate::config::Init;
-use crate::error::{Error, Result};
-use crate::io::{StagedDir, write_atomically};
+use crate::error::Result;
+use crate::io::StagedDir;
 use crate::report::charts::embed;
 use crate::report::plot::{Chart, Series};
 use crate::tail::far::{Pairing, paired_ladder};
@@ -281,11 +281,7 @@ fn heavy_start(
         body.push('\n');
     }
     body.push_str("\nThe rows are in `heavy_start.csv`.\n\n");
-    let csv_path = staged.path("heavy_start.csv");
-    write_atomically(&csv_path, |tmp| {
-        std::fs::write(tmp, csv_rows.join("\n") + "\n").map_err(|e| Error::io(tmp, e))
-    })?;
-    files.push(csv_path);
+    super::write_table(staged, "heavy_start.csv", &csv_rows, files)?;
     let chart = Chart {
         title: "Heavy-tailed vs normal start: Hill α̂ against the exceedance fraction".into(),
         x_label: "log₁₀ exceedance fraction p".into(),
