@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::estimate::{CenterChoice, EstimateOptions, EstimatorChoice, estimate};
 use crate::io::Progress;
 use crate::reduced::{self, EstimationRows, RowMaker, Which};
-use crate::tail::{Rows, sample_symmetric_stable, stream};
+use crate::summary::HEADLINE;
+use crate::tail::{ESTIMATORS, Rows, sample_symmetric_stable, stream};
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
@@ -149,17 +150,20 @@ pub struct Replicate {
 fn expand(names: &[String]) -> Result<Vec<EstimatorChoice>> {
     let mut out = Vec::new();
     for name in names {
-        let choice = <EstimatorChoice as clap::ValueEnum>::from_str(name, true).map_err(|_| {
+        let choice = EstimatorChoice::named(name).ok_or_else(|| {
             Error::config("cases.estimators", format!("unknown estimator `{name}`"))
         })?;
         match choice {
-            EstimatorChoice::All => out.extend([
-                EstimatorChoice::Powerlaw,
-                EstimatorChoice::Mohammadi,
-                EstimatorChoice::Hill,
-                EstimatorChoice::Moments,
-                EstimatorChoice::Pickands,
-            ]),
+            EstimatorChoice::All => {
+                let headline =
+                    EstimatorChoice::named(HEADLINE).expect("the headline is registered");
+                out.push(headline);
+                out.extend(
+                    (0..ESTIMATORS.len())
+                        .map(EstimatorChoice::One)
+                        .filter(|&c| c != headline),
+                );
+            }
             c => out.push(c),
         }
     }
@@ -215,8 +219,7 @@ pub fn run(config: &CoverageConfig, progress: &Progress) -> Result<Vec<Replicate
                         gof_resamples: 0,
                         ..EstimateOptions::default()
                     };
-                    let name = <EstimatorChoice as clap::ValueEnum>::to_possible_value(&estimator)
-                        .map_or_else(String::new, |v| v.get_name().to_string());
+                    let name = estimator.name().to_string();
                     // An estimator that fails on a sample (no AMSE minimum, ξ ≤ 0) is a
                     // replicate without α̂: counted, not a reason to stop the study.
                     let (alpha, ci, reason) = match estimate(rows.clone(), &options, &|| {}) {

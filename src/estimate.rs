@@ -2,30 +2,80 @@
 //! estimate` prints and Python's `tailgate.estimate` returns (one code path for both).
 
 use crate::tail::{
-    self, BlockAlpha, BlockGrid, Center, KChoice, PowerLawOptions, Rows, SubsampleCi, TailError,
-    center_rows, mohammadi_median, mohammadi_subsample_ci, scaled_k, subsample_scalar_ci,
+    Answer, BlockAlpha, BlockGrid, Center, ESTIMATORS, Estimator, EstimatorSettings,
+    IntervalSettings, Needs, PowerLawOptions, Resampled, Rows, Sample, SubsampleCi, TailError,
+    center_rows,
 };
 use clap::ValueEnum;
+use clap::builder::PossibleValue;
 use serde::Serialize;
+use std::sync::LazyLock;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Which estimators to run: one of [`tail::ESTIMATORS`] (its index there), or all of them.
+/// Its `--estimator` values and their help are [`tail::ESTIMATORS`]' names and lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EstimatorChoice {
-    /// Mohammadi–Mohammadpour–Ogata block estimator, median over the block sizes.
-    Mohammadi,
-    /// Hill on |x| or row norms, at --k or the double-bootstrap k.
-    Hill,
-    /// Dekkers–Einmahl–de Haan moments estimator on |x| or row norms, at --k or the
-    /// double-bootstrap k (Draisma et al. 1999, as the tail-estimation package).
-    Moments,
-    /// Pickands (1975) on |x| or row norms, at --k (≤ N/4) or the k where the Pickands
-    /// plot is flattest.
-    Pickands,
-    /// Clauset–Shalizi–Newman power-law fit on |x| or row norms: the threshold xmin by
-    /// minimum Kolmogorov–Smirnov distance, the MLE tail index above it, and a bootstrap
-    /// goodness-of-fit p-value (the headline estimator of `tailgate train`).
-    Powerlaw,
-    /// All five, in that order.
+    /// `ESTIMATORS[i]`.
+    One(usize),
+    /// Every estimator, in the registry's order.
     All,
+}
+
+static CHOICES: LazyLock<Vec<EstimatorChoice>> = LazyLock::new(|| {
+    (0..ESTIMATORS.len())
+        .map(EstimatorChoice::One)
+        .chain([EstimatorChoice::All])
+        .collect()
+});
+
+impl EstimatorChoice {
+    /// The choice of the estimator named `name` (`all` for all), in any case.
+    pub fn named(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("all") {
+            return Some(EstimatorChoice::All);
+        }
+        ESTIMATORS
+            .iter()
+            .position(|e| e.name().eq_ignore_ascii_case(name))
+            .map(EstimatorChoice::One)
+    }
+
+    /// The estimators chosen, in the registry's order.
+    pub fn estimators(self) -> Vec<&'static dyn Estimator> {
+        match self {
+            EstimatorChoice::One(i) => vec![ESTIMATORS[i]],
+            EstimatorChoice::All => ESTIMATORS.to_vec(),
+        }
+    }
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            EstimatorChoice::One(i) => ESTIMATORS[i].name(),
+            EstimatorChoice::All => "all",
+        }
+    }
+}
+
+impl ValueEnum for EstimatorChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &CHOICES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match *self {
+            EstimatorChoice::One(i) => {
+                PossibleValue::new(ESTIMATORS[i].name()).help(ESTIMATORS[i].about())
+            }
+            EstimatorChoice::All => PossibleValue::new("all").help(format!(
+                "All {}, in that order",
+                match ESTIMATORS.len() {
+                    5 => "five".to_string(),
+                    n => n.to_string(),
+                }
+            )),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,7 +150,7 @@ impl Default for EstimateOptions {
     /// The CLI's defaults.
     fn default() -> Self {
         EstimateOptions {
-            estimator: EstimatorChoice::Mohammadi,
+            estimator: EstimatorChoice::named("mohammadi").expect("mohammadi is registered"),
             block_sizes: None,
             grid: GridChoice::Network,
             k: None,
@@ -120,9 +170,24 @@ impl Default for EstimateOptions {
 impl EstimateOptions {
     /// How many estimators `estimator` stands for (the progress bar's length per subsample).
     pub fn estimators(&self) -> usize {
-        match self.estimator {
-            EstimatorChoice::All => 5,
-            _ => 1,
+        self.estimator.estimators().len()
+    }
+
+    /// The estimators' settings these options give.
+    pub fn settings(&self) -> EstimatorSettings {
+        EstimatorSettings {
+            k: self.k,
+            k_resamples: self.k_resamples,
+            grid: match (&self.block_sizes, self.grid) {
+                (Some(sizes), _) => BlockGrid::Explicit(sizes.clone()),
+                (None, GridChoice::Network) => BlockGrid::Network,
+                (None, GridChoice::Synthetic) => BlockGrid::Synthetic,
+                (None, GridChoice::Sqrt) => BlockGrid::Sqrt,
+            },
+            center: self.center.center(),
+            gof_resamples: self.gof_resamples,
+            powerlaw: self.powerlaw,
+            seed: self.seed,
         }
     }
 }
@@ -181,32 +246,59 @@ pub struct Ci {
     pub method: &'static str,
 }
 
-impl From<SubsampleCi> for Ci {
-    fn from(c: SubsampleCi) -> Self {
+impl Ci {
+    /// The report of an interval, rerun at the whole sample's k or not.
+    fn of(c: SubsampleCi, at_fixed_k: bool) -> Self {
         Ci {
             level: c.level,
             lo: c.lo,
             hi: c.hi,
             subsamples: c.subsamples,
             size: c.size,
-            method: "half_subsampling",
+            method: if at_fixed_k {
+                "half_subsampling_at_fixed_k"
+            } else {
+                "half_subsampling"
+            },
         }
     }
 }
 
-/// An interval of an order-statistic estimator at the whole sample's k.
-fn at_fixed_k(ci: Option<Ci>) -> Option<Ci> {
-    ci.map(|c| Ci {
-        method: "half_subsampling_at_fixed_k",
-        ..c
-    })
+impl EstimateReport {
+    /// The report of one estimator's answer on `rows`.
+    fn new(
+        estimator: &'static str,
+        answer: Answer,
+        ci: Option<Ci>,
+        rows: &Rows,
+        center: &Center,
+        pooled: bool,
+    ) -> Self {
+        EstimateReport {
+            estimator,
+            alpha: answer.alpha,
+            reason: answer.reason,
+            xi: answer.xi,
+            per_block_size: answer.per_block_size,
+            grid: answer.grid,
+            k: answer.k,
+            k_rule: answer.k_rule,
+            xmin: answer.xmin,
+            n_tail: answer.n_tail,
+            ks: answer.ks,
+            p_value: answer.p_value,
+            ci,
+            n: rows.n(),
+            dim: rows.dim(),
+            center: center.name(),
+            pooled,
+        }
+    }
 }
 
-/// A statistic of (subsampled) magnitudes, given the fraction of the sample they are.
-type ScalarStat<'a> = dyn Fn(&mut [f64], f64) -> Result<f64, TailError> + Sync + 'a;
-
 /// The reports on `rows`, one per estimator `options` asks for; `on_resample` is called
-/// once per subsample of each estimator's interval (a progress bar's tick).
+/// once per subsample of each estimator's interval (a progress bar's tick). The first
+/// estimator that cannot answer is the error.
 pub fn estimate(
     rows: Rows,
     options: &EstimateOptions,
@@ -230,175 +322,45 @@ pub fn estimate(
             "an interval needs at least 2 subsamples (0 for none)".into(),
         ));
     }
-    let center = options.center.center();
-    let grid = match (&options.block_sizes, options.grid) {
-        (Some(sizes), _) => BlockGrid::Explicit(sizes.clone()),
-        (None, GridChoice::Network) => BlockGrid::Network,
-        (None, GridChoice::Synthetic) => BlockGrid::Synthetic,
-        (None, GridChoice::Sqrt) => BlockGrid::Sqrt,
-    };
-    let centered = center_rows(&rows, &center)?;
+    let settings = options.settings();
+    let centered = center_rows(&rows, &settings.center)?;
     let norms = centered.norms();
     if norms.iter().all(|&v| v == norms[0]) {
         return Err(TailError::Invalid(
             "every sample has the same magnitude (a constant sample): no tail to estimate".into(),
         ));
     }
-    let base = |estimator| EstimateReport {
-        estimator,
-        alpha: None,
-        reason: None,
-        xi: None,
-        per_block_size: None,
-        grid: None,
-        k: None,
-        k_rule: None,
-        xmin: None,
-        n_tail: None,
-        ks: None,
-        p_value: None,
-        ci: None,
-        n: rows.n(),
-        dim: rows.dim(),
-        center: center.name(),
-        pooled: options.pooled,
+    let sample = Sample::whole(&centered, &norms);
+    let interval = IntervalSettings {
+        level: options.ci,
+        subsamples: options.subsamples,
     };
-    // The interval of a statistic of the norms, at the estimate; none without subsamples.
-    let scalar_ci = |estimate: f64, stat: &ScalarStat<'_>| {
-        if options.subsamples == 0 {
-            return None;
-        }
-        let ci = subsample_scalar_ci(
-            &norms,
-            estimate,
-            options.subsamples,
-            options.ci,
-            options.seed,
-            |x, f| {
-                let value = stat(x, f);
-                on_resample();
-                value
-            },
-        );
-        // An interval that cannot be had (the statistic fails on the halves) is absent,
-        // not a reason to withhold the estimate.
-        ci.ok().map(Into::into)
-    };
-    let wants = |which| options.estimator == which || options.estimator == EstimatorChoice::All;
-    let k_choice = || match options.k {
-        Some(k) => KChoice::Fixed(k),
-        None => KChoice::DoubleBootstrap {
-            resamples: options.k_resamples,
-            seed: options.seed,
-        },
-    };
-    let mut reports = Vec::new();
-    if wants(EstimatorChoice::Mohammadi) {
-        let est = mohammadi_median(&centered, &grid)?;
-        let ci = if options.subsamples == 0 {
-            None
-        } else {
-            let ci = mohammadi_subsample_ci(
+    options
+        .estimator
+        .estimators()
+        .into_iter()
+        .map(|estimator| {
+            let answer = estimator.estimate(&sample, &settings)?;
+            // An interval that cannot be had (the statistic fails on the halves) is
+            // absent, not a reason to withhold the estimate.
+            let ci = (options.subsamples > 0 && answer.alpha.is_some())
+                .then(|| {
+                    let resampled = match estimator.needs() {
+                        Needs::Norms => Resampled::Norms(&norms),
+                        Needs::Rows => Resampled::Rows(&rows),
+                    };
+                    estimator.interval(&answer, resampled, &settings, interval, on_resample)
+                })
+                .and_then(Result::ok)
+                .map(|c| Ci::of(c, estimator.interval_at_fixed_k()));
+            Ok(EstimateReport::new(
+                estimator.name(),
+                answer,
+                ci,
                 &rows,
-                &center,
-                &grid,
-                est.alpha,
-                options.subsamples,
-                options.ci,
-                options.seed,
-            );
-            (0..options.subsamples).for_each(|_| on_resample());
-            ci.ok().map(Into::into)
-        };
-        reports.push(EstimateReport {
-            alpha: Some(est.alpha),
-            per_block_size: Some(est.per_block_size),
-            grid: Some(est.grid),
-            ci,
-            ..base("mohammadi")
-        });
-    }
-    if wants(EstimatorChoice::Hill) {
-        let est = tail::hill(&norms, k_choice())?;
-        let k = est.k;
-        let ci = scalar_ci(est.alpha, &|x, f| {
-            tail::hill_alpha_in_place(x, scaled_k(k, f, x.len()))
-        });
-        reports.push(EstimateReport {
-            alpha: Some(est.alpha),
-            k: Some(est.k),
-            k_rule: Some(est.k_rule),
-            ci: at_fixed_k(ci),
-            ..base("hill")
-        });
-    }
-    type AlphaAtK = fn(&mut [f64], usize) -> Result<f64, TailError>;
-    type XiChoose = fn(&[f64], KChoice) -> Result<tail::XiEstimate, TailError>;
-    let order_estimators: [(EstimatorChoice, &'static str, XiChoose, AlphaAtK); 2] = [
-        (
-            EstimatorChoice::Moments,
-            "moments",
-            tail::moments,
-            tail::moments_alpha_in_place,
-        ),
-        (
-            EstimatorChoice::Pickands,
-            "pickands",
-            tail::pickands,
-            tail::pickands_alpha_in_place,
-        ),
-    ];
-    for (which, name, estimate, alpha_at) in order_estimators {
-        if !wants(which) {
-            continue;
-        }
-        let est = estimate(&norms, k_choice())?;
-        let k = est.k;
-        // Subsamples with ξ ≤ 0 have no α: they count as failed.
-        let ci = match est.alpha {
-            Some(a) => scalar_ci(a, &|x, f| alpha_at(x, scaled_k(k, f, x.len()))),
-            None => None,
-        };
-        reports.push(EstimateReport {
-            alpha: est.alpha,
-            reason: est
-                .alpha
-                .is_none()
-                .then(|| format!("ξ = {:.4} ≤ 0: no finite tail index", est.xi)),
-            xi: Some(est.xi),
-            k: Some(est.k),
-            k_rule: Some(est.k_rule),
-            ci: at_fixed_k(ci),
-            ..base(name)
-        });
-    }
-    if wants(EstimatorChoice::Powerlaw) {
-        let fit = tail::powerlaw_fit(&norms, &options.powerlaw)?;
-        let p_value = if options.gof_resamples == 0 {
-            None
-        } else {
-            Some(
-                tail::powerlaw_gof(
-                    &norms,
-                    &fit,
-                    options.gof_resamples,
-                    options.seed,
-                    &options.powerlaw,
-                )?
-                .p_value,
-            )
-        };
-        let opts = options.powerlaw;
-        let ci = scalar_ci(fit.alpha, &|x, _| tail::powerlaw_alpha_in_place(x, &opts));
-        reports.push(EstimateReport {
-            alpha: Some(fit.alpha),
-            xmin: Some(fit.xmin),
-            n_tail: Some(fit.n_tail),
-            ks: Some(fit.ks),
-            p_value,
-            ci,
-            ..base("powerlaw")
-        });
-    }
-    Ok(reports)
+                &settings.center,
+                options.pooled,
+            ))
+        })
+        .collect()
 }

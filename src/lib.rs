@@ -22,7 +22,7 @@ pub mod run;
 pub mod study;
 pub mod summary;
 pub mod sweep;
-pub mod tail;
+pub use tailgate_tail as tail;
 pub mod theory;
 pub mod train;
 

@@ -12,8 +12,9 @@ pub use layers::{NetLayerSummary, net_layer_summaries};
 
 use crate::estimate::{GOF_RESAMPLES, K_RESAMPLES, MIN_SAMPLES, SUBSAMPLES};
 use crate::tail::{
-    self, BlockGrid, Center, PowerLawOptions, Rows, center_in_place, center_rows, mohammadi_median,
-    mohammadi_subsample_ci, quantile_sorted,
+    self, BlockGrid, Center, EstimatorSettings, IntervalSettings, Needs, PowerLawOptions, Rows,
+    Sample, center_in_place, center_rows, mohammadi_median, mohammadi_subsample_ci,
+    quantile_sorted,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -48,6 +49,21 @@ impl Default for EstimateSettings {
             k_resamples: K_RESAMPLES,
             gof_resamples: GOF_RESAMPLES,
             powerlaw: PowerLawOptions::default(),
+        }
+    }
+}
+
+impl EstimateSettings {
+    /// The estimators' settings on a run: k chosen by the data.
+    pub fn estimators(&self) -> EstimatorSettings {
+        EstimatorSettings {
+            k: None,
+            k_resamples: self.k_resamples,
+            grid: self.grid.clone(),
+            center: self.center.clone(),
+            gof_resamples: self.gof_resamples,
+            powerlaw: self.powerlaw,
+            seed: self.seed,
         }
     }
 }
@@ -258,44 +274,43 @@ pub fn summarize_from(
         return s;
     }
     // Unsorted norms: the double bootstraps resample by index, so order fixes their draws.
-    let mut estimates = estimates::order_estimates(&norms, settings);
-    estimates.insert(
-        HEADLINE.into(),
-        estimates::powerlaw_estimate(&norms, settings),
+    let estimator_settings = settings.estimators();
+    let interval = IntervalSettings {
+        level: settings.ci_level,
+        subsamples: settings.subsamples,
+    };
+    let answers = estimates::answers(&Sample::whole(&centered, &norms), &estimator_settings);
+    let mut estimates = estimates::norm_estimates(&answers, &norms, &estimator_settings, interval);
+    s.convergence = estimates::convergence(
+        &centered,
+        &norms,
+        &estimator_settings,
+        settings.min_samples,
+        &estimates,
     );
-    let mohammadi = mohammadi_median(&centered, &settings.grid);
-    if let Ok(est) = &mohammadi {
-        s.alpha_per_block_size = est.per_block_size.clone();
-    }
-    estimates.insert(
-        "mohammadi".into(),
-        Estimate::from_result(mohammadi.as_ref().map(|e| e.alpha).map_err(Clone::clone)),
-    );
-    s.convergence = estimates::convergence(&centered, &norms, settings, &estimates);
-    // One copy of a large sample at a time: the subsamples read the rows again.
+    // One copy of a large sample at a time: the row intervals read the rows again
+    // (uncentred: each half-sample is centred on its own).
     drop(centered);
     drop(norms);
-    if let Ok(est) = &mohammadi {
-        // The subsamples read the uncentred rows (each is centred on its own).
-        let ci = final_rows()
-            .and_then(|rows| {
-                mohammadi_subsample_ci(
-                    &rows,
-                    &settings.center,
-                    &settings.grid,
-                    est.alpha,
-                    settings.subsamples,
-                    settings.ci_level,
-                    settings.seed,
-                )
-                .ok()
-            })
-            .map(|ci| [ci.lo, ci.hi]);
-        if let Some(e) = estimates.get_mut("mohammadi") {
-            e.ci = ci;
-        }
-        s.alpha_mohammadi = Some(est.alpha);
-        s.alpha_mohammadi_ci = ci;
+    if answers
+        .iter()
+        .any(|(e, a)| e.needs() == Needs::Rows && a.as_ref().is_ok_and(|a| a.alpha.is_some()))
+        && let Some(rows) = final_rows()
+    {
+        estimates::with_row_intervals(
+            &mut estimates,
+            &answers,
+            &rows,
+            &estimator_settings,
+            interval,
+        );
+    }
+    if let Some(mohammadi) = estimates.get("mohammadi") {
+        s.alpha_mohammadi = mohammadi.alpha;
+        s.alpha_mohammadi_ci = mohammadi.alpha.and(mohammadi.ci);
+    }
+    if let Some((_, Ok(answer))) = answers.iter().find(|(e, _)| e.name() == "mohammadi") {
+        s.alpha_per_block_size = answer.per_block_size.clone().unwrap_or_default();
     }
     if let Some(hill) = estimates.get("hill") {
         s.hill_alpha = hill.alpha;

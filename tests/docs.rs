@@ -53,3 +53,19 @@ fn every_path_the_layout_names_exists() {
         "docs/manual/layout.md names paths that do not exist: {missing:?}"
     );
 }
+
+#[test]
+fn the_manual_names_every_registered_estimator() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for doc in ["docs/manual/commands.md", "docs/manual/estimators.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let spans = spans(&text);
+        for e in tailgate::tail::ESTIMATORS {
+            assert!(
+                spans.contains(&e.name()),
+                "{doc} does not name the estimator `{}`",
+                e.name()
+            );
+        }
+    }
+}

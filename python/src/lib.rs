@@ -267,5 +267,11 @@ fn _tailgate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(read_run, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The registry's names and lines, so that Python lists exactly what the CLI accepts.
+    let estimators: Vec<(&str, &str)> = tailgate::tail::ESTIMATORS
+        .iter()
+        .map(|e| (e.name(), e.about()))
+        .collect();
+    m.add("ESTIMATORS", estimators)?;
     Ok(())
 }

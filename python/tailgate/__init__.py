@@ -32,7 +32,12 @@ from . import _tailgate
 
 __version__: str = _tailgate.__version__
 
+#: Every estimator's name, in the order ``estimate(x, "all")`` reports them (the one list
+#: the CLI's ``--estimator``, run.json and this package all take their names from).
+ESTIMATORS: tuple[str, ...] = tuple(name for name, _ in _tailgate.ESTIMATORS)
+
 __all__ = [
+    "ESTIMATORS",
     "Run",
     "estimate",
     "far_tail",
@@ -80,8 +85,8 @@ def estimate(
     Args:
         x: float32/float64 array-like (numpy array, list, torch tensor through
             ``__array__``): 1-D scalars or 2-D ``[N, d]`` rows (estimated from row norms).
-        estimator: ``"mohammadi"`` (block estimator, median over block sizes; ≤ 2 by
-            construction), ``"hill"``, ``"moments"``, ``"pickands"``, ``"powerlaw"``
+        estimator: a name of :data:`ESTIMATORS` or ``"all"``: ``"mohammadi"`` (block
+            estimator, median over block sizes; ≤ 2 by construction), ``"hill"``, ``"moments"``, ``"pickands"``, ``"powerlaw"``
             (Clauset–Shalizi–Newman fit: ``alpha`` is the tail index, the ``powerlaw``
             package's ``alpha`` − 1, with ``xmin``, ``n_tail``, ``ks``, ``p_value``) or
             ``"all"``.

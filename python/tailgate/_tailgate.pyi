@@ -3,6 +3,8 @@
 from typing import Optional, Sequence
 
 __version__: str
+# (name, one line) of every estimator, in the order estimator="all" reports them.
+ESTIMATORS: list[tuple[str, str]]
 
 def estimate(
     values: bytes,

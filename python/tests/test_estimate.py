@@ -53,6 +53,16 @@ def test_every_estimator_matches_the_cli_on_rows(cli, tmp_path, heavy):
     assert got == expected
 
 
+def test_the_estimator_list_is_the_clis(cli, heavy):
+    """One registry: `all` reports ESTIMATORS in order, and --help offers each of them."""
+    names = [r["estimator"] for r in tailgate.estimate(heavy, "all", subsamples=0)]
+    assert names == list(tailgate.ESTIMATORS)
+    assert len(names) >= 5 and "powerlaw" in names
+    help_text = cli("estimate", "--help").stdout
+    for name in tailgate.ESTIMATORS:
+        assert f"- {name}:" in help_text, name
+
+
 @pytest.mark.parametrize(
     "kwargs, flags",
     [

@@ -2,8 +2,10 @@
 //! estimators on nested subsets of the chains (`summary.convergence`): whether an α̂ has
 //! settled with the sample size, or is still moving.
 
-use super::EstimateSettings;
-use crate::tail::{self, KChoice, Rows, TailError, scaled_k, subsample_scalar_ci};
+use crate::tail::{
+    Answer, ESTIMATORS, Estimator, EstimatorSettings, IntervalSettings, Needs, Resampled, Rows,
+    Sample, TailError,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -70,176 +72,169 @@ impl Estimate {
     }
 }
 
-/// α̂ of every estimator on the first `chains` kept chains (no intervals).
+/// α̂ of every estimator on the first `chains` kept chains (no intervals), by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubsetAlphas {
     pub chains: usize,
-    #[serde(default)]
-    pub powerlaw: Option<f64>,
-    pub mohammadi: Option<f64>,
-    pub hill: Option<f64>,
-    pub moments: Option<f64>,
-    pub pickands: Option<f64>,
+    /// One entry per estimator of [`ESTIMATORS`] (`null`: no α̂ on this subset).
+    #[serde(flatten)]
+    pub alphas: BTreeMap<String, Option<f64>>,
 }
 
 /// Fractions of the chains in `summary.convergence` below the whole sample (nested: each
 /// subset is a prefix; the chains are independent, so a prefix is a random subset).
 const SUBSETS: [usize; 3] = [64, 16, 4];
 
-/// An order-statistic estimate: α (NaN where ξ ≤ 0), ξ where there is one, k, k's rule.
-type Chosen = (f64, Option<f64>, usize, String);
-
-/// The order-statistic estimators on magnitudes: the k rule and the statistic at a k.
-type Choose = fn(&[f64], KChoice) -> Result<Chosen, TailError>;
-/// The statistic at a fixed k, reordering its (subsampled) magnitudes in place.
-type AtK = fn(&mut [f64], usize) -> Result<f64, TailError>;
-
-fn hill_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
-    let h = tail::hill(x, c)?;
-    Ok((h.alpha, None, h.k, h.k_rule))
+impl Estimate {
+    /// A run's record of an answer and its interval.
+    fn of(answer: Answer, ci: Option<[f64; 2]>) -> Self {
+        Estimate {
+            alpha: answer.alpha,
+            ci,
+            k: answer.k,
+            k_rule: answer.k_rule,
+            xi: answer.xi,
+            xmin: answer.xmin,
+            n_tail: answer.n_tail,
+            ks: answer.ks,
+            p_value: answer.p_value,
+            reason: answer.reason,
+        }
+    }
 }
 
-fn from_xi(e: tail::XiEstimate) -> Chosen {
-    (e.alpha.unwrap_or(f64::NAN), Some(e.xi), e.k, e.k_rule)
-}
-
-fn moments_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
-    tail::moments(x, c).map(from_xi)
-}
-
-fn pickands_choose(x: &[f64], c: KChoice) -> Result<Chosen, TailError> {
-    tail::pickands(x, c).map(from_xi)
-}
-
-const ORDER_ESTIMATORS: [(&str, Choose, AtK); 3] = [
-    ("hill", hill_choose, tail::hill_alpha_in_place),
-    ("moments", moments_choose, tail::moments_alpha_in_place),
-    ("pickands", pickands_choose, tail::pickands_alpha_in_place),
-];
-
-/// Hill, moments and Pickands on the norms of the centred rows, each at its data-driven k,
-/// with a subsampling interval at that k (scaled to the half-sample).
-pub fn order_estimates(norms: &[f64], settings: &EstimateSettings) -> BTreeMap<String, Estimate> {
-    let boot = KChoice::DoubleBootstrap {
-        resamples: settings.k_resamples,
-        seed: settings.seed,
-    };
-    ORDER_ESTIMATORS
+/// The point answers of every estimator on the sample, by name (failures as errors).
+pub fn answers(
+    sample: &Sample<'_>,
+    settings: &EstimatorSettings,
+) -> Vec<(&'static dyn Estimator, Result<Answer, TailError>)> {
+    ESTIMATORS
         .iter()
-        .map(|&(name, choose, at_k)| {
-            let estimate = match choose(norms, boot) {
-                Ok((alpha, xi, k, k_rule)) => {
-                    let alpha = (alpha.is_finite() && alpha > 0.0).then_some(alpha);
-                    Estimate {
-                        alpha,
-                        ci: alpha.and_then(|a| {
-                            subsample_scalar_ci(
-                                norms,
-                                a,
-                                settings.subsamples,
-                                settings.ci_level,
-                                settings.seed,
-                                |r, f| at_k(r, scaled_k(k, f, r.len())),
-                            )
-                            .ok()
-                            .map(|ci| [ci.lo, ci.hi])
-                        }),
-                        k: Some(k),
-                        k_rule: Some(k_rule),
-                        xi,
-                        reason: alpha
-                            .is_none()
-                            .then(|| "ξ ≤ 0: no finite tail index".to_string()),
-                        ..Estimate::empty()
-                    }
-                }
-                Err(e) => Estimate::failed(e),
-            };
-            (name.to_string(), estimate)
+        .map(|&e| (e, e.estimate(sample, settings)))
+        .collect()
+}
+
+/// The run's record of every answer: those that resample norms with their interval now,
+/// those that resample rows without (the caller adds theirs once the centred copy is
+/// dropped, [`with_row_intervals`]).
+pub fn norm_estimates(
+    answers: &[(&'static dyn Estimator, Result<Answer, TailError>)],
+    norms: &[f64],
+    settings: &EstimatorSettings,
+    interval: IntervalSettings,
+) -> BTreeMap<String, Estimate> {
+    answers
+        .iter()
+        .map(|(e, answer)| {
+            let record = with_norm_interval(*e, answer.clone(), norms, settings, interval);
+            (e.name().to_string(), record)
         })
         .collect()
 }
 
-/// The power-law fit on the norms, with its goodness-of-fit p-value and its subsampling
-/// interval (each half-sample refitted in full, threshold included).
-pub fn powerlaw_estimate(norms: &[f64], settings: &EstimateSettings) -> Estimate {
-    let opts = settings.powerlaw;
-    let fit = match tail::powerlaw_fit(norms, &opts) {
-        Ok(f) => f,
-        Err(e) => return Estimate::failed(e),
-    };
-    let p_value = (settings.gof_resamples > 0)
-        .then(|| tail::powerlaw_gof(norms, &fit, settings.gof_resamples, settings.seed, &opts))
-        .and_then(Result::ok)
-        .map(|g| g.p_value);
-    let ci = subsample_scalar_ci(
-        norms,
-        fit.alpha,
-        settings.subsamples,
-        settings.ci_level,
-        settings.seed,
-        |r, _| tail::powerlaw_alpha_in_place(r, &opts),
-    )
-    .ok()
-    .map(|ci| [ci.lo, ci.hi]);
-    Estimate {
-        alpha: Some(fit.alpha),
-        ci,
-        xmin: Some(fit.xmin),
-        n_tail: Some(fit.n_tail),
-        ks: Some(fit.ks),
-        p_value,
-        ..Estimate::empty()
+/// The record of one answer, with its interval if it resamples norms.
+fn with_norm_interval(
+    e: &dyn Estimator,
+    answer: Result<Answer, TailError>,
+    norms: &[f64],
+    settings: &EstimatorSettings,
+    interval: IntervalSettings,
+) -> Estimate {
+    match answer {
+        Ok(a) => {
+            let ci = (e.needs() == Needs::Norms && a.alpha.is_some())
+                .then(|| e.interval(&a, Resampled::Norms(norms), settings, interval, &|| {}))
+                .and_then(Result::ok)
+                .map(|ci| [ci.lo, ci.hi]);
+            Estimate::of(a, ci)
+        }
+        Err(err) => Estimate::failed(err),
     }
 }
 
-/// Every estimator (point estimates, data-driven k) on the first N/64, N/16 and N/4 of the
-/// centred rows (centred on the whole sample's centre), then the whole sample's `full`;
-/// subsets below `min_samples` have no estimates.
+/// The headline estimator alone on `sample`, with its interval.
+pub fn headline(
+    sample: &Sample<'_>,
+    settings: &EstimatorSettings,
+    interval: IntervalSettings,
+) -> Estimate {
+    let e = crate::tail::estimator(super::HEADLINE).expect("the headline is registered");
+    with_norm_interval(
+        e,
+        e.estimate(sample, settings),
+        sample.norms(),
+        settings,
+        interval,
+    )
+}
+
+/// Adds the intervals of the estimators that resample rows, on the uncentred rows.
+pub fn with_row_intervals(
+    estimates: &mut BTreeMap<String, Estimate>,
+    answers: &[(&'static dyn Estimator, Result<Answer, TailError>)],
+    rows: &Rows,
+    settings: &EstimatorSettings,
+    interval: IntervalSettings,
+) {
+    for (e, answer) in answers {
+        let Ok(a) = answer else { continue };
+        if e.needs() != Needs::Rows || a.alpha.is_none() {
+            continue;
+        }
+        let ci = e
+            .interval(a, Resampled::Rows(rows), settings, interval, &|| {})
+            .ok()
+            .map(|ci| [ci.lo, ci.hi]);
+        if let Some(record) = estimates.get_mut(e.name()) {
+            record.ci = ci;
+        }
+    }
+}
+
+/// Every estimator (point estimates, data-driven k, no goodness of fit) on the first N/64,
+/// N/16 and N/4 of the centred rows (centred on the whole sample's centre), then the whole
+/// sample's `full`; subsets below `min_samples` have no estimates.
 pub fn convergence(
     centered: &Rows,
     norms: &[f64],
-    settings: &EstimateSettings,
+    settings: &EstimatorSettings,
+    min_samples: usize,
     full: &BTreeMap<String, Estimate>,
 ) -> Vec<SubsetAlphas> {
-    let boot = KChoice::DoubleBootstrap {
-        resamples: settings.k_resamples,
-        seed: settings.seed,
+    let point = EstimatorSettings {
+        gof_resamples: 0,
+        ..settings.clone()
     };
     let n = centered.n();
-    let min = settings.min_samples.max(4);
+    let min = min_samples.max(4);
     SUBSETS
         .iter()
         .map(|&fraction| n / fraction)
         .filter(|&m| m >= min)
         .map(|m| {
-            let x = &norms[..m];
-            let order = |choose: Choose| {
-                choose(x, boot)
-                    .ok()
-                    .map(|e| e.0)
-                    .filter(|a| a.is_finite() && *a > 0.0)
-            };
+            let sample = Sample::prefix(centered, norms, m);
             SubsetAlphas {
                 chains: m,
-                powerlaw: tail::powerlaw_fit(x, &settings.powerlaw)
-                    .ok()
-                    .map(|f| f.alpha),
-                mohammadi: tail::mohammadi_median_prefix(centered, m, &settings.grid)
-                    .ok()
-                    .map(|e| e.alpha),
-                hill: order(hill_choose),
-                moments: order(moments_choose),
-                pickands: order(pickands_choose),
+                alphas: ESTIMATORS
+                    .iter()
+                    .map(|e| {
+                        let alpha = e.estimate(&sample, &point).ok().and_then(|a| a.alpha);
+                        (e.name().to_string(), alpha)
+                    })
+                    .collect(),
             }
         })
         .chain(std::iter::once(SubsetAlphas {
             chains: n,
-            powerlaw: full.get("powerlaw").and_then(|e| e.alpha),
-            mohammadi: full.get("mohammadi").and_then(|e| e.alpha),
-            hill: full.get("hill").and_then(|e| e.alpha),
-            moments: full.get("moments").and_then(|e| e.alpha),
-            pickands: full.get("pickands").and_then(|e| e.alpha),
+            alphas: ESTIMATORS
+                .iter()
+                .map(|e| {
+                    (
+                        e.name().to_string(),
+                        full.get(e.name()).and_then(|r| r.alpha),
+                    )
+                })
+                .collect(),
         }))
         .collect()
 }

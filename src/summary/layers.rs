@@ -3,10 +3,10 @@
 //! on the pool, the headline on each chain alone (the replicate spread), and across chains
 //! where there are enough of them.
 
-use super::estimates::{Estimate, order_estimates, powerlaw_estimate};
+use super::estimates::{self, Estimate};
 use super::{EstimateSettings, HEADLINE, kept_rows};
 use crate::nets::LayerShape;
-use crate::tail::{self, Center, Rows, TailError, center_in_place, mohammadi_median};
+use crate::tail::{self, Center, IntervalSettings, Rows, Sample, TailError, center_in_place};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -47,6 +47,11 @@ pub fn net_layer_summaries(
     let width: usize = layers.iter().map(|l| l.shape[0] * l.shape[1]).sum();
     let min = settings.min_samples.max(4);
     let finals = kept_rows(final_rows, width, diverged);
+    let estimator_settings = settings.estimators();
+    let interval = IntervalSettings {
+        level: settings.ci_level,
+        subsamples: settings.subsamples,
+    };
     let mut offset = 0;
     let mut out = Vec::new();
     for (
@@ -88,13 +93,20 @@ pub fn net_layer_summaries(
         let mut alpha_mohammadi = None;
         if samples >= min {
             let mags = magnitudes(&pooled);
-            estimates = order_estimates(&mags, settings);
-            estimates.insert(HEADLINE.into(), powerlaw_estimate(&mags, settings));
-            let mohammadi = Rows::scalars(pooled)
-                .and_then(|r| mohammadi_median(&r, &settings.grid))
-                .map(|e| e.alpha);
-            alpha_mohammadi = mohammadi.as_ref().ok().copied();
-            estimates.insert("mohammadi".into(), Estimate::from_result(mohammadi));
+            // Every estimator on the pool; Mohammadi's interval (it resamples rows) is not
+            // drawn on a pool of correlated coordinates.
+            match Rows::scalars(pooled) {
+                Ok(rows) => {
+                    let answers =
+                        estimates::answers(&Sample::whole(&rows, &mags), &estimator_settings);
+                    estimates =
+                        estimates::norm_estimates(&answers, &mags, &estimator_settings, interval);
+                    alpha_mohammadi = estimates.get("mohammadi").and_then(|e| e.alpha);
+                }
+                Err(e) => {
+                    estimates.insert(HEADLINE.into(), Estimate::from_result(Err(e)));
+                }
+            }
         } else {
             let e = TailError::BelowMinSamples { got: samples, min };
             estimates.insert(HEADLINE.into(), Estimate::from_result(Err(e)));
@@ -107,7 +119,10 @@ pub fn net_layer_summaries(
         let across_chains = if chains >= min {
             Rows::new(across, size)
                 .and_then(|r| center_in_place(r, &Center::Mean))
-                .map(|r| powerlaw_estimate(&r.norms(), settings))
+                .map(|r| {
+                    let norms = r.norms();
+                    estimates::headline(&Sample::whole(&r, &norms), &estimator_settings, interval)
+                })
                 .unwrap_or_else(|e| Estimate::from_result(Err(e)))
         } else {
             Estimate::from_result(Err(TailError::BelowMinSamples { got: chains, min }))

@@ -340,6 +340,98 @@ fn pickands_stable_k(sorted: &[f64]) -> Result<usize, TailError> {
     Ok(best.1)
 }
 
+/// An ξ estimate as an answer: α = 1/ξ where ξ > 0, otherwise none, with the reason.
+fn xi_answer(est: XiEstimate) -> crate::Answer {
+    crate::Answer {
+        alpha: est.alpha,
+        // The value is in `xi`.
+        reason: est
+            .alpha
+            .is_none()
+            .then(|| "ξ ≤ 0: no finite tail index".to_string()),
+        xi: Some(est.xi),
+        k: Some(est.k),
+        k_rule: Some(est.k_rule),
+        ..crate::Answer::default()
+    }
+}
+
+/// The moments estimator in [`crate::ESTIMATORS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Moments;
+
+/// Pickands' estimator in [`crate::ESTIMATORS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Pickands;
+
+impl crate::Estimator for Moments {
+    fn name(&self) -> &'static str {
+        "moments"
+    }
+    fn about(&self) -> &'static str {
+        "Dekkers–Einmahl–de Haan moments estimator on |x| or row norms, at --k or the \
+         double-bootstrap k (Draisma et al. 1999, as the tail-estimation package)"
+    }
+    fn needs(&self) -> crate::Needs {
+        crate::Needs::Norms
+    }
+    fn estimate(
+        &self,
+        sample: &crate::Sample<'_>,
+        settings: &crate::EstimatorSettings,
+    ) -> Result<crate::Answer, TailError> {
+        moments(sample.norms(), settings.k_choice()).map(xi_answer)
+    }
+    fn interval_at_fixed_k(&self) -> bool {
+        true
+    }
+    fn statistic(
+        &self,
+        magnitudes: &mut [f64],
+        fraction: f64,
+        answer: &crate::Answer,
+        _settings: &crate::EstimatorSettings,
+    ) -> Result<f64, TailError> {
+        let k = answer.k.unwrap_or(1);
+        let len = magnitudes.len();
+        moments_alpha_in_place(magnitudes, crate::scaled_k(k, fraction, len))
+    }
+}
+
+impl crate::Estimator for Pickands {
+    fn name(&self) -> &'static str {
+        "pickands"
+    }
+    fn about(&self) -> &'static str {
+        "Pickands (1975) on |x| or row norms, at --k (≤ N/4) or the k where the Pickands \
+         plot is flattest"
+    }
+    fn needs(&self) -> crate::Needs {
+        crate::Needs::Norms
+    }
+    fn estimate(
+        &self,
+        sample: &crate::Sample<'_>,
+        settings: &crate::EstimatorSettings,
+    ) -> Result<crate::Answer, TailError> {
+        pickands(sample.norms(), settings.k_choice()).map(xi_answer)
+    }
+    fn interval_at_fixed_k(&self) -> bool {
+        true
+    }
+    fn statistic(
+        &self,
+        magnitudes: &mut [f64],
+        fraction: f64,
+        answer: &crate::Answer,
+        _settings: &crate::EstimatorSettings,
+    ) -> Result<f64, TailError> {
+        let k = answer.k.unwrap_or(1);
+        let len = magnitudes.len();
+        pickands_alpha_in_place(magnitudes, crate::scaled_k(k, fraction, len))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,7 +446,7 @@ mod tests {
             .map(|i| (f64::from(i) / 301.0).powf(-1.0 / 1.5))
             .collect();
         x.extend([0.0; 3]);
-        crate::tail::hill::sort_desc(&mut x);
+        crate::hill::sort_desc(&mut x);
         let mut curve = x.clone();
         moments_amse_in_place(&mut curve);
         assert_eq!(curve.len(), x.len() - 1);

@@ -5,6 +5,7 @@
 
 mod center;
 mod error;
+mod estimator;
 mod extreme;
 pub mod far;
 mod gather;
@@ -18,22 +19,29 @@ mod streams;
 
 pub use center::{Center, center_in_place, center_rows, center_vector};
 pub use error::TailError;
+pub use estimator::{
+    Answer, ESTIMATORS, Estimator, EstimatorSettings, IntervalSettings, Needs, Resampled, Sample,
+    estimator,
+};
 pub use extreme::{
-    XiEstimate, moments, moments_alpha, moments_alpha_in_place, moments_double_bootstrap_k,
-    moments_xi, pickands, pickands_alpha, pickands_alpha_in_place, pickands_xi,
+    Moments, Pickands, XiEstimate, moments, moments_alpha, moments_alpha_in_place,
+    moments_double_bootstrap_k, moments_xi, pickands, pickands_alpha, pickands_alpha_in_place,
+    pickands_xi,
 };
 pub use hill::{
-    HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_alpha_in_place, hill_plot,
+    Hill, HillEstimate, KChoice, double_bootstrap_k, hill, hill_alpha, hill_alpha_in_place,
+    hill_plot,
 };
 pub use interval::{
     SubsampleCi, mohammadi_subsample_ci, paired_diff_ci, quantile_sorted, scaled_k, subsample_ci,
     subsample_scalar_ci, subsample_size,
 };
 pub use mohammadi::{
-    BlockAlpha, BlockGrid, MohammadiEstimate, mohammadi, mohammadi_median, mohammadi_median_prefix,
+    BlockAlpha, BlockGrid, Mohammadi, MohammadiEstimate, mohammadi, mohammadi_median,
+    mohammadi_median_prefix,
 };
 pub use powerlaw::{
-    GoodnessOfFit, PowerLawFit, PowerLawOptions, powerlaw_alpha_in_place, powerlaw_fit,
+    GoodnessOfFit, PowerLaw, PowerLawFit, PowerLawOptions, powerlaw_alpha_in_place, powerlaw_fit,
     powerlaw_gof,
 };
 pub use rows::Rows;
@@ -55,3 +63,8 @@ pub fn median(values: &[f64]) -> f64 {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     }
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

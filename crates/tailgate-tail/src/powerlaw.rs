@@ -252,6 +252,54 @@ pub fn powerlaw_gof(
     })
 }
 
+/// The Clauset–Shalizi–Newman fit in [`crate::ESTIMATORS`], with its goodness of fit.
+#[derive(Debug, Clone, Copy)]
+pub struct PowerLaw;
+
+impl crate::Estimator for PowerLaw {
+    fn name(&self) -> &'static str {
+        "powerlaw"
+    }
+    fn about(&self) -> &'static str {
+        "Clauset–Shalizi–Newman power-law fit on |x| or row norms: the threshold xmin by \
+         minimum Kolmogorov–Smirnov distance, the MLE tail index above it, and a bootstrap \
+         goodness-of-fit p-value (the headline estimator of `tailgate train`)"
+    }
+    fn needs(&self) -> crate::Needs {
+        crate::Needs::Norms
+    }
+    fn estimate(
+        &self,
+        sample: &crate::Sample<'_>,
+        settings: &crate::EstimatorSettings,
+    ) -> Result<crate::Answer, TailError> {
+        let norms = sample.norms();
+        let opts = settings.powerlaw;
+        let fit = powerlaw_fit(norms, &opts)?;
+        // A goodness of fit that cannot be had leaves the fit without a p-value.
+        let p_value = (settings.gof_resamples > 0)
+            .then(|| powerlaw_gof(norms, &fit, settings.gof_resamples, settings.seed, &opts))
+            .and_then(Result::ok)
+            .map(|g| g.p_value);
+        Ok(crate::Answer {
+            xmin: Some(fit.xmin),
+            n_tail: Some(fit.n_tail),
+            ks: Some(fit.ks),
+            p_value,
+            ..crate::Answer::alpha(fit.alpha)
+        })
+    }
+    fn statistic(
+        &self,
+        magnitudes: &mut [f64],
+        _fraction: f64,
+        _answer: &crate::Answer,
+        settings: &crate::EstimatorSettings,
+    ) -> Result<f64, TailError> {
+        powerlaw_alpha_in_place(magnitudes, &settings.powerlaw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,7 +178,7 @@ pub fn gpd_fit(excesses: &[f64]) -> Option<GpdFit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tail::stream;
+    use crate::stream;
     use rand::RngExt;
 
     /// GPD(ξ, σ) samples by inversion.

@@ -7,8 +7,8 @@
 use super::{
     Exceedance, TimeSamples, bootstrap::multinomial_counts, bootstrap::weighted_thresholds,
 };
-use crate::tail::interval::quantile_sorted;
-use crate::tail::stream;
+use crate::interval::quantile_sorted;
+use crate::stream;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -3,8 +3,8 @@
 //! at the same k (Hill exactly, the GPD by two Newton steps from the full sample's fit).
 
 use super::{Exceedance, LadderOptions, Rung, gpd_bootstrap_alpha};
-use crate::tail::interval::quantile_sorted;
-use crate::tail::stream;
+use crate::interval::quantile_sorted;
+use crate::stream;
 use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 

@@ -4,7 +4,7 @@
 //! threshold from the cross-section at the end of burn-in, then every exceedance of |X|.
 
 use super::{Exceedance, ExceedanceStore, Kept, cross_section_threshold};
-use crate::tail::stream;
+use crate::stream;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
@@ -87,7 +87,7 @@ impl Kesten {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tail::far::{LadderOptions, TimeSamples, ladder};
+    use crate::far::{LadderOptions, TimeSamples, ladder};
 
     #[test]
     fn the_ladder_reads_a_kesten_recursion_near_its_exact_index() {

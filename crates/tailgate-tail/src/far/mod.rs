@@ -347,7 +347,7 @@ fn headline(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tail::stream;
+    use crate::stream;
     use rand::RngExt;
 
     /// Independent Pareto(α) samples laid out as chains × steps, all kept above `u`.

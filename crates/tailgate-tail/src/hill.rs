@@ -247,6 +247,48 @@ fn argmin_k(amse: &[f64], lo: usize, size: usize) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// Hill in [`crate::ESTIMATORS`]: on the norms, at the settings' k or the double bootstrap's.
+#[derive(Debug, Clone, Copy)]
+pub struct Hill;
+
+impl crate::Estimator for Hill {
+    fn name(&self) -> &'static str {
+        "hill"
+    }
+    fn about(&self) -> &'static str {
+        "Hill on |x| or row norms, at --k or the double-bootstrap k"
+    }
+    fn needs(&self) -> crate::Needs {
+        crate::Needs::Norms
+    }
+    fn estimate(
+        &self,
+        sample: &crate::Sample<'_>,
+        settings: &crate::EstimatorSettings,
+    ) -> Result<crate::Answer, TailError> {
+        let est = hill(sample.norms(), settings.k_choice())?;
+        Ok(crate::Answer {
+            k: Some(est.k),
+            k_rule: Some(est.k_rule),
+            ..crate::Answer::alpha(est.alpha)
+        })
+    }
+    fn interval_at_fixed_k(&self) -> bool {
+        true
+    }
+    fn statistic(
+        &self,
+        magnitudes: &mut [f64],
+        fraction: f64,
+        answer: &crate::Answer,
+        _settings: &crate::EstimatorSettings,
+    ) -> Result<f64, TailError> {
+        let k = answer.k.unwrap_or(1);
+        let len = magnitudes.len();
+        hill_alpha_in_place(magnitudes, crate::scaled_k(k, fraction, len))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

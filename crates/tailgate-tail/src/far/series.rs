@@ -2,7 +2,7 @@
 //! post-burn-in exceedances over the exact top `keep` fraction of the samples.
 
 use super::{Exceedance, FarTail, LadderOptions, TimeSamples, ladder};
-use crate::tail::TailError;
+use crate::TailError;
 
 /// How a 2-D series is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

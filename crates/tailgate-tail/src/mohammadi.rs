@@ -400,3 +400,59 @@ pub(crate) fn mohammadi_median_of(
         per_block_size,
     })
 }
+
+/// The Mohammadi block estimator in [`crate::ESTIMATORS`]: the median over the grid.
+#[derive(Debug, Clone, Copy)]
+pub struct Mohammadi;
+
+impl crate::Estimator for Mohammadi {
+    fn name(&self) -> &'static str {
+        "mohammadi"
+    }
+    fn about(&self) -> &'static str {
+        "Mohammadi–Mohammadpour–Ogata block estimator, median over the block sizes"
+    }
+    fn needs(&self) -> crate::Needs {
+        crate::Needs::Rows
+    }
+    fn estimate(
+        &self,
+        sample: &crate::Sample<'_>,
+        settings: &crate::EstimatorSettings,
+    ) -> Result<crate::Answer, TailError> {
+        let est = mohammadi_median_prefix(sample.centered(), sample.n(), &settings.grid)?;
+        Ok(crate::Answer {
+            per_block_size: Some(est.per_block_size),
+            grid: Some(est.grid),
+            ..crate::Answer::alpha(est.alpha)
+        })
+    }
+    fn interval(
+        &self,
+        answer: &crate::Answer,
+        resampled: crate::Resampled<'_>,
+        settings: &crate::EstimatorSettings,
+        interval: crate::IntervalSettings,
+        on_resample: &(dyn Fn() + Sync),
+    ) -> Result<crate::SubsampleCi, TailError> {
+        let alpha = answer
+            .alpha
+            .ok_or_else(|| TailError::Undefined("no α̂ to put an interval around".into()))?;
+        let crate::Resampled::Rows(rows) = resampled else {
+            return Err(TailError::Invalid(
+                "the Mohammadi interval resamples rows, not norms".into(),
+            ));
+        };
+        let ci = crate::mohammadi_subsample_ci(
+            rows,
+            &settings.center,
+            &settings.grid,
+            alpha,
+            interval.subsamples,
+            interval.level,
+            settings.seed,
+        );
+        (0..interval.subsamples).for_each(|_| on_resample());
+        ci
+    }
+}

@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn independent_exceedances_give_one_and_clusters_their_inverse_size() {
-        use crate::tail::stream;
+        use crate::stream;
         use rand::RngExt;
         let mut rng = stream(0, "extremal-test", 0);
         // Bernoulli(p) exceedances: geometric gaps, θ = 1.
