@@ -38,14 +38,16 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
         }
     }
 
-    pub(crate) fn config(field: &'static str, message: impl Into<String>) -> Self {
+    /// A bad value of the config field `field` (its message says what is wrong).
+    pub fn config(field: &'static str, message: impl Into<String>) -> Self {
         Error::Config {
             field,
             message: message.into(),

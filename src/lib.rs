@@ -4,8 +4,6 @@
 //! (burn 0.22), and the tail-index estimators that measure the stationary law.
 
 pub mod backend;
-pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod coverage;
 pub mod data;

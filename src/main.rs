@@ -4,9 +4,10 @@ use clap::Parser;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod cli;
+
+use cli::{Cli, Command, commands};
 use std::io::Write;
-use tailgate::cli::{Cli, Command};
-use tailgate::commands;
 
 fn main() {
     let cli = Cli::parse();
@@ -31,7 +32,7 @@ fn main() {
         Command::Theory(args) => commands::theory::run(args),
         Command::Coverage(args) => commands::coverage::run(args),
         Command::FarTailCoverage(args) => commands::far_coverage::run(args),
-        Command::Plot(tailgate::cli::PlotCommand::FarTail { run, out }) => {
+        Command::Plot(cli::PlotCommand::FarTail { run, out }) => {
             tailgate::report::plot_far_tail(run, out.as_deref())
                 .map(|[png, svg]| format!("wrote {} and {}", png.display(), svg.display()))
         }

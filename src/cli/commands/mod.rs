@@ -1,4 +1,4 @@
-//! What each subcommand does, as library functions the tests can call.
+//! What each subcommand does: reads its flags, calls the library, returns the line to print.
 
 pub mod coverage;
 pub mod estimate;

@@ -1,9 +1,9 @@
 //! `tailgate sweep`: a study's cells into one folder (shards, Slurm arrays, resume).
 
 use crate::cli::SweepArgs;
-use crate::error::{Error, Result};
-use crate::study::{Shard, Study};
-use crate::sweep::{Pool, SweepOutcome, run_pool};
+use tailgate::error::{Error, Result};
+use tailgate::study::{Shard, Study};
+use tailgate::sweep::{Pool, SweepOutcome, run_pool};
 
 /// `tailgate sweep`: the shard from --shard, else from Slurm's array variables, else all.
 pub fn run(args: &SweepArgs) -> Result<String> {

@@ -1,10 +1,10 @@
 //! `tailgate sample-stable`: symmetric α-stable samples with a known tail index.
 
 use crate::cli::SampleStableArgs;
-use crate::error::{Error, Result};
-use crate::io::{write_atomically, write_npy};
-use crate::tail::sample_symmetric_stable;
 use std::path::PathBuf;
+use tailgate::error::{Error, Result};
+use tailgate::io::{write_atomically, write_npy};
+use tailgate::tail::sample_symmetric_stable;
 
 /// `tailgate sample-stable`: `n × dim` iid symmetric α-stable float64 values.
 pub fn run(args: &SampleStableArgs) -> Result<PathBuf> {

@@ -2,10 +2,10 @@
 //! CSV tables and a markdown page into one folder.
 
 use crate::cli::CoverageArgs;
-use crate::coverage::{self, CoverageConfig};
-use crate::error::{Error, Result};
-use crate::io::{Progress, StagedDir, progress_bar, read_json, write_json};
 use std::time::Instant;
+use tailgate::coverage::{self, CoverageConfig};
+use tailgate::error::{Error, Result};
+use tailgate::io::{Progress, StagedDir, progress_bar, read_json, write_json};
 
 /// `tailgate coverage`: runs the study of `--config` into `--out`.
 pub fn run(args: &CoverageArgs) -> Result<String> {

@@ -1,11 +1,11 @@
 //! `tailgate train`: one run from a config file and flags into a new folder.
 
 use crate::cli::TrainArgs;
-use crate::config::{Engine, TrainConfig};
-use crate::error::Result;
-use crate::io::{Progress, progress_bar};
-use crate::run::train_into;
 use std::path::PathBuf;
+use tailgate::config::{Engine, TrainConfig};
+use tailgate::error::Result;
+use tailgate::io::{Progress, progress_bar};
+use tailgate::run::train_into;
 
 /// The config that `args` describe: the file (if any) with the flags on top, resolved.
 pub fn resolve_config(args: &TrainArgs) -> Result<TrainConfig> {

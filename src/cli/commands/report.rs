@@ -1,8 +1,8 @@
 //! `tailgate report`: the report of a sweep folder.
 
 use crate::cli::ReportArgs;
-use crate::error::Result;
-use crate::report::{ReportOptions, write_report};
+use tailgate::error::Result;
+use tailgate::report::{ReportOptions, write_report};
 
 /// `tailgate report`: summary.csv, plots and report.md of a sweep folder.
 pub fn run(args: &ReportArgs) -> Result<String> {

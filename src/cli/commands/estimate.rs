@@ -1,13 +1,13 @@
 //! `tailgate estimate`: every estimator on an `.npy` or CSV sample, as text or JSON.
 
 use crate::cli::{EstimateArgs, Format, LayoutChoice};
-use crate::error::{Error, Result};
-pub use crate::estimate::EstimateReport;
-use crate::estimate::{EstimateOptions, estimate};
-use crate::io::progress_bar;
-use crate::io::{read_npy_mask, read_samples, write_atomically};
-use crate::tail::far::{FarTail, LadderOptions, Layout, far_tail_of_series};
-use crate::tail::{self, Rows, TailError, center_rows};
+use tailgate::error::{Error, Result};
+pub use tailgate::estimate::EstimateReport;
+use tailgate::estimate::{EstimateOptions, estimate};
+use tailgate::io::progress_bar;
+use tailgate::io::{read_npy_mask, read_samples, write_atomically};
+use tailgate::tail::far::{FarTail, LadderOptions, Layout, far_tail_of_series};
+use tailgate::tail::{self, Rows, TailError, center_rows};
 
 /// `tailgate estimate`: the reports, one per estimator asked for.
 pub fn run(args: &EstimateArgs) -> Result<Vec<EstimateReport>> {

@@ -1,15 +1,15 @@
 //! `tailgate theory`: the tail index predicted for linear regression or the gate.
 
 use crate::cli::{Format, TheoryArgs, TheoryModel};
-use crate::error::Result;
-use crate::theory::{gate_tail_index, linear_tail_index};
+use tailgate::error::Result;
+use tailgate::theory::{gate_tail_index, linear_tail_index};
 
 /// `tailgate theory`: α of linear-regression SGD or the gate's prediction, or `diverges`.
 pub fn run(args: &TheoryArgs) -> Result<String> {
     let gate = matches!(args.model, TheoryModel::ReluGate);
     let eta = match (args.eta, args.alpha) {
         (Some(eta), _) => eta,
-        (None, Some(alpha)) => crate::theory::eta_for_alpha(gate, args.dim, args.batch, alpha)?,
+        (None, Some(alpha)) => tailgate::theory::eta_for_alpha(gate, args.dim, args.batch, alpha)?,
         (None, None) => unreachable!("clap requires --eta or --alpha"),
     };
     let (t, model) = match args.model {
@@ -36,7 +36,7 @@ pub fn run(args: &TheoryArgs) -> Result<String> {
             t.eta,
             match (t.alpha, t.light_tail) {
                 (Some(a), _) => format!("{a:.4}"),
-                (None, true) => format!("above {} (light tail)", crate::theory::ALPHA_MAX),
+                (None, true) => format!("above {} (light tail)", tailgate::theory::ALPHA_MAX),
                 (None, false) => "none (the chain diverges)".to_string(),
             },
             t.diverges,

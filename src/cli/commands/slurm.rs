@@ -1,11 +1,11 @@
 //! `tailgate slurm`: an `sbatch --array` script whose tasks run the shards of a sweep.
 
 use crate::cli::SlurmArgs;
-use crate::error::{Error, Result};
-use crate::io::write_atomically;
-use crate::study::Study;
-use crate::sweep::init_dir;
 use std::path::{Path, PathBuf};
+use tailgate::error::{Error, Result};
+use tailgate::io::write_atomically;
+use tailgate::study::Study;
+use tailgate::sweep::init_dir;
 
 /// What goes into the job-array script.
 #[derive(Debug, Clone)]

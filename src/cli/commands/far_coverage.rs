@@ -3,10 +3,10 @@
 
 use super::coverage::write_csv;
 use crate::cli::FarTailCoverageArgs;
-use crate::error::{Error, Result};
-use crate::far_coverage::{self, FarCoverageConfig, RULES};
-use crate::io::{Progress, StagedDir, progress_bar, read_json, write_json};
 use std::time::Instant;
+use tailgate::error::{Error, Result};
+use tailgate::far_coverage::{self, FarCoverageConfig, RULES};
+use tailgate::io::{Progress, StagedDir, progress_bar, read_json, write_json};
 
 /// Runs the study of `--config` into `--out`.
 pub fn run(args: &FarTailCoverageArgs) -> Result<String> {
