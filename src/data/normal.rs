@@ -23,6 +23,8 @@ struct Tables {
     x32: [f32; LAYERS + 1],
     /// `x32[i]` in the low and `x32[i + 1]` in the high 32 bits: both edges of layer i in
     /// one 64-bit read (a vectorised fast path gathers 4 of these instead of 8 + 8 f32).
+    /// Read by the x86-64 AVX2 path only.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     edge_pairs: [u64; LAYERS],
 }
 
@@ -134,7 +136,8 @@ pub(crate) fn fast_path(bits: u32) -> (f32, bool) {
 }
 
 /// Layer i's two edges as f32, `x[i]` in the low and `x[i + 1]` in the high 32 bits of
-/// entry i, for a vectorised fast path.
+/// entry i, for a vectorised fast path (x86-64's AVX2 one).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn layer_edges() -> &'static [u64; LAYERS] {
     &TABLES.edge_pairs
 }

@@ -140,17 +140,55 @@ pub struct Kernel {
     checkpoints: Vec<usize>,
 }
 
+/// The step the reduced chain takes for a model and algorithm, or why it has none. A match
+/// without a wildcard arm: a new model or algorithm does not compile until this engine
+/// decides whether its chain reduces.
+pub(crate) fn step_of(model: Model, algorithm: Algorithm) -> Result<StepKind, &'static str> {
+    match (model, algorithm) {
+        (Model::ReluGate, Algorithm::Sgd) => Ok(StepKind {
+            gradient_mask: true,
+            linear: false,
+        }),
+        (Model::ReluGate, Algorithm::Km) => Ok(StepKind {
+            gradient_mask: false,
+            linear: false,
+        }),
+        // No ReLU′ to drop: Karmakar–Mukherjee is SGD on the linear model.
+        (Model::Linear, Algorithm::Sgd | Algorithm::Km) => Ok(StepKind {
+            gradient_mask: false,
+            linear: true,
+        }),
+        (Model::Mlp, Algorithm::Sgd | Algorithm::Km) => {
+            Err("`mlp` has no exact reduced chain; use `engine: burn`")
+        }
+        (Model::Fcn | Model::Cnn, Algorithm::Sgd | Algorithm::Km) => {
+            Err("the nets train on burn only (the reduced chain is the gate's)")
+        }
+    }
+}
+
+/// What distinguishes the reduced chain's steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StepKind {
+    /// SGD on the gate: the update only where w·x > 0.
+    pub gradient_mask: bool,
+    /// The label is the linear model's t, not its positive part.
+    pub linear: bool,
+}
+
 impl Kernel {
     /// The kernel of a config the reduced engine accepts (see [`super::check`]).
     pub fn new(config: &TrainConfig) -> Self {
         let d = config.dim;
+        let step = step_of(config.model, config.algorithm)
+            .expect("the reduced engine's check refused this model");
         Kernel {
             eta_b: config.eta / config.batch as f64,
             decay: 1.0 - config.eta * f64::from(config.weight_decay as f32),
             batch: config.batch,
             perp: d - 1,
-            gradient_mask: config.model == Model::ReluGate && config.algorithm == Algorithm::Sgd,
-            linear: config.model == Model::Linear,
+            gradient_mask: step.gradient_mask,
+            linear: step.linear,
             labels: config.labels,
             noise: config.label_noise,
             cauchy: config.noise_law == crate::config::NoiseLaw::Cauchy && config.label_noise > 0.0,

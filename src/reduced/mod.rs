@@ -17,7 +17,7 @@ pub use lanes::{LaneRng, Scalar, Simd};
 pub use local::{Shell, local_exponents, on_circle};
 pub use rows::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH, RowMaker, Which};
 
-use crate::config::{DataRng, Model, TrainConfig};
+use crate::config::{DataRng, TrainConfig};
 use crate::data::{self, REDUCED_STREAM};
 use crate::error::{Error, Result};
 use crate::io::Progress;
@@ -33,11 +33,8 @@ pub fn check(config: &TrainConfig) -> Result<()> {
     if config.dim == 0 {
         return refuse("dim", "must be at least 1");
     }
-    if config.model == Model::Mlp {
-        return refuse(
-            "model",
-            "`mlp` has no exact reduced chain; use `engine: burn`",
-        );
+    if let Err(why) = chain::step_of(config.model, config.algorithm) {
+        return refuse("model", why);
     }
     if config.dataset_size.is_some() {
         return refuse(
@@ -437,7 +434,37 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Algorithm, Engine, Labels, Teacher};
+    use crate::config::{Algorithm, Engine, Labels, Model, Teacher};
+
+    /// Every model either reduces (the gate and the linear control) or is refused by name
+    /// of the `model` field: none runs silently as another model's chain.
+    #[test]
+    fn every_model_reduces_or_is_refused() {
+        for model in <Model as clap::ValueEnum>::value_variants() {
+            for algorithm in [Algorithm::Sgd, Algorithm::Km] {
+                let config = TrainConfig {
+                    engine: Engine::Reduced,
+                    model: *model,
+                    algorithm,
+                    dim: 4,
+                    ..TrainConfig::default()
+                };
+                let reduces = matches!(model, Model::ReluGate | Model::Linear);
+                match check(&config) {
+                    Ok(()) => assert!(reduces, "{model:?} ran on the reduced engine"),
+                    Err(e) => {
+                        assert!(!reduces, "{model:?} refused: {e}");
+                        assert!(e.to_string().contains("model"), "{e}");
+                    }
+                }
+            }
+        }
+        let gate = chain::step_of(Model::ReluGate, Algorithm::Sgd).unwrap();
+        assert!(gate.gradient_mask && !gate.linear);
+        let km = chain::step_of(Model::ReluGate, Algorithm::Km).unwrap();
+        assert!(!km.gradient_mask && !km.linear);
+        assert!(chain::step_of(Model::Linear, Algorithm::Km).unwrap().linear);
+    }
 
     /// `simulate` is public and takes an unresolved config: d = 0 must be refused there,
     /// not underflow in d − 1.
