@@ -16,9 +16,12 @@ use serde::Serialize;
 /// An estimate of ξ at the `k` it used, and α = 1/ξ where ξ > 0.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct XiEstimate {
+    /// The extreme-value index ξ̂ at `k`, of either sign.
     pub xi: f64,
     /// `None` when ξ ≤ 0 (no finite tail index: a light or bounded tail).
     pub alpha: Option<f64>,
+    /// Upper order statistics used (moments: the k largest above X₍ₖ₊₁₎; Pickands:
+    /// X₍ₖ₎, X₍₂ₖ₎ and X₍₄ₖ₎).
     pub k: usize,
     /// `fixed`, `double_bootstrap` or `stability`.
     pub k_rule: String,

@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KChoice {
+    /// Exactly this `k`.
     Fixed(usize),
     /// Danielsson et al. (2001) double bootstrap with `resamples` resamples per stage.
     DoubleBootstrap {
+        /// Bootstrap resamples at each of the two stages (at least 1).
         resamples: usize,
+        /// Seed of the resample streams (resample `r` of a stage is stream `r`).
         seed: u64,
     },
 }
@@ -22,7 +25,9 @@ pub enum KChoice {
 /// A Hill estimate with the `k` it used.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HillEstimate {
+    /// The tail index α̂ at `k`.
     pub alpha: f64,
+    /// Upper order statistics used (the k largest magnitudes above the (k+1)-th).
     pub k: usize,
     /// `fixed` or `double_bootstrap`.
     pub k_rule: String,

@@ -20,8 +20,11 @@ use serde::Serialize;
 /// A symmetric subsampling interval around an estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubsampleCi {
+    /// Coverage asked for, in (0, 1).
     pub level: f64,
+    /// `estimate − c·√(m/(n − m))`.
     pub lo: f64,
+    /// `estimate + c·√(m/(n − m))`.
     pub hi: f64,
     /// Subsamples drawn.
     pub subsamples: usize,
@@ -29,6 +32,7 @@ pub struct SubsampleCi {
     pub failed: usize,
     /// Rows in each subsample (⌊n/2⌋).
     pub size: usize,
+    /// Seed of the subsample streams (subsample `r` is stream `r`).
     pub seed: u64,
 }
 

@@ -70,7 +70,9 @@ impl BlockGrid {
 /// α̂ for every block size of a grid, and their median (the reported value).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MohammadiEstimate {
+    /// The median of `per_block_size`'s α̂: the reported value (finite and positive).
     pub alpha: f64,
+    /// The grid's short name ([`BlockGrid::name`]).
     pub grid: String,
     /// `α̂_m` for every block size, in grid order.
     pub per_block_size: Vec<BlockAlpha>,
@@ -79,7 +81,9 @@ pub struct MohammadiEstimate {
 /// The estimate at one block size.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BlockAlpha {
+    /// Block size: consecutive rows summed into each block.
     pub m: usize,
+    /// α̂_m at this block size ([`mohammadi`]).
     pub alpha: f64,
 }
 

@@ -40,6 +40,8 @@ impl Default for PowerLawOptions {
 pub struct PowerLawFit {
     /// The tail index (P(X > x) ~ x^−α), the MLE above `xmin`.
     pub alpha: f64,
+    /// The threshold: the candidate sample value whose fit above it has the smallest KS
+    /// distance.
     pub xmin: f64,
     /// Samples ≥ `xmin`.
     pub n_tail: usize,
@@ -195,6 +197,7 @@ fn fit_sorted(y: &[f64], options: &PowerLawOptions) -> Result<PowerLawFit, TailE
 pub struct GoodnessOfFit {
     /// The fraction of synthetic samples whose refitted KS distance is at least the data's.
     pub p_value: f64,
+    /// Synthetic samples drawn (failed ones included).
     pub resamples: usize,
     /// Synthetic samples whose refit failed (left out of the fraction).
     pub failed: usize,

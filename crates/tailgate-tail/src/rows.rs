@@ -44,18 +44,22 @@ impl Rows {
         Self::new(data.iter().map(|&v| f64::from(v)).collect(), dim)
     }
 
+    /// Number of rows (samples).
     pub fn n(&self) -> usize {
         self.data.len() / self.dim
     }
 
+    /// Values per row.
     pub fn dim(&self) -> usize {
         self.dim
     }
 
+    /// Row `i` as its `dim` values (panics for `i ≥ n()`).
     pub fn row(&self, i: usize) -> &[f64] {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
 
+    /// The row-major buffer: `n × dim` values.
     pub fn as_slice(&self) -> &[f64] {
         &self.data
     }

@@ -8,7 +8,9 @@
 /// A GPD fit: shape ξ and scale σ of `P(Y > y) = (1 + ξy/σ)^(−1/ξ)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GpdFit {
+    /// Shape ξ = 1/α (positive in every fit [`gpd_fit_weighted`] returns).
     pub xi: f64,
+    /// Scale σ = ξ/θ > 0, in the excesses' units.
     pub sigma: f64,
 }
 

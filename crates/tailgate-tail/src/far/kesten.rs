@@ -12,7 +12,9 @@ use rayon::prelude::*;
 /// A Kesten recursion with tail index `alpha` and log-multiplier spread `s`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Kesten {
+    /// Tail index α of the stationary |X| (sets μ = −α s²/2).
     pub alpha: f64,
+    /// Standard deviation s of log A.
     pub s: f64,
 }
 

@@ -26,8 +26,11 @@ use serde::{Deserialize, Serialize};
 /// One time sample above the threshold: the statistic's value, its chain and its step.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Exceedance {
+    /// The statistic's value (above the recording threshold).
     pub value: f64,
+    /// Id of the chain it came from.
     pub chain: u32,
+    /// Its step in the chain, numbered from the chain's start (burn-in included).
     pub step: u32,
 }
 
@@ -79,6 +82,7 @@ pub struct LadderOptions {
     pub fractions: Vec<f64>,
     /// Chain-bootstrap resamples of every interval.
     pub resamples: usize,
+    /// Seed of the bootstrap streams (resample `b` is stream `b`).
     pub seed: u64,
     /// Coverage of the intervals.
     pub level: f64,
@@ -115,6 +119,7 @@ pub const MIN_CHAINS: usize = 100;
 pub struct TimeSamples<'a> {
     /// Every sample above `threshold`, of the chains counted (ids below `chain_slots`).
     pub exceedances: &'a [Exceedance],
+    /// The recording threshold: every exceedance is above it.
     pub threshold: f64,
     /// Chains counted (the units the bootstrap resamples).
     pub chains: usize,
@@ -125,6 +130,7 @@ pub struct TimeSamples<'a> {
 /// One rung of the ladder: the top `fraction` of the N·T samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rung {
+    /// The exceedance fraction p of the N·T samples.
     pub fraction: f64,
     /// X₍ₖ₊₁₎: the (k+1)-th largest sample, k = fraction·N·T.
     pub threshold: f64,
@@ -141,15 +147,23 @@ pub struct Rung {
     pub clusters: f64,
     /// Hill above the threshold, with its chain-bootstrap percentile interval.
     pub hill: f64,
+    /// Lower end of `hill`'s interval at `level`; `None` where under half the resamples
+    /// reach the rung or the bound is not finite.
     pub hill_lo: Option<f64>,
+    /// Upper end of `hill`'s interval (`None` as for `hill_lo`).
     pub hill_hi: Option<f64>,
     /// 1/ξ̂ of the generalised Pareto MLE on the excesses; `null` with `gpd_reason`
     /// where ξ̂ ≤ 0. `gpd_hi` is `null` where the interval is unbounded (resamples with ξ ≤ 0).
     pub gpd_alpha: Option<f64>,
+    /// Lower end of `gpd_alpha`'s interval (`None` as for `hill_lo`, or with `gpd_alpha`).
     pub gpd_lo: Option<f64>,
+    /// Upper end of `gpd_alpha`'s interval; `None` also where it is unbounded.
     pub gpd_hi: Option<f64>,
+    /// The GPD shape ξ̂; `None` where there is no fit (ξ̂ ≤ 0).
     pub gpd_xi: Option<f64>,
+    /// The GPD scale σ̂, in the statistic's units; `None` with `gpd_xi`.
     pub gpd_sigma: Option<f64>,
+    /// Why there is no GPD fit; absent where there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpd_reason: Option<String>,
 }
@@ -160,25 +174,35 @@ pub struct FarTail {
     /// The headline: Hill at the rung `fraction`, chosen by the rule in `rule`; `null` with
     /// `reason` where no rung qualifies.
     pub alpha: Option<f64>,
+    /// Lower end of the headline rung's Hill interval (its `hill_lo`).
     pub alpha_lo: Option<f64>,
+    /// Upper end of the headline rung's Hill interval (its `hill_hi`).
     pub alpha_hi: Option<f64>,
+    /// The headline rung's exceedance fraction p; `None` where no rung qualifies.
     pub fraction: Option<f64>,
+    /// Why there is no headline; absent where there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The headline rule, in words (its minimum clusters and chains).
     pub rule: String,
     /// Every kept sample is above this threshold.
     #[serde(deserialize_with = "nan_for_null")]
     pub threshold: f64,
     /// N·T: the time samples the fractions are of.
     pub samples: u64,
+    /// Chains counted (N).
     pub chains: usize,
+    /// Post-burn-in steps per chain (T).
     pub steps: usize,
     /// Exceedances kept (rows of far_tail.npy).
     pub kept: usize,
+    /// The rungs read, shallowest first.
     pub ladder: Vec<Rung>,
     /// Why the ladder stops where it does.
     pub stopped: String,
+    /// Chain-bootstrap resamples behind every interval.
     pub resamples: usize,
+    /// Coverage of the intervals.
     pub level: f64,
 }
 

@@ -17,23 +17,34 @@ use serde::{Deserialize, Serialize};
 pub struct PairedRung {
     /// The exceedance fraction p: each set's top p of its own N·T samples.
     pub fraction: f64,
+    /// Exceedances read in set a: p·N·T of its samples, rounded.
     pub k_a: usize,
+    /// Exceedances read in set b: p·N·T of its samples, rounded.
     pub k_b: usize,
     /// Hill's α̂ above each set's threshold X₍ₖ₊₁₎.
     pub hill_a: f64,
+    /// Set b's α̂ (`hill_a` is set a's).
     pub hill_b: f64,
     /// `hill_a − hill_b`, with its percentile interval.
     pub diff: f64,
+    /// Lower end of `diff`'s chain-bootstrap interval at `level`; `None` where under
+    /// half the resamples give a finite value.
     pub diff_lo: Option<f64>,
+    /// Upper end of `diff`'s interval (`None` as for `diff_lo`).
     pub diff_hi: Option<f64>,
     /// The thresholds (quantiles at 1 − p) and their ratio a/b, with its interval.
     pub quantile_a: f64,
+    /// Set b's threshold X₍ₖ₊₁₎ (`quantile_a` is set a's).
     pub quantile_b: f64,
+    /// `quantile_a / quantile_b`.
     pub ratio: f64,
+    /// Lower end of `ratio`'s interval (`None` as for `diff_lo`).
     pub ratio_lo: Option<f64>,
+    /// Upper end of `ratio`'s interval (`None` as for `diff_lo`).
     pub ratio_hi: Option<f64>,
     /// Chains with an exceedance of the threshold in each set.
     pub chains_a: usize,
+    /// Distinct chains among set b's top `k_b` (`chains_a`: set a's top `k_a`).
     pub chains_b: usize,
 }
 

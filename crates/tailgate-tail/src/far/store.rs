@@ -21,6 +21,7 @@ pub struct ExceedanceStore {
 /// What a store kept, in (chain, step) order, and how its threshold moved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kept {
+    /// Every exceedance kept: the values above `threshold`, in (chain, step) order.
     pub exceedances: Vec<Exceedance>,
     /// Every kept value is above this.
     pub threshold: f64,
@@ -28,6 +29,7 @@ pub struct Kept {
     pub initial_threshold: f64,
     /// The cap forced the threshold up (values between the two thresholds were dropped).
     pub raised: bool,
+    /// The most exceedances the store would keep (at least 1).
     pub cap: usize,
 }
 
