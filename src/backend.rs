@@ -20,6 +20,7 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
+    /// The backend's name, as in configs and run.json's `versions.backend`.
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::Ndarray => "ndarray",

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoverageConfig {
+    /// The study's name.
     pub name: String,
+    /// Base seed: each sample's seed is drawn from a stream keyed by it, the case, n and the replicate.
     pub seed: u64,
     /// Nominal level of every interval.
     #[serde(default = "default_level")]
@@ -27,6 +29,7 @@ pub struct CoverageConfig {
     pub subsamples: usize,
     /// Resamples per stage of the double bootstraps choosing k.
     pub k_resamples: usize,
+    /// The laws measured.
     pub cases: Vec<Case>,
 }
 
@@ -38,7 +41,9 @@ fn default_level() -> f64 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
+    /// The case's name in the tables.
     pub name: String,
+    /// Where the samples come from, and so the true α.
     pub source: Source,
     /// Sample sizes (chains for a run).
     pub n: Vec<usize>,
@@ -59,11 +64,20 @@ fn all_estimators() -> Vec<String> {
 pub enum Source {
     /// ±X with P(X > x) = x^−α, x ≥ 1, and a random sign: symmetric, so that the block
     /// estimator (which needs a centred law) applies uncentred.
-    Pareto { alpha: f64 },
+    Pareto {
+        /// The tail index α of |X|.
+        alpha: f64,
+    },
     /// Symmetric α-stable (Chambers–Mallows–Stuck), α ∈ (0, 2).
-    Stable { alpha: f64 },
+    Stable {
+        /// The stability index, which is the tail index; in (0, 2).
+        alpha: f64,
+    },
     /// Student t with ν degrees of freedom (tail index ν).
-    StudentT { nu: f64 },
+    StudentT {
+        /// Degrees of freedom ν, which is the tail index.
+        nu: f64,
+    },
     /// Final rows of a reduced-engine run (centred on their mean), truth the theory's α
     /// (linear control, or the gate's prediction); `chains` and `seed` are set per sample.
     Reduced(Box<TrainConfig>),
@@ -132,13 +146,21 @@ impl Source {
 /// One estimator on one sample.
 #[derive(Debug, Clone, Serialize)]
 pub struct Replicate {
+    /// The case's name.
     pub case: String,
+    /// Sample size (chains for a run).
     pub n: usize,
+    /// The replicate's index at this size (0-based).
     pub replicate: usize,
+    /// The estimator's registered name.
     pub estimator: String,
+    /// The case's true α; empty where the theory gives none.
     pub truth: Option<f64>,
+    /// The estimate; empty where the estimator gave none (see `reason`).
     pub alpha: Option<f64>,
+    /// Lower end of the estimator's subsampling interval at the study's `level`.
     pub lo: Option<f64>,
+    /// Upper end of the estimator's subsampling interval.
     pub hi: Option<f64>,
     /// Samples the estimate used (a run's surviving chains).
     pub samples: usize,
@@ -173,21 +195,31 @@ fn expand(names: &[String]) -> Result<Vec<EstimatorChoice>> {
 /// One (case, n, estimator) over its replicates.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
+    /// The case's name.
     pub case: String,
+    /// Sample size (chains for a run).
     pub n: usize,
+    /// The estimator's registered name.
     pub estimator: String,
+    /// The case's true α; empty where the theory gives none.
     pub truth: Option<f64>,
+    /// Replicates run, with an estimate or not.
     pub replicates: usize,
     /// Replicates with an estimate (finite positive α̂).
     pub estimated: usize,
+    /// Mean α̂ over the replicates with one.
     pub mean: Option<f64>,
+    /// Sample standard deviation of α̂ over the replicates with one (needs two).
     pub sd: Option<f64>,
     /// Mean of |α̂ − truth| and the root mean square error.
     pub mean_abs_error: Option<f64>,
+    /// Root-mean-square error of α̂ against the truth.
     pub rmse: Option<f64>,
     /// Fraction of intervals containing the truth, and the estimator's own mean.
     pub covers_truth: Option<f64>,
+    /// Fraction of intervals containing the estimator's mean over the replicates (a check of the width against the replicate spread, not of bias).
     pub covers_mean: Option<f64>,
+    /// Mean width hi − lo of the intervals.
     pub mean_width: Option<f64>,
 }
 

@@ -78,6 +78,7 @@ impl ValueEnum for EstimatorChoice {
     }
 }
 
+/// How the rows are centred before their norms are taken (`--center`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CenterChoice {
     /// Use the rows as they are.
@@ -88,6 +89,7 @@ pub enum CenterChoice {
     Median,
 }
 
+/// Mohammadi's block-size grid (`--grid`), where no explicit block sizes are given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GridChoice {
     /// {2, 5, 10, 20, 50, 100, 500, 1000} (GSZ21 networks), sizes above N skipped.
@@ -112,12 +114,15 @@ impl CenterChoice {
 /// How to estimate: the flags of `tailgate estimate` that are not about files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EstimateOptions {
+    /// Which estimators to run.
     pub estimator: EstimatorChoice,
     /// Mohammadi block sizes; overrides `grid`.
     pub block_sizes: Option<Vec<usize>>,
+    /// Mohammadi's block-size grid, where `block_sizes` is not given.
     pub grid: GridChoice,
     /// Upper order statistics for Hill, moments and Pickands (default: chosen by the data).
     pub k: Option<usize>,
+    /// How the rows are centred before their norms are taken.
     pub center: CenterChoice,
     /// Every coordinate of a row is its own scalar sample.
     pub pooled: bool,
@@ -125,6 +130,7 @@ pub struct EstimateOptions {
     pub ci: f64,
     /// Half-sample subsamples for the interval (0: no interval).
     pub subsamples: usize,
+    /// Seed of every resampling: the double bootstraps choosing k, the goodness of fit, the interval.
     pub seed: u64,
     /// Fewer samples than this: no estimate (an error naming `min_samples`).
     pub min_samples: usize,
@@ -195,9 +201,11 @@ impl EstimateOptions {
 /// One estimator's answer, as printed by `tailgate estimate --format json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EstimateReport {
+    /// The estimator's registered name.
     pub estimator: &'static str,
     /// A finite positive number, or `null` with `reason` (moments or Pickands with ξ ≤ 0).
     pub alpha: Option<f64>,
+    /// Why `alpha` is `null`, where it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Moments and Pickands: the extreme-value index ξ (α = 1/ξ where ξ > 0).
@@ -206,36 +214,50 @@ pub struct EstimateReport {
     /// Mohammadi: the estimate at each block size (the reported `alpha` is their median).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_block_size: Option<Vec<BlockAlpha>>,
+    /// Mohammadi: the block-size grid's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grid: Option<String>,
     /// Hill, moments, Pickands: the number of upper order statistics used, and its rule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k: Option<usize>,
+    /// How `k` was chosen: `fixed`, `double_bootstrap` or `stability`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k_rule: Option<String>,
     /// Power law: the threshold, the samples at or above it, the KS distance there, and
     /// the goodness-of-fit p-value (`null` without resamples).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xmin: Option<f64>,
+    /// Samples at or above `xmin`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n_tail: Option<usize>,
+    /// The Kolmogorov–Smirnov distance at `xmin`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ks: Option<f64>,
+    /// The goodness-of-fit p-value (`null` without resamples).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
+    /// The subsampling interval around `alpha`; `null` without subsamples, without an α̂, or where the statistic fails on the halves.
     pub ci: Option<Ci>,
+    /// Rows in the sample (after pooling, where `pooled`).
     pub n: usize,
+    /// Values per row (1 when pooled).
     pub dim: usize,
+    /// The centring applied: `none`, `mean`, `median`, `vector` or `least_squares`.
     pub center: &'static str,
+    /// Every coordinate of a row was its own scalar sample.
     pub pooled: bool,
 }
 
 /// A symmetric half-sample subsampling interval (`tail::SubsampleCi`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Ci {
+    /// The nominal coverage, in (0, 1).
     pub level: f64,
+    /// Lower end.
     pub lo: f64,
+    /// Upper end.
     pub hi: f64,
+    /// Half-sample subsamples behind the interval.
     pub subsamples: usize,
     /// Rows in each subsample.
     pub size: usize,

@@ -15,10 +15,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FarCoverageConfig {
+    /// The study's name.
     pub name: String,
+    /// Base seed: replicate r of case i runs with `seed + 1000·i + r`.
     pub seed: u64,
     /// Chain-bootstrap resamples of every interval.
     pub resamples: usize,
+    /// The laws measured.
     pub cases: Vec<FarCase>,
 }
 
@@ -26,8 +29,11 @@ pub struct FarCoverageConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FarCase {
+    /// The case's name in the tables.
     pub name: String,
+    /// Where its time samples come from, and so its true α.
     pub source: FarSource,
+    /// Independent replicates (seeds) of the case; at least 1.
     pub replicates: usize,
 }
 
@@ -37,10 +43,15 @@ pub struct FarCase {
 pub enum FarSource {
     /// A Kesten recursion of index `alpha`, spread `s`, on `chains` × `steps` after `burn_in`.
     Kesten {
+        /// The true tail index α (> 0).
         alpha: f64,
+        /// Spread s > 0 of the log-multiplier, whose mean is μ = −α·s²/2.
         s: f64,
+        /// Independent chains N.
         chains: usize,
+        /// Steps T per chain recorded after burn-in (> 0).
         steps: usize,
+        /// Steps each chain runs from X₀ = 0 before recording.
         burn_in: usize,
     },
     /// A reduced-engine run of the linear model (its far tail recorded); α from the theory.
@@ -53,40 +64,64 @@ pub const RULES: [(f64, usize); 4] = [(100.0, 20), (200.0, 50), (400.0, 50), (10
 /// One replicate's reading of one rung (or the headline under a rule).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FarReplicate {
+    /// The case's name.
     pub case: String,
+    /// The true α of the case.
     pub truth: f64,
+    /// The replicate's index within its case (0-based).
     pub replicate: usize,
     /// `1e-3` …, or `headline ≥C/H` (the rule's clusters and chains).
     pub rung: String,
+    /// The rung's exceedance fraction p; empty for a headline rule no rung satisfies.
     pub fraction: Option<f64>,
+    /// Hill's α̂ above the rung's threshold; empty where there is no rung.
     pub hill: Option<f64>,
+    /// Lower end of Hill's chain-bootstrap percentile interval.
     pub hill_lo: Option<f64>,
+    /// Upper end of Hill's chain-bootstrap percentile interval.
     pub hill_hi: Option<f64>,
+    /// 1/ξ̂ of the generalised Pareto MLE on the rung's excesses; empty where ξ̂ ≤ 0 or there is no rung.
     pub gpd_alpha: Option<f64>,
+    /// Lower end of the GPD α̂'s chain-bootstrap interval.
     pub gpd_lo: Option<f64>,
+    /// Upper end of the GPD α̂'s interval; empty where it is unbounded.
     pub gpd_hi: Option<f64>,
+    /// Independent clusters (extremal index × exceedances) at the rung.
     pub clusters: Option<f64>,
+    /// Distinct chains among the rung's exceedances.
     pub chains: Option<usize>,
 }
 
 /// Error and coverage of one (case, rung) over its replicates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FarCell {
+    /// The case's name.
     pub case: String,
+    /// The true α of the case.
     pub truth: f64,
+    /// `1e-3` …, or `headline ≥C/H`, as in [`FarReplicate::rung`].
     pub rung: String,
     /// Replicates with an estimate, of all.
     pub estimated: usize,
+    /// Replicates of the case (with an estimate or not).
     pub replicates: usize,
+    /// Mean of Hill's α̂ over the replicates with one.
     pub hill_mean: Option<f64>,
+    /// `hill_mean` − truth.
     pub hill_bias: Option<f64>,
+    /// Root-mean-square error of Hill's α̂ against the truth.
     pub hill_rmse: Option<f64>,
     /// Fraction of intervals that contain the truth.
     pub hill_coverage: Option<f64>,
+    /// Mean GPD α̂ minus the truth, over the replicates with one.
     pub gpd_bias: Option<f64>,
+    /// Root-mean-square error of the GPD α̂ against the truth.
     pub gpd_rmse: Option<f64>,
+    /// Fraction of GPD intervals that contain the truth (a missing upper end counts as unbounded).
     pub gpd_coverage: Option<f64>,
+    /// Mean clusters behind the rung over the replicates.
     pub clusters_mean: Option<f64>,
+    /// Mean distinct chains behind the rung over the replicates.
     pub chains_mean: Option<f64>,
 }
 

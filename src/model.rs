@@ -8,6 +8,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 /// `chains` independent ReLU gates trained in lockstep: weight `[chains, d]`.
 #[derive(Module, Debug)]
 pub struct ReluGate {
+    /// The weights `[chains, d]`, one row w per chain.
     pub weight: Param<Tensor<2>>,
     /// Identity instead of ReLU (the `linear` model).
     #[module(skip)]
@@ -48,6 +49,7 @@ impl ReluGate {
         if self.linear { z } else { relu(z) }
     }
 
+    /// Chains, the first dimension of `weight`.
     pub fn chains(&self) -> usize {
         self.weight.val().dims()[0]
     }
@@ -58,6 +60,7 @@ impl ReluGate {
 /// matmuls (no per-chain loops).
 #[derive(Module, Debug)]
 pub struct Mlp {
+    /// The weight layers from the input side, each `[chains, out, in]`.
     pub layers: Vec<Param<Tensor<3>>>,
     /// The Karmakar–Mukherjee-style variant: ReLU forward, derivative 1 backward
     /// (`z + (ReLU(z) − z).detach()`): a documented extension, not a known algorithm.

@@ -39,8 +39,11 @@ pub struct Study {
 pub struct LengthRule {
     /// The deepest exceedance fraction that should be in equilibrium (e.g. 1e-4).
     pub deepest_fraction: f64,
+    /// Smallest burn-in (≥ 1), also that of cells without a root.
     pub min_burn_in: usize,
+    /// Largest burn-in (≥ `min_burn_in`).
     pub max_burn_in: usize,
+    /// Smallest window of steps after the burn-in.
     pub min_window: usize,
 }
 
@@ -84,7 +87,9 @@ impl LengthRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Grids {
+    /// A single grid.
     One(Box<Grid>),
+    /// Several grids, their cells joined.
     Many(Vec<Grid>),
 }
 
@@ -92,12 +97,19 @@ pub enum Grids {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grid {
+    /// Engines (`burn`, `reduced`).
     pub engine: Option<Vec<Engine>>,
+    /// Models trained.
     pub model: Option<Vec<Model>>,
+    /// Algorithms (`sgd`, `km`).
     pub algorithm: Option<Vec<Algorithm>>,
+    /// Label models.
     pub labels: Option<Vec<Labels>>,
+    /// Label-noise scales σ.
     pub label_noise: Option<Vec<f64>>,
+    /// Input dimensions d.
     pub dim: Option<Vec<usize>>,
+    /// Mini-batch sizes b.
     pub batch: Option<Vec<usize>>,
     /// Absolute step sizes η.
     pub eta: Option<Vec<f64>>,
@@ -109,6 +121,7 @@ pub struct Grid {
     /// Step sizes where the *gate's* prediction is α, for every model of the grid: linear
     /// cells run at the gate's η, so the two are compared at identical (d, b, η).
     pub gate_alpha_target: Option<Vec<f64>>,
+    /// Seeds (the innermost axis).
     pub seed: Option<Vec<u64>>,
     /// Numbers of chains (a sample-size axis: estimators against the number of chains).
     pub chains: Option<Vec<usize>>,
@@ -133,6 +146,7 @@ pub struct Grid {
 pub struct Cell {
     /// First 16 hex digits of the SHA-256 of the resolved config's JSON: the folder name.
     pub id: String,
+    /// The cell's resolved, validated config.
     pub config: TrainConfig,
 }
 
@@ -159,6 +173,7 @@ impl Study {
         crate::io::read_json(path)
     }
 
+    /// The study's grids, one or many.
     pub fn grids(&self) -> &[Grid] {
         match &self.grid {
             Grids::One(g) => std::slice::from_ref(&**g),
@@ -368,11 +383,14 @@ impl Grid {
 /// position modulo `count` is `index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This shard's position, 0 ≤ index < count.
     pub index: usize,
+    /// The number of shards N (≥ 1).
     pub count: usize,
 }
 
 impl Shard {
+    /// The whole study: shard 0 of 1.
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
     /// Parses `I/N` with 0 ≤ I < N.
@@ -389,6 +407,7 @@ impl Shard {
         Shard::new(index, count).map_err(|_| bad())
     }
 
+    /// Shard `index` of `count`; an error unless 0 ≤ index < count.
     pub fn new(index: usize, count: usize) -> Result<Self> {
         if count == 0 || index >= count {
             return Err(Error::config(
@@ -420,6 +439,7 @@ impl Shard {
         Shard::new(id.saturating_sub(min), count).map(Some)
     }
 
+    /// The cells this shard takes, in study order.
     pub fn select<'a>(&self, cells: &'a [Cell]) -> Vec<&'a Cell> {
         cells
             .iter()

@@ -22,11 +22,15 @@ use std::collections::BTreeMap;
 /// Estimation settings used on training runs.
 #[derive(Debug, Clone)]
 pub struct EstimateSettings {
+    /// Centre subtracted from the final rows before their norms are taken (default the across-chain mean).
     pub center: Center,
+    /// Mohammadi's block-size grid (default `network`).
     pub grid: BlockGrid,
+    /// Level of every interval, in (0, 1) (default 0.95).
     pub ci_level: f64,
     /// Half-sample subsamples of every interval.
     pub subsamples: usize,
+    /// Seed of every resampling (intervals, k's double bootstraps, the goodness of fit).
     pub seed: u64,
     /// Fewer estimated chains than this: no α̂.
     pub min_samples: usize,
@@ -34,6 +38,7 @@ pub struct EstimateSettings {
     pub k_resamples: usize,
     /// Synthetic samples of the power-law goodness-of-fit p-value.
     pub gof_resamples: usize,
+    /// Which thresholds the power-law fit searches.
     pub powerlaw: PowerLawOptions,
 }
 
@@ -105,18 +110,22 @@ impl RunStatus {
 /// The tail-index part of `run.json`'s `summary`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TailSummary {
+    /// What the chains did, in one word.
     pub status: RunStatus,
     /// The headline α̂: the power-law fit (minimum-KS threshold, MLE above it) on the norms
     /// of the centred final rows; a finite positive number, or `null` with `alpha_reason`.
     pub alpha: Option<f64>,
+    /// Why `alpha` is `null`, where it is.
     pub alpha_reason: Option<String>,
     /// Its symmetric half-sample subsampling interval (contains `alpha`).
     pub alpha_ci: Option<[f64; 2]>,
+    /// The level of `alpha_ci` and `alpha_mohammadi_ci` (0.95 by default).
     pub alpha_ci_level: f64,
     /// The Mohammadi block estimator (the field's protocol; ≤ 2 by construction: any light
     /// tail reads ≈ 2) and its interval.
     #[serde(default)]
     pub alpha_mohammadi: Option<f64>,
+    /// `alpha_mohammadi`'s symmetric half-sample subsampling interval; `null` with it.
     #[serde(default)]
     pub alpha_mohammadi_ci: Option<[f64; 2]>,
     /// Mohammadi's estimate at each block size (its median is `alpha_mohammadi`).
@@ -124,24 +133,33 @@ pub struct TailSummary {
     pub alpha_per_block_size: Vec<tail::BlockAlpha>,
     /// The headline estimator on the running-average rows.
     pub alpha_average: Option<f64>,
+    /// Hill's α̂ on the norms at a data-driven k.
     pub hill_alpha: Option<f64>,
+    /// The k (upper order statistics) behind `hill_alpha`; `null` with it.
     pub hill_k: Option<usize>,
+    /// How the sample was taken: `across_chains_final_iterate` (one final row per chain).
     pub protocol: String,
+    /// The centre's name (`mean`, `median`, `none`, `vector`, `least_squares`).
     pub center: String,
+    /// The headline estimator's name ([`HEADLINE`]).
     pub estimator: String,
+    /// Mohammadi's block-size grid, by name.
     pub block_grid: String,
     /// Chains the estimate used (finite, not diverged).
     pub estimated_chains: usize,
+    /// Chains that diverged (crossed `divergence_norm` or went non-finite), left out of every estimate.
     pub diverged_chains: usize,
     /// Some chains diverged: every α̂ here is of the survivors, `surviving_fraction` of
     /// the chains, and biased light (the heaviest chains are the ones that left).
     #[serde(default)]
     pub from_survivors: bool,
+    /// Estimated chains over all chains, in [0, 1] (1 when none diverged, 0 when all did).
     #[serde(default)]
     pub surviving_fraction: f64,
     /// No α̂ from fewer estimated chains than this.
     #[serde(default)]
     pub min_samples: usize,
+    /// The chains collapsed onto one point (spread below 10⁻⁵·max(1, ‖centre‖)): status `converged_to_floor`, no α̂.
     pub converged_to_floor: bool,
     /// Quantiles 5/25/50/75/95/100 % of ‖w − centre‖ over the estimated chains.
     pub norm_quantiles: Option<[f64; 6]>,
@@ -333,12 +351,14 @@ pub fn summarize_from(
 /// The tail index of one layer of an MLP (`summary.layers` in run.json).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LayerSummary {
+    /// The layer's index, from the input side (0-based).
     pub layer: usize,
     /// `[out, in]`.
     pub shape: [usize; 2],
     /// Across chains: Mohammadi median on the layer's centred final rows (one row of
     /// out·in values per chain, diverged chains excluded).
     pub alpha: Option<f64>,
+    /// `alpha`'s symmetric half-sample subsampling interval; `null` with it.
     pub alpha_ci: Option<[f64; 2]>,
     /// Late window (GSZ21's networks): each chain's layer weights averaged over the
     /// steps after `burn_in`, minus their mean over coordinates, pooled as scalars.

@@ -19,11 +19,15 @@ use serde::{Deserialize, Serialize};
 pub struct TailTheory {
     /// `linear` or `relu_gate`.
     pub model: String,
+    /// Input dimension d.
     pub dim: usize,
+    /// Mini-batch size B.
     pub batch: usize,
+    /// Step size η.
     pub eta: f64,
     /// `E log‖M e₁‖`: the chain diverges when it is ≥ 0.
     pub lyapunov: f64,
+    /// `lyapunov ≥ 0`: the chain diverges and has no stationary law (no `alpha`).
     pub diverges: bool,
     /// The root of h; `None` when the chain diverges or the root exceeds [`ALPHA_MAX`].
     pub alpha: Option<f64>,
@@ -34,6 +38,7 @@ pub struct TailTheory {
     pub second_moment: f64,
     /// The step size where α = 2 exactly: `2B/(d + B + 1)` (linear), `4B/(B + 2d + 3)` (gate).
     pub eta_alpha_2: f64,
+    /// How the expectation was computed: `gauss_legendre_2d` (linear) or `gauss_legendre_2d_binomial_mixture` (gate).
     pub method: String,
     /// What the number is, where it is not a theorem (the gate's asymptotic prediction).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -13,10 +13,16 @@ pub enum ChiSquared {
     /// k = 1: Z².
     One,
     /// k ≥ 2: 2·Gamma(k/2), with Marsaglia–Tsang's `d = k/2 − 1/3`, `c = 1/√(9d)`.
-    Gamma { d: f64, c: f64 },
+    Gamma {
+        /// Marsaglia–Tsang's d = k/2 − 1/3.
+        d: f64,
+        /// Marsaglia–Tsang's c = 1/√(9d).
+        c: f64,
+    },
 }
 
 impl ChiSquared {
+    /// The χ² law with `k` degrees of freedom.
     pub fn new(k: usize) -> Self {
         match k {
             0 => ChiSquared::Zero,

@@ -52,7 +52,9 @@ impl DatasetSpec {
 /// One IDX file: its dimensions and its unsigned bytes (type 0x08).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Idx {
+    /// The size of each dimension, as the header gives them (outermost first).
     pub dims: Vec<usize>,
+    /// The data bytes, row-major over `dims`.
     pub data: Vec<u8>,
 }
 
@@ -122,18 +124,23 @@ fn parse_idx(bytes: &[u8]) -> std::result::Result<Idx, String> {
 /// One split of a dataset: images `[n, pixels]` standardised, labels `[n]` in `0..10`.
 #[derive(Debug, Clone)]
 pub struct ImageSet {
+    /// Pixels, `[n, pixels]` row-major, standardised as (p/255 − mean)/std.
     pub images: Vec<f32>,
+    /// Class labels, `[n]`, in `0..10`.
     pub labels: Vec<u8>,
+    /// Pixels per image (height × width).
     pub pixels: usize,
     /// `[height, width]` of one image.
     pub shape: [usize; 2],
 }
 
 impl ImageSet {
+    /// Images in the split, n.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
+    /// Whether the split has no images.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -149,10 +156,12 @@ impl ImageSet {
 pub struct ImageData {
     /// Shared with every run's data source (no copy of 188 MB per run).
     pub train: Arc<ImageSet>,
+    /// The test split, standardised with the training split's constants.
     pub test: ImageSet,
     /// Mean and standard deviation of the training pixels scaled to [0, 1]: every pixel
     /// becomes (p/255 − mean)/std.
     pub pixel_mean: f64,
+    /// Standard deviation of the training pixels scaled to [0, 1].
     pub pixel_std: f64,
 }
 

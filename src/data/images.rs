@@ -27,6 +27,7 @@ pub enum Sampling {
 }
 
 impl Sampling {
+    /// Whether every chain reshuffles its order each epoch.
     pub fn is_shuffle(&self) -> bool {
         *self == Sampling::Shuffle
     }
@@ -68,6 +69,7 @@ pub struct ImageSource {
 }
 
 impl ImageSource {
+    /// `chains` walkers over `data`, each in its own order from its own stream under `seed`, drawing `batch` images per step.
     pub fn new(
         data: Arc<ImageSet>,
         chains: usize,

@@ -25,10 +25,15 @@ pub use labels::{dot, label};
 /// One mini-batch per chain, on the host: `x` is `[chains, b, d]`, `y` is `[chains, b]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
+    /// Inputs, `[chains, b, d]` row-major.
     pub x: Vec<f32>,
+    /// Labels, `[chains, b]` row-major.
     pub y: Vec<f32>,
+    /// Chains, the first dimension.
     pub chains: usize,
+    /// Samples per chain, b.
     pub batch: usize,
+    /// Input dimension d.
     pub dim: usize,
 }
 
@@ -72,16 +77,21 @@ const MLP_INIT_STREAM: u64 = 100;
 /// A fixed dataset: `x` is `[n, d]`, `y` is `[n]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
+    /// Inputs, `[n, d]` row-major.
     pub x: Vec<f32>,
+    /// Labels, `[n]`.
     pub y: Vec<f32>,
+    /// Input dimension d.
     pub dim: usize,
 }
 
 impl Dataset {
+    /// Points in the dataset, n.
     pub fn len(&self) -> usize {
         self.y.len()
     }
 
+    /// Whether the dataset has no points.
     pub fn is_empty(&self) -> bool {
         self.y.is_empty()
     }
@@ -252,6 +262,7 @@ enum Streams {
 }
 
 impl DataSource {
+    /// Fresh data for every chain of `config` (its seed, batch, dimension and generator), labelled against `teacher`.
     pub fn new(config: &TrainConfig, teacher: Vec<f32>) -> Self {
         let streams = match config.data_rng {
             DataRng::Xoshiro => Streams::Xoshiro(

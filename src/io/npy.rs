@@ -42,6 +42,7 @@ pub struct NpyStream {
 }
 
 impl NpyStream {
+    /// Creates `path` and writes the header of a float32 array of `shape` (C order).
     pub fn create(path: &Path, shape: &[usize]) -> Result<Self> {
         let file = File::create(path).map_err(|e| Error::io(path, e))?;
         let writer = npyz::WriteOptions::new()
@@ -58,6 +59,7 @@ impl NpyStream {
         })
     }
 
+    /// Appends `values`, the next ones in C order.
     pub fn push(&mut self, values: &[f32]) -> Result<()> {
         self.writer
             .extend(values.iter().copied())
@@ -66,6 +68,7 @@ impl NpyStream {
         Ok(())
     }
 
+    /// Completes the file; an error unless exactly the header's number of values was pushed.
     pub fn finish(self) -> Result<()> {
         if self.written != self.expected {
             return Err(Error::Input {

@@ -46,6 +46,7 @@ impl Progress {
         Self::new(ProgressBar::hidden())
     }
 
+    /// The underlying indicatif bar.
     pub fn bar(&self) -> &ProgressBar {
         &self.bar
     }

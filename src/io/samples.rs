@@ -8,7 +8,9 @@ use std::path::Path;
 /// An array read from disk: row-major f64 values and their shape (1-D or 2-D).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Array {
+    /// The values in row-major (C) order, widened to f64.
     pub values: Vec<f64>,
+    /// The array's dimensions, outermost first.
     pub shape: Vec<usize>,
 }
 

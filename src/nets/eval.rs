@@ -12,8 +12,10 @@ const CHUNK: usize = 1000;
 /// a diverged chain).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
+    /// Per chain: mean cross-entropy over the images.
     #[serde(deserialize_with = "nan_for_null")]
     pub loss: Vec<f64>,
+    /// Per chain: fraction of the images classified correctly, in [0, 1].
     #[serde(deserialize_with = "nan_for_null")]
     pub accuracy: Vec<f64>,
 }

@@ -26,6 +26,7 @@ const CNN_FC: [usize; 4] = [400, 120, 84, CLASSES];
 /// A layer of a net, as the per-layer protocol names and slices it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerShape {
+    /// `fc1`, `conv1`, …: the layer's name in run.json and the reports.
     pub name: String,
     /// `[out, in]` for linear layers, `[out, in·k·k]` for kernels.
     pub shape: [usize; 2],
@@ -74,7 +75,9 @@ pub fn layer_shapes(config: &TrainConfig, pixels: usize) -> Vec<LayerShape> {
 /// linear weights `[chains, out, in]`.
 #[derive(Module, Debug)]
 pub struct Net {
+    /// The kernels `[chains·out, in, k, k]`, one entry per convolution (none for `fcn`).
     pub conv: Vec<Param<Tensor<4>>>,
+    /// The linear weights `[chains, out, in]`, from the input side.
     pub fc: Vec<Param<Tensor<3>>>,
     /// The KM extension: ReLU forward, derivative 1 backward (`z + (ReLU(z) − z).detach()`).
     #[module(skip)]

@@ -15,6 +15,7 @@ pub struct KarmakarMukherjee {
 }
 
 impl KarmakarMukherjee {
+    /// The rule, its pseudo-gradient stepped by `optim` as if it were a gradient.
     pub fn new(optim: ModuleOptimizer) -> Self {
         KarmakarMukherjee { optim }
     }

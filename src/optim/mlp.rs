@@ -12,6 +12,7 @@ pub struct MlpSgd {
 }
 
 impl MlpSgd {
+    /// SGD stepping with `optim`.
     pub fn new(optim: ModuleOptimizer) -> Self {
         MlpSgd { optim }
     }

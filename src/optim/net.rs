@@ -12,6 +12,7 @@ pub struct NetSgd {
 }
 
 impl NetSgd {
+    /// SGD stepping with `optim`.
     pub fn new(optim: ModuleOptimizer) -> Self {
         NetSgd { optim }
     }
@@ -56,6 +57,8 @@ fn register<const D: usize>(
 
 /// Masks of the diverged chains' parameters, layer by layer.
 pub struct NetMasks {
+    /// Per convolution, `true` on the kernel entries of diverged chains (shaped like the kernels).
     pub conv: Vec<Tensor<4, Bool>>,
+    /// Per linear layer, `true` on the weights of diverged chains (shaped like the weights).
     pub fc: Vec<Tensor<3, Bool>>,
 }

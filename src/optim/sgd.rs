@@ -11,6 +11,7 @@ pub struct Sgd {
 }
 
 impl Sgd {
+    /// SGD stepping with `optim`.
     pub fn new(optim: ModuleOptimizer) -> Self {
         Sgd { optim }
     }

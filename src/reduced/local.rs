@@ -18,12 +18,15 @@ use serde::{Deserialize, Serialize};
 pub struct Shell {
     /// The shell's radii [lo, hi) and the geometric mean of its states' r.
     pub lo: f64,
+    /// Upper edge of the shell's radii (exclusive).
     pub hi: f64,
+    /// The geometric mean of r over the shell's states.
     pub radius: f64,
     /// States on the shell used (at most `per_shell`).
     pub states: usize,
     /// E log(r′/r): a shell pushed outward on average (≥ 0) has no positive root.
     pub mean_log: f64,
+    /// α_R: the positive root of log mean (r′/r)^α = 0 over the shell's draws; `None` where `mean_log` ≥ 0 or no root below 256.
     pub alpha: Option<f64>,
     /// Standard error of α_R with the states as independent units (delta method).
     pub se: Option<f64>,

@@ -167,13 +167,16 @@ pub struct Reduced {
     pub coords: Vec<f64>,
     /// `[chains, 3]`: the running mean after the burn-in, `S/n = m₀·w* + m₁·u + m₂·v`.
     pub average: Vec<f64>,
+    /// `[chains]`: whether the chain's ‖w‖ passed `divergence_norm` or turned non-finite at a check.
     pub diverged: Vec<bool>,
     /// `[chains, checkpoints, 2]`: `(a, c)` after each step of `config.checkpoints`, NaN
     /// for a chain that had diverged by then.
     pub checkpoints: Vec<f64>,
     /// The far tail's exceedances, when the run recorded them.
     pub far_tail: Option<crate::tail::far::Recording>,
+    /// The teacher w* the coordinates are relative to (d values).
     pub teacher: Vec<f32>,
+    /// Wall-clock seconds of the simulation.
     pub wall_seconds: f64,
 }
 

@@ -27,7 +27,10 @@ pub enum EstimationRows {
     /// The rows of final.npy / average.npy themselves (float32, as written).
     Final,
     /// `(w·w*, w·e₁, …, w·e_p)` for p = width − 1 fixed orthonormal `eⱼ ⊥ w*`.
-    Projected { width: usize },
+    Projected {
+        /// Values per row, p + 1 (the coordinate on w* and p directions ⊥ w*).
+        width: usize,
+    },
 }
 
 impl EstimationRows {
@@ -77,11 +80,14 @@ pub struct RowMaker<'a> {
 /// Final or running-average rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
+    /// The final iterates.
     Final,
+    /// The running means after the burn-in.
     Average,
 }
 
 impl<'a> RowMaker<'a> {
+    /// Rows of `run`, each chain's random directions ⊥ w* drawn from its stream under `seed`.
     pub fn new(run: &'a Reduced, seed: u64) -> Self {
         RowMaker {
             run,

@@ -14,12 +14,16 @@ use std::path::{Path, PathBuf};
 /// A finished cell.
 #[derive(Debug, Clone)]
 pub struct CellResult {
+    /// The cell's id: a hash of its resolved config, also its folder name.
     pub id: String,
+    /// The cell's run folder, `cells/<id>/` of the sweep.
     pub dir: PathBuf,
+    /// The cell's `run.json`.
     pub run: RunRecord,
 }
 
 impl CellResult {
+    /// The cell's resolved config (`run.config`).
     pub fn config(&self) -> &TrainConfig {
         &self.run.config
     }

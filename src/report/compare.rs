@@ -10,9 +10,13 @@ use crate::tail::{self, PowerLawOptions, Rows, SubsampleCi, paired_diff_ci};
 /// SGD and KM on cells that differ only in the algorithm, both with an α̂.
 #[derive(Debug)]
 pub struct PairDiff<'a> {
+    /// The SGD cell.
     pub sgd: &'a CellResult,
+    /// The KM cell: the same config but for the algorithm.
     pub km: &'a CellResult,
+    /// The SGD cell's α̂.
     pub alpha_sgd: f64,
+    /// The KM cell's α̂.
     pub alpha_km: f64,
     /// Symmetric paired subsampling interval around α̂_SGD − α̂_KM, its half-width from the
     /// chains that survived in both (none when subsamples < 2 or it failed).
@@ -20,6 +24,7 @@ pub struct PairDiff<'a> {
 }
 
 impl PairDiff<'_> {
+    /// α̂_SGD − α̂_KM: negative where SGD has the heavier tail.
     pub fn diff(&self) -> f64 {
         self.alpha_sgd - self.alpha_km
     }
@@ -40,20 +45,24 @@ impl PairDiff<'_> {
 /// Every SGD–KM pair of a setup, in (d, b, η, seed) order.
 #[derive(Debug, Default)]
 pub struct Comparison<'a> {
+    /// Pairs where both algorithms have an α̂.
     pub pairs: Vec<PairDiff<'a>>,
     /// Pairs where exactly one algorithm has an α̂: `(sgd, km)`.
     pub one_sided: Vec<(&'a CellResult, &'a CellResult)>,
 }
 
 impl Comparison<'_> {
+    /// No pair at all, with or without α̂.
     pub fn is_empty(&self) -> bool {
         self.pairs.is_empty() && self.one_sided.is_empty()
     }
 
+    /// Pairs with an interval.
     pub fn with_interval(&self) -> usize {
         self.pairs.iter().filter(|p| p.ci.is_some()).count()
     }
 
+    /// Pairs whose interval excludes 0.
     pub fn differing(&self) -> usize {
         self.pairs.iter().filter(|p| p.differs()).count()
     }
@@ -191,15 +200,20 @@ pub fn kendall(points: &[(f64, f64)]) -> i64 {
 /// rises or neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trend {
+    /// The algorithm's name (`sgd`, `km`).
     pub algorithm: &'static str,
     /// What varies, in words.
     pub axis: &'static str,
+    /// Series in which α̂ falls along the axis (Kendall's τ < 0).
     pub falls: usize,
+    /// Series in which α̂ rises along the axis (Kendall's τ > 0).
     pub rises: usize,
+    /// Series with τ = 0.
     pub flat: usize,
 }
 
 impl Trend {
+    /// Series with at least two α̂, all told.
     pub fn series(&self) -> usize {
         self.falls + self.rises + self.flat
     }

@@ -13,6 +13,7 @@ pub type Point = (f64, f64, Option<(f64, f64)>);
 /// One curve or point cloud.
 #[derive(Debug, Clone)]
 pub struct Series {
+    /// The legend entry; empty for none.
     pub label: String,
     /// `(x, y, optional interval)`.
     pub points: Vec<Point>,
@@ -27,9 +28,13 @@ pub struct Series {
 /// A chart to draw.
 #[derive(Debug, Clone)]
 pub struct Chart {
+    /// The caption above the chart.
     pub title: String,
+    /// The x axis's description.
     pub x_label: String,
+    /// The y axis's description.
     pub y_label: String,
+    /// The curves and point clouds drawn.
     pub series: Vec<Series>,
     /// Horizontal reference line (α = 2) when inside the range.
     pub h_line: Option<f64>,
@@ -42,8 +47,11 @@ pub struct Chart {
 /// Small multiples: panels in a grid of `cols` columns under one title, one file.
 #[derive(Debug, Clone)]
 pub struct Figure {
+    /// The caption above all panels.
     pub title: String,
+    /// The panels, filled row by row.
     pub panels: Vec<Chart>,
+    /// Panels per row (clamped to 1 ..= the number of panels).
     pub cols: usize,
 }
 

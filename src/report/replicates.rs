@@ -18,8 +18,11 @@ pub(super) fn replicate_key(cfg: &TrainConfig) -> String {
 /// An estimate combined over independent seeds: the mean and a 95 % interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Combined {
+    /// Mean of the per-seed values.
     pub mean: f64,
+    /// Lower end of the 95 % interval around `mean`.
     pub lo: f64,
+    /// Upper end of the 95 % interval around `mean`.
     pub hi: f64,
     /// Seeds combined.
     pub n: usize,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// `summary.far_tail`: the ladder and how the samples behind it were recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FarTailSummary {
+    /// The ladder and its headline (flattened into `summary.far_tail`).
     #[serde(flatten)]
     pub reading: FarTail,
     /// What r is, and its centre.
@@ -25,6 +26,7 @@ pub struct FarTailSummary {
     /// raised it).
     #[serde(deserialize_with = "crate::tail::far::nan_for_null")]
     pub recording_threshold: f64,
+    /// At most this many exceedances kept; when more would be, the threshold is raised to the cap-th largest value.
     pub cap: usize,
     /// The cap was reached: values between `recording_threshold` and `threshold` dropped.
     pub raised: bool,

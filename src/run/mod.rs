@@ -28,21 +28,29 @@ pub const BURN_VERSION: &str = "0.22.1";
 /// `run.json`: the resolved config, the teacher, versions and the summary.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The resolved config the run trained (every default filled in).
     pub config: TrainConfig,
+    /// The teacher w* behind the synthetic labels: a unit vector of `dim` values.
     pub teacher: Vec<f32>,
     /// The least-squares solution of the fixed dataset (offline linear runs).
     #[serde(default)]
     pub least_squares: Option<Vec<f64>>,
+    /// What produced the run.
     pub versions: Versions,
+    /// What the run measured: chains, timing and the tail estimates.
     pub summary: RunSummary,
 }
 
 /// What produced a run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Versions {
+    /// This crate's version (`CARGO_PKG_VERSION`).
     pub tailgate: String,
+    /// The burn release ([`BURN_VERSION`]).
     pub burn: String,
+    /// The backend's name (`ndarray`, `flex`, `wgpu`), or `none (reduced engine)`.
     pub backend: String,
+    /// The device as burn prints it, or the CPU threads of a reduced-engine run.
     pub device: String,
 }
 
@@ -61,9 +69,13 @@ impl Versions {
 /// `summary` of run.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunSummary {
+    /// Chains that did not diverge.
     pub finite_chains: usize,
+    /// Wall-clock seconds of the training (or simulation), the estimates after it not included.
     pub wall_seconds: f64,
+    /// chains × steps over `wall_seconds`.
     pub chain_steps_per_second: f64,
+    /// The tail estimates of the final iterates (flattened into `summary`).
     #[serde(flatten)]
     pub tail: TailSummary,
     /// The GSZ21 theory's α for the `linear` model; the asymptotic prediction for the gate
@@ -100,9 +112,11 @@ pub const FINAL_ITERATE_ESTIMAND: &str = "final-iterate power-law fit: a slope o
 pub struct NetSummary {
     /// Half-sample subsamples of the per-layer intervals and goodness-of-fit resamples.
     pub subsamples: usize,
+    /// Synthetic samples of every power-law goodness-of-fit test.
     pub gof_resamples: usize,
     /// GSZ21's per-layer protocol (late window of `config.late_window` steps).
     pub layers: Vec<NetLayerSummary>,
+    /// Training curves, test scores and the image counts and pixel normalisation (flattened into `summary.net`).
     #[serde(flatten)]
     pub outcome: NetOutcome,
 }
@@ -123,6 +137,7 @@ pub struct ReducedOutputs {
     pub rows_written: bool,
     /// The rows every estimate in this summary was computed from.
     pub estimated_from: String,
+    /// Values per row of those rows.
     pub estimated_row_width: usize,
 }
 

@@ -22,11 +22,14 @@ use std::path::{Path, PathBuf};
 /// A finished run folder and the record written into it.
 #[derive(Debug)]
 pub struct Finished {
+    /// The run folder, renamed into place.
     pub dir: PathBuf,
+    /// The `run.json` written into it.
     pub record: RunRecord,
 }
 
 impl Finished {
+    /// Chains that diverged, left out of every estimate.
     pub fn diverged_chains(&self) -> usize {
         self.record.summary.tail.diverged_chains
     }

@@ -8,17 +8,25 @@ use serde::{Deserialize, Serialize};
 /// settings as the run's own summary, on the chains' iterates at that step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointSummary {
+    /// Steps done when the iterates were taken.
     pub step: usize,
+    /// What the chains had done by then, in one word.
     pub status: RunStatus,
     /// The headline (power-law fit) with its interval and goodness-of-fit p-value.
     pub alpha: Option<f64>,
+    /// `alpha`'s symmetric half-sample subsampling interval.
     pub alpha_ci: Option<[f64; 2]>,
+    /// Why `alpha` is `null`, where it is.
     pub alpha_reason: Option<String>,
+    /// The power-law fit's goodness-of-fit p-value.
     pub p_value: Option<f64>,
     /// Mohammadi's block estimator (≤ 2 by construction) and its interval.
     pub alpha_mohammadi: Option<f64>,
+    /// `alpha_mohammadi`'s interval.
     pub alpha_mohammadi_ci: Option<[f64; 2]>,
+    /// Hill's α̂ at a data-driven k.
     pub hill_alpha: Option<f64>,
+    /// Chains the estimates used (finite, not diverged by this step).
     pub estimated_chains: usize,
     /// Chains gone by this step.
     pub diverged_chains: usize,

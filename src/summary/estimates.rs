@@ -17,8 +17,10 @@ pub struct Estimate {
     /// Symmetric half-sample subsampling interval around `alpha` (the order-statistic
     /// estimators at the `k` chosen on the whole sample, scaled to the half).
     pub ci: Option<[f64; 2]>,
+    /// Hill, moments, Pickands: the upper order statistics used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k: Option<usize>,
+    /// How `k` was chosen: `fixed`, `double_bootstrap` or `stability`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k_rule: Option<String>,
     /// The extreme-value index of moments and Pickands (α = 1/ξ where ξ > 0).
@@ -27,12 +29,16 @@ pub struct Estimate {
     /// Power law: threshold, samples at or above it, KS distance, goodness-of-fit p-value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xmin: Option<f64>,
+    /// Power law: samples at or above `xmin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n_tail: Option<usize>,
+    /// Power law: the Kolmogorov–Smirnov distance at `xmin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ks: Option<f64>,
+    /// Power law: the goodness-of-fit p-value (`null` without resamples).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
+    /// Why `alpha` is `null`, where it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -75,6 +81,7 @@ impl Estimate {
 /// α̂ of every estimator on the first `chains` kept chains (no intervals), by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubsetAlphas {
+    /// The number of kept chains in the subset (a prefix of them).
     pub chains: usize,
     /// One entry per estimator of [`ESTIMATORS`] (`null`: no α̂ on this subset).
     #[serde(flatten)]

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 /// The tail index of one layer of a net (`summary.net.layers` in run.json).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NetLayerSummary {
+    /// The layer's index, from the input side (0-based).
     pub layer: usize,
     /// `fc1`, `conv1`, …
     pub name: String,
@@ -22,7 +23,9 @@ pub struct NetLayerSummary {
     pub samples: usize,
     /// The headline (power-law fit on |w̄ − mean|) of the pooled late-window scalars.
     pub alpha: Option<f64>,
+    /// `alpha`'s symmetric half-sample subsampling interval; `null` with it.
     pub alpha_ci: Option<[f64; 2]>,
+    /// Why `alpha` is `null`, where it is.
     pub alpha_reason: Option<String>,
     /// Mohammadi's block estimator on the pool (GSZ21's estimator; ≤ 2 by construction).
     pub alpha_mohammadi: Option<f64>,

@@ -36,6 +36,7 @@ use std::time::Instant;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StudyRecord {
+    /// The study the folder is bound to.
     pub study: Study,
     /// Every cell id of the study, in study order.
     pub cells: Vec<String>,

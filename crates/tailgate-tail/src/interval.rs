@@ -22,9 +22,9 @@ use serde::Serialize;
 pub struct SubsampleCi {
     /// Coverage asked for, in (0, 1).
     pub level: f64,
-    /// `estimate − c·√(m/(n − m))`.
+    /// `θ̂ − c·√(m/(n − m))`, `c` the `level` quantile of `|θ̂_half − θ̂|`.
     pub lo: f64,
-    /// `estimate + c·√(m/(n − m))`.
+    /// `θ̂ + c·√(m/(n − m))`.
     pub hi: f64,
     /// Subsamples drawn.
     pub subsamples: usize,

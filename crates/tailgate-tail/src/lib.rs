@@ -2,6 +2,7 @@
 //!
 //! Every routine works in f64 whatever the caller's storage type, and takes its
 //! samples as [`Rows`]: `n` rows of `dim` values (scalars are rows of length 1).
+#![deny(missing_docs)]
 
 mod center;
 mod error;

@@ -196,7 +196,7 @@ pub struct FarTail {
     pub steps: usize,
     /// Exceedances kept (rows of far_tail.npy).
     pub kept: usize,
-    /// The rungs read, shallowest first.
+    /// The rungs read, in the order of [`LadderOptions::fractions`].
     pub ladder: Vec<Rung>,
     /// Why the ladder stops where it does.
     pub stopped: String,
