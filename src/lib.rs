@@ -3,6 +3,8 @@
 //! A ReLU gate trained by SGD and by the Karmakar–Mukherjee rule on many chains at once
 //! (burn 0.22), and the tail-index estimators that measure the stationary law.
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod config;
 pub mod coverage;

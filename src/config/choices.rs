@@ -105,6 +105,7 @@ impl NoiseLaw {
         *self == NoiseLaw::Normal
     }
 
+    /// The name used in configs and reports.
     pub fn name(self) -> &'static str {
         match self {
             NoiseLaw::Normal => "normal",

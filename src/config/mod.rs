@@ -21,8 +21,11 @@ pub struct TrainConfig {
     /// docs/theory.md §3 for the gate and the linear control on fresh Gaussian data).
     #[serde(skip_serializing_if = "Engine::is_burn")]
     pub engine: Engine,
+    /// What is trained: the gate, the linear control, the MLP, or a net on images.
     pub model: Model,
+    /// The update rule: SGD or Karmakar–Mukherjee.
     pub algorithm: Algorithm,
+    /// burn's backend for the burn engine: `ndarray`, `flex` or `wgpu`.
     pub backend: BackendKind,
     /// Independent chains trained in lockstep.
     pub chains: usize,
@@ -34,7 +37,9 @@ pub struct TrainConfig {
     pub eta: f64,
     /// Iterations K.
     pub steps: usize,
+    /// The run's seed: every random stream is derived from it.
     pub seed: u64,
+    /// How a sample's label is made from its input.
     pub labels: Labels,
     /// σ: the scale of the noise added to every label (the standard deviation when the
     /// law is normal).
@@ -42,7 +47,9 @@ pub struct TrainConfig {
     /// The law of the label noise ξ (σ·ξ is added): `normal` or `cauchy`.
     #[serde(default, skip_serializing_if = "NoiseLaw::is_normal")]
     pub noise_law: NoiseLaw,
+    /// The teacher direction w*.
     pub teacher: Teacher,
+    /// The law of the initial point w₀.
     pub init: Init,
     /// Standard deviation of each coordinate of w₀ (default 1/√d).
     pub init_std: Option<f64>,
@@ -300,6 +307,7 @@ impl TrainConfig {
         self.steps / self.record_every - from / self.record_every
     }
 
+    /// Whether the iterates are recorded after `step` (`record_every`, `record_from`).
     pub fn is_snapshot_step(&self, step: usize) -> bool {
         self.record_every > 0
             && step > self.record_from.unwrap_or(0)

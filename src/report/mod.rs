@@ -47,6 +47,7 @@ pub struct ReportOptions {
     pub cells: Vec<String>,
     /// Subsamples of the per-seed SGD − KM difference intervals (details.md).
     pub resamples: usize,
+    /// Seed of those subsamples.
     pub seed: u64,
     /// A networks.csv whose per-layer α̂ join claim 2's η/b figure.
     pub networks: Option<PathBuf>,
@@ -66,9 +67,13 @@ impl Default for ReportOptions {
 /// What was written.
 #[derive(Debug)]
 pub struct ReportOutcome {
+    /// The report's folder.
     pub dir: PathBuf,
+    /// Cells of the sweep that had finished.
     pub cells_done: usize,
+    /// Cells in the study.
     pub cells_total: usize,
+    /// Every file written, in the folder.
     pub files: Vec<PathBuf>,
 }
 

@@ -31,6 +31,7 @@ pub struct Trained {
     pub average_weights: Vec<f32>,
     /// Chains that diverged (frozen at their last value when found).
     pub diverged: Vec<bool>,
+    /// The teacher direction w* the labels were made with.
     pub teacher: Vec<f32>,
     /// The least-squares solution of the fixed dataset (offline linear runs).
     pub least_squares: Option<Vec<f64>>,
@@ -38,6 +39,7 @@ pub struct Trained {
     pub net: Option<NetOutcome>,
     /// The far tail's exceedances, when the run recorded them.
     pub far_tail: Option<crate::tail::far::Recording>,
+    /// Wall time of the training loop.
     pub wall_seconds: f64,
 }
 
@@ -49,19 +51,25 @@ pub struct NetOutcome {
     pub curve: Vec<CurvePoint>,
     /// Per-chain loss and accuracy on the whole test split after the last step.
     pub test: Scores,
+    /// Images in the training split.
     pub train_images: usize,
+    /// Images in the test split.
     pub test_images: usize,
     /// Pixels p become (p/255 − mean)/std with the training split's constants.
     pub pixel_mean: f64,
+    /// See `pixel_mean`.
     pub pixel_std: f64,
 }
 
 /// One point of the training curves.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CurvePoint {
+    /// The step after which the point was measured (0: the initial weights).
     pub step: usize,
+    /// Each chain's mean cross-entropy on the curve's images (NaN for a diverged chain).
     #[serde(deserialize_with = "crate::nets::eval::nan_for_null")]
     pub loss: Vec<f64>,
+    /// Each chain's accuracy on the curve's images, in [0, 1].
     #[serde(deserialize_with = "crate::nets::eval::nan_for_null")]
     pub accuracy: Vec<f64>,
 }

@@ -26,8 +26,11 @@ pub trait Draws {
 /// unit direction of S's part outside `{w*, u}` (`s[2] ≥ 0`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct State {
+    /// The coordinate of w on w*.
     pub a: f64,
+    /// The coordinate of w on u (its part orthogonal to w*).
     pub c: f64,
+    /// The running sum's coordinates on w*, u and v.
     pub s: [f64; 3],
     /// Iterates in the running sum.
     pub summed: usize,
@@ -59,6 +62,7 @@ struct Lanes<const L: usize> {
 /// How a chain ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ended {
+    /// The state at the last step (at the divergence check, for a diverged chain).
     pub state: State,
     /// ‖w‖ left the bound or turned non-finite at a check (the chain stopped there).
     pub diverged: bool,
@@ -97,6 +101,7 @@ impl<const L: usize> Group<L> {
 /// Sees every chain's `(a, c)` after each step of [`Kernel::advance`] (it reads, never
 /// draws: watching cannot change a chain).
 pub trait Watch<const L: usize> {
+    /// Called after step `step` with each lane's coordinates and whether it diverged.
     fn after_step(&mut self, step: usize, a: &[f64; L], c: &[f64; L], diverged: &[bool; L]);
 }
 
