@@ -10,7 +10,7 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use std::hint::black_box;
 use tailgate::backend::{BackendKind, make_device};
-use tailgate::config::{Algorithm, DataRng, Engine, Teacher, TrainConfig};
+use tailgate::config::{Algorithm, DataRng, Engine, Resolved, Teacher, TrainConfig};
 use tailgate::data::philox::{self, DevicePhilox};
 use tailgate::data::{dot, normal};
 use tailgate::io::Progress;
@@ -30,12 +30,7 @@ const CHAINS: usize = 1600;
 const DIM: usize = 100;
 const STEPS: usize = 50;
 
-fn w_config(
-    algorithm: Algorithm,
-    backend: BackendKind,
-    chains: usize,
-    steps: usize,
-) -> TrainConfig {
+fn w_config(algorithm: Algorithm, backend: BackendKind, chains: usize, steps: usize) -> Resolved {
     TrainConfig {
         algorithm,
         backend,
@@ -76,8 +71,10 @@ fn workload_w(c: &mut Criterion) {
             // `philox` data: drawn on host threads on the CPU backends, on the device with wgpu.
             let cfg = TrainConfig {
                 data_rng: DataRng::Philox,
-                ..cfg
-            };
+                ..cfg.into_config()
+            }
+            .resolve()
+            .unwrap();
             let id = BenchmarkId::new(
                 format!("{algorithm:?}_philox").to_lowercase(),
                 backend.name(),
@@ -315,7 +312,7 @@ fn reduced_engine(c: &mut Criterion) {
             dim,
             chains,
             steps,
-            ..w_config(algorithm, BackendKind::Flex, chains, steps)
+            ..w_config(algorithm, BackendKind::Flex, chains, steps).into_config()
         }
         .resolve()
         .unwrap()
@@ -340,7 +337,7 @@ fn reduced_engine(c: &mut Criterion) {
             // and a diverged chain stops stepping (which would read as "faster").
             let cfg = TrainConfig {
                 eta: 1e-5,
-                ..config(algorithm, chains, dim, steps)
+                ..config(algorithm, chains, dim, steps).into_config()
             }
             .resolve()
             .unwrap();
@@ -367,7 +364,7 @@ fn w_full_length(c: &mut Criterion) {
         });
         let cfg = TrainConfig {
             engine: Engine::Reduced,
-            ..w_config(algorithm, BackendKind::Flex, CHAINS, W_STEPS)
+            ..w_config(algorithm, BackendKind::Flex, CHAINS, W_STEPS).into_config()
         }
         .resolve()
         .unwrap();

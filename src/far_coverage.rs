@@ -148,7 +148,7 @@ pub fn check(config: &FarCoverageConfig) -> Result<()> {
             }
             FarSource::Reduced(c) => {
                 let c = (**c).clone().resolve()?;
-                if c.model != Model::Linear || !c.far_tail_on() {
+                if c.model != Model::Linear || c.far_tail().is_none() {
                     return Err(Error::Input {
                         path: field().into(),
                         message: "a reduced case is a `linear` run with its far tail on".into(),

@@ -1,7 +1,7 @@
-//! A study: a grid of runs over `model × algorithm × labels × label_noise × d × b × η × seed`,
-//! expanded into cells, each an ordinary [`TrainConfig`] with a content-hash id.
+//! A study: a grid of runs over the axes of [`AXES`] (engine × model × algorithm × … × seed ×
+//! …), expanded into cells, each an ordinary resolved config with a content-hash id.
 
-use crate::config::{Algorithm, Engine, Init, Labels, Model, NoiseLaw, TrainConfig};
+use crate::config::{Algorithm, Engine, Init, Labels, Model, NoiseLaw, Resolved, TrainConfig};
 use crate::error::{Error, Result};
 use crate::tail::Center;
 use serde::{Deserialize, Serialize};
@@ -93,52 +93,107 @@ pub enum Grids {
     Many(Vec<Grid>),
 }
 
-/// The axes of one grid; an axis left out takes the `base` value.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Grid {
+/// Declares the grid's axes once: `Grid`'s fields, [`AXES`] and the expansion's order all
+/// come from this list. `each` axes set the config field of the same name to each value;
+/// `step` axes are the step-size scales, of which a grid gives one, expanded at the
+/// position of the first (`eta`) because κ and the targets need the cell's d and b.
+macro_rules! axes {
+    ($( $(#[doc = $doc:literal])* $kind:ident $name:ident: $ty:ty => $column:expr ),* $(,)?) => {
+        /// The axes of one grid; an axis left out takes the `base` value.
+        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Grid {
+            $( $(#[doc = $doc])* pub $name: Option<Vec<$ty>>, )*
+        }
+
+        /// Every axis a grid can vary, outermost first (the order cells are expanded in),
+        /// with the summary.csv column that shows it.
+        pub const AXES: &[Axis] = &[ $( Axis { name: stringify!($name), column: $column } ),* ];
+
+        impl Grid {
+            /// Each axis's setters, outermost first.
+            fn levels(&self, base: &TrainConfig) -> Result<Vec<Vec<Setter>>> {
+                let mut levels = Vec::new();
+                $( axes!(@level $kind $name, self, base, levels); )*
+                Ok(levels)
+            }
+        }
+    };
+    (@level each $name:ident, $grid:ident, $base:ident, $levels:ident) => {
+        $levels.push(
+            axis(stringify!($name), &$grid.$name, $base.$name.clone())?
+                .into_iter()
+                .map(|v| -> Setter {
+                    Box::new(move |c: &mut TrainConfig| {
+                        c.$name = v.clone();
+                        Ok(())
+                    })
+                })
+                .collect(),
+        );
+    };
+    (@level step eta, $grid:ident, $base:ident, $levels:ident) => {
+        $levels.push($grid.step_level($base)?);
+    };
+    (@level step $name:ident, $grid:ident, $base:ident, $levels:ident) => {};
+}
+
+/// One axis of [`Grid`]: its key in a study file and the summary.csv column that shows its
+/// value (`None`: the column is not in summary.csv; run.json's config has it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axis {
+    /// The key in `grid` (and the config field it sets).
+    pub name: &'static str,
+    /// Its summary.csv column, where there is one.
+    pub column: Option<&'static str>,
+}
+
+/// Sets one axis's value in a cell's config.
+type Setter = Box<dyn Fn(&mut TrainConfig) -> Result<()>>;
+
+axes! {
     /// Engines (`burn`, `reduced`).
-    pub engine: Option<Vec<Engine>>,
+    each engine: Engine => Some("engine"),
     /// Models trained.
-    pub model: Option<Vec<Model>>,
+    each model: Model => Some("model"),
     /// Algorithms (`sgd`, `km`).
-    pub algorithm: Option<Vec<Algorithm>>,
+    each algorithm: Algorithm => Some("algorithm"),
     /// Label models.
-    pub labels: Option<Vec<Labels>>,
+    each labels: Labels => Some("labels"),
     /// Label-noise scales σ.
-    pub label_noise: Option<Vec<f64>>,
+    each label_noise: f64 => Some("label_noise"),
     /// Input dimensions d.
-    pub dim: Option<Vec<usize>>,
+    each dim: usize => Some("d"),
     /// Mini-batch sizes b.
-    pub batch: Option<Vec<usize>>,
+    each batch: usize => Some("b"),
     /// Absolute step sizes η.
-    pub eta: Option<Vec<f64>>,
+    step eta: f64 => Some("eta"),
     /// Step sizes on the scale of the divergence step: η = κ·b/(d + b + 1) (docs/theory.md §2.5).
-    pub kappa: Option<Vec<f64>>,
+    step kappa: f64 => Some("kappa"),
     /// Step sizes placed by the theory: the η whose predicted tail index is α (gate or
     /// linear; 0 = the edge of divergence). Sets each cell's `alpha_target`.
-    pub alpha_target: Option<Vec<f64>>,
+    step alpha_target: f64 => Some("alpha_target"),
     /// Step sizes where the *gate's* prediction is α, for every model of the grid: linear
     /// cells run at the gate's η, so the two are compared at identical (d, b, η).
-    pub gate_alpha_target: Option<Vec<f64>>,
-    /// Seeds (the innermost axis).
-    pub seed: Option<Vec<u64>>,
+    step gate_alpha_target: f64 => Some("eta"),
+    /// Seeds.
+    each seed: u64 => Some("seed"),
     /// Numbers of chains (a sample-size axis: estimators against the number of chains).
-    pub chains: Option<Vec<usize>>,
+    each chains: usize => Some("chains"),
     /// Iterations K (e.g. a longer arm for the stationarity check).
-    pub steps: Option<Vec<usize>>,
+    each steps: usize => Some("steps"),
     /// Lists of checkpoints (reduced engine: α̂ against steps).
-    pub checkpoints: Option<Vec<Vec<usize>>>,
+    each checkpoints: Vec<usize> => None,
     /// Initial laws (e.g. a heavy-tailed `pareto` start beside the `normal` one, to see
     /// both reach the same stationary tail).
-    pub init: Option<Vec<Init>>,
+    each init: Init => Some("init"),
     /// Laws of the label noise (e.g. `cauchy`, a heavy-tailed additive part).
-    pub noise_law: Option<Vec<NoiseLaw>>,
+    each noise_law: NoiseLaw => None,
     /// The norm past which a chain counts as diverged (raise it for a tail of index ≤ 1,
     /// which reaches 10⁶ as a matter of course).
-    pub divergence_norm: Option<Vec<f64>>,
+    each divergence_norm: f64 => None,
     /// Centres of the tail statistic (`median` where α ≤ 1 makes the mean meaningless).
-    pub center: Option<Vec<Center>>,
+    each center: Center => None,
 }
 
 /// One run of a study.
@@ -147,7 +202,7 @@ pub struct Cell {
     /// First 16 hex digits of the SHA-256 of the resolved config's JSON: the folder name.
     pub id: String,
     /// The cell's resolved, validated config.
-    pub config: TrainConfig,
+    pub config: Resolved,
 }
 
 /// κ = η(d + b + 1)/b: where a step size sits relative to the divergence scale.
@@ -181,8 +236,8 @@ impl Study {
         }
     }
 
-    /// Every cell, in a fixed order (grid by grid, axes nested as declared in [`Grid`],
-    /// seed innermost), each resolved and validated.
+    /// Every cell, in a fixed order (grid by grid, axes nested in [`AXES`] order, the
+    /// first outermost), each resolved and validated.
     pub fn cells(&self) -> Result<Vec<Cell>> {
         if self.name.trim().is_empty() {
             return Err(Error::config("name", "must not be empty"));
@@ -199,7 +254,8 @@ impl Study {
             for config in grid.expand(&self.base)? {
                 let config = match &self.length {
                     Some(rule) => {
-                        let (burn_in, steps) = rule.lengths(&config.clone().resolve()?)?;
+                        let resolved = config.clone().resolve()?;
+                        let (burn_in, steps) = rule.lengths(&resolved)?;
                         TrainConfig {
                             burn_in: Some(burn_in),
                             steps,
@@ -228,9 +284,11 @@ fn axis<T: Clone>(field: &'static str, values: &Option<Vec<T>>, base: T) -> Resu
     }
 }
 
-/// A step size on one of the two scales.
+/// A step size on one of the scales.
 #[derive(Clone, Copy)]
 enum Step {
+    /// No step-size axis: the base's η (and its `alpha_target`).
+    Base,
     Eta(f64),
     Kappa(f64),
     Target(f64),
@@ -238,7 +296,27 @@ enum Step {
 }
 
 impl Grid {
+    /// The cells of this grid: every combination of its axes' values, in [`AXES`] order
+    /// (the first outermost), each on top of `base`.
     fn expand(&self, base: &TrainConfig) -> Result<Vec<TrainConfig>> {
+        let mut cells = vec![base.clone()];
+        for level in self.levels(base)? {
+            let mut next = Vec::with_capacity(cells.len() * level.len());
+            for cell in &cells {
+                for set in &level {
+                    let mut c = cell.clone();
+                    set(&mut c)?;
+                    next.push(c);
+                }
+            }
+            cells = next;
+        }
+        Ok(cells)
+    }
+
+    /// The step-size axis: the one scale the grid gives (η, κ, a theory target or the
+    /// gate's), or the base's η. Set after d and b, which κ and the targets read.
+    fn step_level(&self, base: &TrainConfig) -> Result<Vec<Setter>> {
         let scales = [
             self.eta.is_some(),
             self.kappa.is_some(),
@@ -251,131 +329,50 @@ impl Grid {
                 "`eta`, `alpha_target` and `gate_alpha_target`: give one step-size scale per grid",
             ));
         }
-        let steps = match (&self.eta, &self.kappa) {
-            _ if self.gate_alpha_target.is_some() => {
-                axis("gate_alpha_target", &self.gate_alpha_target, 0.0)?
-                    .into_iter()
-                    .map(Step::GateTarget)
-                    .collect()
-            }
-            _ if self.alpha_target.is_some() => axis("alpha_target", &self.alpha_target, 0.0)?
+        let steps: Vec<Step> = if self.gate_alpha_target.is_some() {
+            axis("gate_alpha_target", &self.gate_alpha_target, 0.0)?
+                .into_iter()
+                .map(Step::GateTarget)
+                .collect()
+        } else if self.alpha_target.is_some() {
+            axis("alpha_target", &self.alpha_target, 0.0)?
                 .into_iter()
                 .map(Step::Target)
-                .collect(),
-            (_, Some(k)) => axis("kappa", &Some(k.clone()), 0.0)?
+                .collect()
+        } else if self.kappa.is_some() {
+            axis("kappa", &self.kappa, 0.0)?
                 .into_iter()
                 .map(Step::Kappa)
-                .collect(),
-            _ => axis("eta", &self.eta, base.eta)?
+                .collect()
+        } else if self.eta.is_some() {
+            axis("eta", &self.eta, base.eta)?
                 .into_iter()
                 .map(Step::Eta)
-                .collect::<Vec<_>>(),
+                .collect()
+        } else {
+            vec![Step::Base]
         };
-        let engines = axis("engine", &self.engine, base.engine)?;
-        let models = axis("model", &self.model, base.model)?;
-        let algorithms = axis("algorithm", &self.algorithm, base.algorithm)?;
-        let labels = axis("labels", &self.labels, base.labels)?;
-        let noises = axis("label_noise", &self.label_noise, base.label_noise)?;
-        let dims = axis("dim", &self.dim, base.dim)?;
-        let batches = axis("batch", &self.batch, base.batch)?;
-        let seeds = axis("seed", &self.seed, base.seed)?;
-        let chain_counts = axis("chains", &self.chains, base.chains)?;
-        let mut out = Vec::new();
-        for &engine in &engines {
-            for &model in &models {
-                for &algorithm in &algorithms {
-                    for &label in &labels {
-                        for &noise in &noises {
-                            for &dim in &dims {
-                                for &batch in &batches {
-                                    for &step in &steps {
-                                        for (&seed, &chains) in seeds
-                                            .iter()
-                                            .flat_map(|s| chain_counts.iter().map(move |c| (s, c)))
-                                        {
-                                            // A target's η is solved when the cell
-                                            // is resolved (TrainConfig::resolve).
-                                            let (eta, alpha_target) = match step {
-                                                Step::Eta(e) if self.eta.is_some() => (e, None),
-                                                Step::Eta(e) => (e, base.alpha_target),
-                                                Step::Kappa(k) => {
-                                                    (eta_from_kappa(k, dim, batch), None)
-                                                }
-                                                Step::Target(t) => (base.eta, Some(t)),
-                                                Step::GateTarget(t) => (
-                                                    crate::theory::eta_for_alpha(
-                                                        true, dim, batch, t,
-                                                    )
-                                                    .map_err(|e| {
-                                                        Error::config(
-                                                            "gate_alpha_target",
-                                                            e.to_string(),
-                                                        )
-                                                    })?,
-                                                    None,
-                                                ),
-                                            };
-                                            out.push(TrainConfig {
-                                                engine,
-                                                model,
-                                                algorithm,
-                                                labels: label,
-                                                label_noise: noise,
-                                                dim,
-                                                batch,
-                                                eta,
-                                                seed,
-                                                chains,
-                                                alpha_target,
-                                                // `base` is unresolved, so defaults that depend
-                                                // on d or K (init_std, burn_in) follow each cell.
-                                                ..base.clone()
-                                            });
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Iterations and checkpoints vary innermost, after the seed.
-        let step_counts = axis("steps", &self.steps, base.steps)?;
-        let marks = axis("checkpoints", &self.checkpoints, base.checkpoints.clone())?;
-        let inits = axis("init", &self.init, base.init)?;
-        let laws = axis("noise_law", &self.noise_law, base.noise_law)?;
-        let norms = axis(
-            "divergence_norm",
-            &self.divergence_norm,
-            base.divergence_norm,
-        )?;
-        let centers = axis("center", &self.center, base.center.clone())?;
-        let mut cells = Vec::with_capacity(out.len() * step_counts.len() * marks.len());
-        for c in out {
-            for &steps in &step_counts {
-                for m in &marks {
-                    for &init in &inits {
-                        for &noise_law in &laws {
-                            for &divergence_norm in &norms {
-                                for center in &centers {
-                                    cells.push(TrainConfig {
-                                        steps,
-                                        checkpoints: m.clone(),
-                                        init,
-                                        noise_law,
-                                        divergence_norm,
-                                        center: center.clone(),
-                                        ..c.clone()
-                                    });
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Ok(cells)
+        let (base_eta, base_target) = (base.eta, base.alpha_target);
+        Ok(steps
+            .into_iter()
+            .map(|step| -> Setter {
+                Box::new(move |c: &mut TrainConfig| {
+                    // A target's η is solved when the cell is resolved (TrainConfig::resolve).
+                    (c.eta, c.alpha_target) = match step {
+                        Step::Base => (base_eta, base_target),
+                        Step::Eta(e) => (e, None),
+                        Step::Kappa(k) => (eta_from_kappa(k, c.dim, c.batch), None),
+                        Step::Target(t) => (base_eta, Some(t)),
+                        Step::GateTarget(t) => (
+                            crate::theory::eta_for_alpha(true, c.dim, c.batch, t)
+                                .map_err(|e| Error::config("gate_alpha_target", e.to_string()))?,
+                            None,
+                        ),
+                    };
+                    Ok(())
+                })
+            })
+            .collect())
     }
 }
 

@@ -16,6 +16,7 @@ fn config(labels: Labels) -> TrainConfig {
     }
     .resolve()
     .unwrap()
+    .into_config()
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -140,12 +141,12 @@ fn teacher_and_init_are_seeded() {
         }),
         vec![1.0, 0.0, 0.0, 0.0]
     );
-    let w = initial_weights(&cfg);
+    let w = initial_weights(&cfg.clone().resolve().unwrap());
     assert_eq!(w.len(), 200);
     // w₀ ~ N(0, I/d): mean square 1/d = 0.25.
     let ms = w.iter().map(|v| (v * v) as f64).sum::<f64>() / 200.0;
     assert!((ms - 0.25).abs() < 0.06, "{ms}");
-    assert_eq!(w, initial_weights(&cfg));
+    assert_eq!(w, initial_weights(&cfg.clone().resolve().unwrap()));
 }
 
 #[test]

@@ -69,3 +69,34 @@ fn the_manual_names_every_registered_estimator() {
         }
     }
 }
+
+/// The configuration sits below everything it configures: its files import only the
+/// error type, the estimators' crate and the plain constants and theory beside it — never
+/// the engines, the data, the nets or the CLI (the circle config ↔ nets/data is gone).
+#[test]
+fn the_configuration_imports_nothing_above_it() {
+    const BELOW: [&str; 6] = ["error", "tail", "backend", "estimate", "io", "theory"];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/config");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (at, _) in text.match_indices("crate::") {
+            let module: String = text[at + 7..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                BELOW.contains(&module.as_str()),
+                "{} imports crate::{module}, which is above the configuration",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(
+        seen > 0,
+        "the check read no `crate::` path under {}",
+        dir.display()
+    );
+}

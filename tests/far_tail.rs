@@ -28,17 +28,24 @@ fn reduced(chains: usize, steps: usize, far: Option<bool>) -> TrainConfig {
     }
     .resolve()
     .unwrap()
+    .into_config()
 }
 
 fn train(config: &TrainConfig, dir: &Path) -> RunRecord {
-    train_into(config, dir, &Progress::hidden()).unwrap().record
+    let config = config.clone().resolve().unwrap();
+    train_into(&config, dir, &Progress::hidden())
+        .unwrap()
+        .record
 }
 
 #[test]
 fn recording_changes_no_chain_and_the_same_seed_gives_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let on = reduced(300, 2000, None);
-    assert!(on.far_tail_on(), "default on: 1500 steps after burn-in");
+    assert!(
+        on.clone().resolve().unwrap().far_tail().is_some(),
+        "default on: 1500 steps after burn-in"
+    );
     let off = reduced(300, 2000, Some(false));
     let a = train(&on, &dir.path().join("a"));
     let b = train(&on, &dir.path().join("b"));

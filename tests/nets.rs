@@ -31,6 +31,7 @@ fn net_config(model: Model, chains: usize) -> TrainConfig {
     }
     .resolve()
     .unwrap()
+    .into_config()
 }
 
 fn fashion() -> DatasetSpec {
@@ -349,6 +350,7 @@ fn fashion_config(model: Model, backend: BackendKind, steps: usize) -> TrainConf
     }
     .resolve()
     .unwrap()
+    .into_config()
 }
 
 /// A short run on `backend` gives flex's weights and test accuracies.

@@ -68,7 +68,7 @@ fn valid_npy() -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-fn config(path: &Path) -> tailgate::Result<TrainConfig> {
+fn config(path: &Path) -> tailgate::Result<tailgate::config::Resolved> {
     TrainConfig::from_json_file(path)?.resolve()
 }
 

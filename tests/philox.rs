@@ -6,7 +6,7 @@ mod common;
 
 use common::normal_law::{assert_standard_moments, upper};
 use tailgate::backend::{BackendKind, make_device};
-use tailgate::config::{DataRng, Labels, Model, TrainConfig};
+use tailgate::config::{DataRng, Labels, Model, Resolved, TrainConfig};
 use tailgate::data::philox::{self, DevicePhilox};
 use tailgate::data::{DataSource, DeviceSource, teacher};
 
@@ -66,7 +66,7 @@ fn device_generator_matches_the_host(backend: BackendKind) {
     }
 }
 
-fn config(labels: Labels, model: Model) -> TrainConfig {
+fn config(labels: Labels, model: Model) -> Resolved {
     TrainConfig {
         chains: 6,
         dim: 7,

@@ -483,7 +483,16 @@ fn same_seed_same_bytes_on_any_thread_count() {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&one.coords), bits(&three.coords));
     assert_eq!(bits(&one.average), bits(&three.average));
-    let other_seed = reduced::simulate(&TrainConfig { seed: 1, ..c }, &Progress::hidden()).unwrap();
+    let other_seed = reduced::simulate(
+        &TrainConfig {
+            seed: 1,
+            ..c.into_config()
+        }
+        .resolve()
+        .unwrap(),
+        &Progress::hidden(),
+    )
+    .unwrap();
     assert_ne!(bits(&one.coords), bits(&other_seed.coords));
 }
 

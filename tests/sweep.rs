@@ -218,7 +218,7 @@ fn report_separates_pairs_with_lost_chains_from_the_mean_difference() {
     {
         let km = tailgate::config::TrainConfig {
             algorithm: tailgate::config::Algorithm::Km,
-            ..sgd.config.clone()
+            ..sgd.config.clone().into_config()
         };
         let alpha = |id: &str| read(id)["summary"]["alpha"].as_f64().expect("an α̂");
         let diff = alpha(&sgd.id) - alpha(&tailgate::study::cell_id(&km));
@@ -640,7 +640,7 @@ fn paper_study_pairs_every_gate_cell_with_its_other_algorithm() {
     }) {
         let km = tailgate::config::TrainConfig {
             algorithm: tailgate::config::Algorithm::Km,
-            ..c.config.clone()
+            ..c.config.clone().into_config()
         };
         assert!(
             ids.contains(&tailgate::study::cell_id(&km)),
@@ -658,7 +658,7 @@ fn paper_study_pairs_every_gate_cell_with_its_other_algorithm() {
     {
         let key = tailgate::config::TrainConfig {
             seed: 0,
-            ..c.config.clone()
+            ..c.config.clone().into_config()
         };
         *seeds.entry(tailgate::study::cell_id(&key)).or_default() += 1;
     }

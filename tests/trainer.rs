@@ -296,7 +296,7 @@ fn average_is_the_mean_of_the_recorded_iterates() {
     let path = dir.path().join("iterates.npy");
     let device = tailgate::backend::make_device(cfg.backend).unwrap();
     let run = tailgate::train::train(
-        &cfg,
+        &cfg.clone().resolve().unwrap(),
         &device,
         Some(&path),
         &tailgate::io::Progress::hidden(),
@@ -351,7 +351,8 @@ fn a_stopped_run_returns_interrupted_and_leaves_nothing_behind() {
         let out = dir.path().join("run");
         let progress = Progress::hidden();
         progress.stop();
-        let err = tailgate::run::train_into(&cfg, &out, &progress).unwrap_err();
+        let err = tailgate::run::train_into(&cfg.clone().resolve().unwrap(), &out, &progress)
+            .unwrap_err();
         assert!(
             matches!(err, tailgate::Error::Interrupted),
             "{engine:?}: {err}"
@@ -371,7 +372,7 @@ fn a_stopped_run_returns_interrupted_and_leaves_nothing_behind() {
                 std::thread::sleep(std::time::Duration::from_millis(300));
                 stopper.stop();
             });
-            tailgate::run::train_into(&cfg, &out, &progress).unwrap_err()
+            tailgate::run::train_into(&cfg.clone().resolve().unwrap(), &out, &progress).unwrap_err()
         });
         assert!(
             matches!(err, tailgate::Error::Interrupted),

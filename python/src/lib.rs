@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 use tailgate::Error;
-use tailgate::config::TrainConfig;
+use tailgate::config::{Resolved, TrainConfig};
 use tailgate::estimate::{CenterChoice, EstimateOptions, EstimatorChoice, GridChoice};
 use tailgate::io::{Progress, parse_json, read_json};
 use tailgate::run::{Finished, RunRecord, train_into};
@@ -181,7 +181,7 @@ fn theory(model: &str, dim: usize, batch: usize, eta: f64) -> PyResult<String> {
 
 /// The config file at `path` (if any) with the keys of the JSON object `keys` on top,
 /// resolved: the config `tailgate train --config PATH` would run.
-fn config_from(path: Option<&Path>, keys: &str) -> tailgate::Result<TrainConfig> {
+fn config_from(path: Option<&Path>, keys: &str) -> tailgate::Result<Resolved> {
     let keys: Map<String, Value> = parse_json(Path::new("keys"), keys)?;
     let (mut merged, origin) = match path {
         Some(path) => (read_json::<Map<String, Value>>(path)?, path.to_path_buf()),
@@ -214,7 +214,7 @@ fn train(py: Python<'_>, config: Option<PathBuf>, keys: &str, out: PathBuf) -> P
 /// Trains on a worker thread while this (Python's) thread looks for signals every 50 ms:
 /// Python runs its SIGINT handler only when asked, and only on the main thread.
 fn train_interruptibly(
-    config: &TrainConfig,
+    config: &Resolved,
     out: &Path,
     progress: &Progress,
 ) -> (tailgate::Result<Finished>, Option<PyErr>) {

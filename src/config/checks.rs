@@ -221,7 +221,7 @@ impl TrainConfig {
         }
         if self.engine == Engine::Reduced {
             // No [chains, b, d] batch exists: the reduced engine's own limits apply.
-            return crate::reduced::check(self);
+            return super::check_reduced(self);
         }
         let elements = self
             .chains
@@ -328,7 +328,8 @@ impl TrainConfig {
                 ));
             }
         }
-        if self.far_tail_on() && (self.steps > u32::MAX as usize || self.chains > u32::MAX as usize)
+        if super::resolved::far_tail_on(self, self.burn_in.unwrap_or(self.steps / 2))
+            && (self.steps > u32::MAX as usize || self.chains > u32::MAX as usize)
         {
             return Err(Error::config(
                 "far_tail",

@@ -2,12 +2,16 @@
 
 mod checks;
 mod choices;
+mod engines;
+mod nets;
+mod resolved;
 
 pub use choices::*;
+pub use engines::*;
+pub use nets::*;
+pub use resolved::{EstimationSettings, FarTailSettings, NetSettings, Resolved};
 
 use crate::backend::BackendKind;
-pub use crate::data::idx::DatasetSpec;
-pub use crate::data::images::Sampling;
 use crate::error::{Error, Result};
 use crate::tail::Center;
 use serde::{Deserialize, Serialize};
@@ -214,10 +218,16 @@ impl TrainConfig {
         crate::io::read_json(path)
     }
 
-    /// Fills the defaults that depend on other fields and checks every value.
-    pub fn resolve(mut self) -> Result<Self> {
+    /// Fills the defaults that depend on other fields and checks every value: the one
+    /// way to a [`Resolved`] config, which is what the engines take.
+    pub fn resolve(self) -> Result<Resolved> {
+        Resolved::new(self)
+    }
+
+    /// The resolution: the serialised defaults filled (run.json records them), then checked.
+    fn fill_and_check(mut self) -> Result<Self> {
         if self.model.is_net() {
-            self.dim = crate::data::idx::PIXELS;
+            self.dim = PIXELS;
             self.dataset.get_or_insert(DatasetSpec::FashionMnist);
             if self.model == Model::Fcn {
                 self.width.get_or_insert(128);
@@ -251,25 +261,6 @@ impl TrainConfig {
         Ok(self)
     }
 
-    /// Whether the run records its far tail: `far_tail` where set, else on for the gate and
-    /// the linear model with at least [`FAR_TAIL_MIN_STEPS`] steps after the burn-in.
-    pub fn far_tail_on(&self) -> bool {
-        let after = self.steps - self.burn_in.unwrap_or(self.steps / 2).min(self.steps);
-        self.far_tail.unwrap_or(
-            matches!(self.model, Model::ReluGate | Model::Linear) && after >= FAR_TAIL_MIN_STEPS,
-        )
-    }
-
-    /// `far_tail_keep` or its default.
-    pub fn far_tail_keep(&self) -> f64 {
-        self.far_tail_keep.unwrap_or(crate::tail::far::DEFAULT_KEEP)
-    }
-
-    /// `far_tail_cap` or its default.
-    pub fn far_tail_cap(&self) -> usize {
-        self.far_tail_cap.unwrap_or(crate::tail::far::DEFAULT_CAP)
-    }
-
     /// Units of the fcn's hidden layers.
     pub fn net_width(&self) -> usize {
         self.width.unwrap_or(128)
@@ -278,7 +269,7 @@ impl TrainConfig {
     /// Weight shapes `[out, in]` of the trained model, layer by layer.
     pub fn layer_shapes(&self) -> Vec<[usize; 2]> {
         match self.model {
-            Model::Fcn | Model::Cnn => crate::nets::layer_shapes(self, crate::data::idx::PIXELS)
+            Model::Fcn | Model::Cnn => layer_shapes(self, PIXELS)
                 .into_iter()
                 .map(|l| l.shape)
                 .collect(),

@@ -2,52 +2,13 @@
 //! process and kept: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-…`.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Where Debian's `dataset-fashion-mnist` puts the files.
-pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
-
-/// Classes of MNIST-format datasets.
-pub const CLASSES: usize = 10;
-
-/// Side of an MNIST-format image (28 × 28 pixels).
-pub const SIDE: usize = 28;
-
-/// Pixels of an MNIST-format image.
-pub const PIXELS: usize = SIDE * SIDE;
-
-/// Which images a net trains on (`dataset` in a config).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum DatasetSpec {
-    /// Fashion-MNIST from Debian's `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`).
-    #[default]
-    FashionMnist,
-    /// Any folder of MNIST-format IDX files (`{"idx": DIR}`), real MNIST included.
-    Idx(PathBuf),
-}
-
-impl DatasetSpec {
-    /// The folder the files are read from.
-    pub fn dir(&self) -> PathBuf {
-        match self {
-            DatasetSpec::FashionMnist => PathBuf::from(FASHION_MNIST_DIR),
-            DatasetSpec::Idx(dir) => dir.clone(),
-        }
-    }
-
-    /// A short name for reports.
-    pub fn name(&self) -> String {
-        match self {
-            DatasetSpec::FashionMnist => "fashion_mnist".into(),
-            DatasetSpec::Idx(dir) => format!("idx:{}", dir.display()),
-        }
-    }
-}
+pub use crate::config::{CLASSES, DatasetSpec, FASHION_MNIST_DIR, PIXELS, SIDE};
 
 /// One IDX file: its dimensions and its unsigned bytes (type 0x08).
 #[derive(Debug, Clone, PartialEq)]

@@ -3,35 +3,14 @@
 
 use super::idx::ImageSet;
 use super::{Batch, stream};
-use clap::ValueEnum;
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+
 use std::sync::Arc;
 
-/// The order in which a chain visits the training images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
-#[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
-pub enum Sampling {
-    /// A fresh permutation per chain every epoch (PyTorch's `shuffle=True`).
-    #[default]
-    Shuffle,
-    /// The file's order, pass after pass, the same for every chain (GSZ21's loaders, which
-    /// do not shuffle): chains then differ only in their initial weights.
-    Cyclic,
-    /// b independent uniform draws per step (with replacement across steps and in a batch).
-    WithReplacement,
-}
-
-impl Sampling {
-    /// Whether every chain reshuffles its order each epoch.
-    pub fn is_shuffle(&self) -> bool {
-        *self == Sampling::Shuffle
-    }
-}
+pub use crate::config::Sampling;
 
 const IMAGE_STREAM: u64 = 7;
 

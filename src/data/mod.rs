@@ -2,7 +2,7 @@
 //! same x and y on every backend (docs/theory.md §2.2): on the host, or for `philox` data on the
 //! device (`device`), from a generator the host reproduces.
 
-use crate::config::{DataRng, Labels, Teacher, TrainConfig};
+use crate::config::{DataRng, Labels, Resolved, Teacher, TrainConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::RngExt;
 use rand::SeedableRng;
@@ -179,12 +179,12 @@ pub fn teacher(config: &TrainConfig) -> Vec<f32> {
 }
 
 /// Initial weights `[chains, d]`, row-major; each chain from its own stream.
-pub fn initial_weights(config: &TrainConfig) -> Vec<f32> {
+pub fn initial_weights(config: &Resolved) -> Vec<f32> {
     let (chains, d) = (config.chains, config.dim);
     match config.init {
         crate::config::Init::Zeros => vec![0.0; chains * d],
         crate::config::Init::Normal | crate::config::Init::Pareto => {
-            let std = config.init_std.unwrap_or(1.0 / (d as f64).sqrt());
+            let std = config.init_std();
             let pareto = config.init == crate::config::Init::Pareto;
             let mut w = vec![0.0f32; chains * d];
             w.par_chunks_mut(d).enumerate().for_each(|(c, row)| {

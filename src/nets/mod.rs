@@ -8,8 +8,8 @@
 
 pub mod eval;
 
-use crate::config::{Model, TrainConfig};
-use crate::data::idx::CLASSES;
+use crate::config::{CONVS, Model, TrainConfig};
+pub use crate::config::{LayerShape, layer_shapes};
 use burn::module::{Module, Param};
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::module::{conv2d, max_pool2d};
@@ -17,59 +17,6 @@ use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::RngExt;
 use rayon::prelude::*;
-
-/// The CNN's kernels: `(out channels, in channels, kernel, padding)`.
-const CONVS: [(usize, usize, usize, usize); 2] = [(6, 1, 5, 2), (16, 6, 5, 0)];
-/// The CNN's linear layers after the convolutions (`16·5·5 = 400` inputs).
-const CNN_FC: [usize; 4] = [400, 120, 84, CLASSES];
-
-/// A layer of a net, as the per-layer protocol names and slices it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LayerShape {
-    /// `fc1`, `conv1`, …: the layer's name in run.json and the reports.
-    pub name: String,
-    /// `[out, in]` for linear layers, `[out, in·k·k]` for kernels.
-    pub shape: [usize; 2],
-}
-
-/// Layers of the `fcn` or `cnn` of a config on `pixels`-pixel images.
-pub fn layer_shapes(config: &TrainConfig, pixels: usize) -> Vec<LayerShape> {
-    let linear = |name: String, out, fan_in| LayerShape {
-        name,
-        shape: [out, fan_in],
-    };
-    match config.model {
-        Model::Fcn => {
-            let width = config.net_width();
-            (0..config.depth)
-                .map(|l| {
-                    let fan_in = if l == 0 { pixels } else { width };
-                    let out = if l + 1 == config.depth {
-                        CLASSES
-                    } else {
-                        width
-                    };
-                    linear(format!("fc{}", l + 1), out, fan_in)
-                })
-                .collect()
-        }
-        Model::Cnn => {
-            let mut layers: Vec<LayerShape> = CONVS
-                .iter()
-                .enumerate()
-                .map(|(l, &(o, i, k, _))| linear(format!("conv{}", l + 1), o, i * k * k))
-                .collect();
-            layers.extend(
-                CNN_FC
-                    .windows(2)
-                    .enumerate()
-                    .map(|(l, w)| linear(format!("fc{}", l + 1), w[1], w[0])),
-            );
-            layers
-        }
-        _ => vec![],
-    }
-}
 
 /// `chains` nets trained in lockstep: kernels `[chains·out, in, k, k]` (grouped by chain),
 /// linear weights `[chains, out, in]`.

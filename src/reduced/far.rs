@@ -4,7 +4,7 @@
 
 use super::Kernel;
 use super::chain::Watch;
-use crate::config::TrainConfig;
+use crate::config::Resolved;
 use crate::tail::far::{Exceedance, ExceedanceStore, Recording, cross_section_threshold};
 use crate::tail::{Center, median};
 
@@ -29,7 +29,7 @@ pub struct FarWatchShared {
 /// Fixes the far tail's centre and threshold from the chains' `(chain, (a, c), diverged)`
 /// at the end of burn-in: ā the mean (or median, as `config.center` asks) of `a` over the
 /// chains not diverged, and the threshold the top `far_tail_keep` of their r exceed.
-pub fn plan(config: &TrainConfig, kernel: &Kernel, section: &[(usize, [f64; 2], bool)]) -> Plan {
+pub fn plan(config: &Resolved, kernel: &Kernel, section: &[(usize, [f64; 2], bool)]) -> Plan {
     let alive: Vec<[f64; 2]> = section.iter().filter(|s| !s.2).map(|s| s.1).collect();
     let a: Vec<f64> = alive.iter().map(|p| p[0]).collect();
     let (center, center_rule) = match config.center {
@@ -42,7 +42,9 @@ pub fn plan(config: &TrainConfig, kernel: &Kernel, section: &[(usize, [f64; 2], 
             (mean(&a), "the mean of a (a vector centre needs full rows)")
         }
     };
-    let keep = config.far_tail_keep();
+    let keep = config
+        .far_tail()
+        .map_or(crate::tail::far::DEFAULT_KEEP, |f| f.keep);
     let mut r: Vec<f64> = alive
         .iter()
         .map(|&[a, c]| ((a - center).powi(2) + c * c).sqrt())
@@ -53,9 +55,11 @@ pub fn plan(config: &TrainConfig, kernel: &Kernel, section: &[(usize, [f64; 2], 
         center_rule,
         threshold,
         keep,
-        cap: config.far_tail_cap(),
+        cap: config
+            .far_tail()
+            .map_or(crate::tail::far::DEFAULT_CAP, |f| f.cap),
         bound_sq: kernel.bound_sq(),
-        steps: config.steps - config.burn_in.unwrap_or(config.steps / 2),
+        steps: config.after_burn_in(),
     }
 }
 

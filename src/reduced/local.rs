@@ -5,7 +5,7 @@
 //! says how far out an estimator must reach.
 
 use super::chain::{Draws, Kernel, State};
-use crate::config::TrainConfig;
+use crate::config::Resolved;
 use crate::data::gamma::ChiSquared;
 use crate::tail::stream;
 use rand::RngExt;
@@ -51,7 +51,7 @@ impl<R: rand::Rng> Draws for Fresh<R> {
 /// states of `states` ((a, c) pairs) per shell, `draws` one-step transitions from each.
 /// `config` must be a resolved config the reduced engine runs; `center` is ā.
 pub fn local_exponents(
-    config: &TrainConfig,
+    config: &Resolved,
     states: &[(f64, f64)],
     center: f64,
     edges: &[f64],
@@ -180,7 +180,7 @@ fn root(logs: &[Vec<f64>]) -> (Option<f64>, Option<f64>) {
 /// one-step law does not depend on the direction (x is rotation invariant), so this reads
 /// how the exponent approaches its limit with R, with no stationary sample needed.
 pub fn on_circle(
-    config: &TrainConfig,
+    config: &Resolved,
     radius: f64,
     states: usize,
     draws: usize,
@@ -207,7 +207,7 @@ pub fn on_circle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Algorithm, Engine, Model, Teacher};
+    use crate::config::{Algorithm, Engine, Model, Teacher, TrainConfig};
 
     /// Far out the step is w′ = M w, so α_R on a distant shell is the theory's root
     /// (linear regression: GSZ21's α exactly).

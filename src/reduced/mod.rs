@@ -17,70 +17,17 @@ pub use lanes::{LaneRng, Scalar, Simd};
 pub use local::{Shell, local_exponents, on_circle};
 pub use rows::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH, RowMaker, Which};
 
-use crate::config::{DataRng, TrainConfig};
+use crate::config::Resolved;
 use crate::data::{self, REDUCED_STREAM};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::Progress;
-use crate::tail::Center;
 use far::{FarWatch, FarWatchShared};
 use rayon::prelude::*;
 use std::time::Instant;
 
-/// Why a config cannot run on the reduced engine, as the one-line config error naming the
-/// key at fault; `Ok` when it can.
-pub fn check(config: &TrainConfig) -> Result<()> {
-    let refuse = |field, why: &str| Err(Error::config(field, format!("{why} (`engine: reduced`)")));
-    if config.dim == 0 {
-        return refuse("dim", "must be at least 1");
-    }
-    if let Err(why) = chain::step_of(config.model, config.algorithm) {
-        return refuse("model", why);
-    }
-    if config.dataset_size.is_some() {
-        return refuse(
-            "dataset_size",
-            "a fixed dataset breaks the rotation invariance the reduced chain rests on; use `engine: burn`",
-        );
-    }
-    if config.momentum != 0.0 {
-        return refuse(
-            "momentum",
-            "must be 0: the velocity would be a third vector of the frame; use `engine: burn`",
-        );
-    }
-    if config.record_every != 0 {
-        return refuse(
-            "record_every",
-            "must be 0: the reduced chain has no d-dimensional iterates to record; use `engine: burn`",
-        );
-    }
-    if config.data_rng != DataRng::Xoshiro {
-        return refuse(
-            "data_rng",
-            "`philox` is a generator of the burn engine's inputs; the reduced engine draws its own",
-        );
-    }
-    if matches!(config.center, Center::Vector(_))
-        && EstimationRows::for_run(config.chains, config.dim) != EstimationRows::Final
-    {
-        return refuse(
-            "center",
-            "a vector centre needs the full rows, and this run's estimates use projected rows (d > 128 or chains·d > 10⁸); use `mean` or `median`",
-        );
-    }
-    if config.chains > MAX_CHAINS {
-        return refuse(
-            "chains",
-            &format!(
-                "at most {MAX_CHAINS} on the reduced engine (five f64 per chain are held in memory)"
-            ),
-        );
-    }
-    Ok(())
-}
+pub use crate::config::check_reduced as check;
 
-/// Chains the reduced engine accepts: 10⁹ chains hold 40 GB of coordinates.
-pub const MAX_CHAINS: usize = 1_000_000_000;
+pub use crate::config::REDUCED_MAX_CHAINS as MAX_CHAINS;
 
 /// Chains handed to a worker at a time (and the progress bar's step): small enough that
 /// a run of a few thousand chains splits evenly over the threads (1024 left W's 1600
@@ -126,7 +73,7 @@ fn advance_avx2<const L: usize, W: Watch<L>>(
 
 /// The draw-bound limit of a run of `config`: every chain's draws of every step, in the
 /// engine's lockstep groups and threads, and nothing else (see [`Kernel::draws_only`]).
-pub fn draw_bound(config: &TrainConfig) -> f64 {
+pub fn draw_bound(config: &Resolved) -> f64 {
     let kernel = Kernel::new(config);
     let groups = config.chains.div_ceil(LOCKSTEP);
     (0..groups)
@@ -338,7 +285,7 @@ fn chunk_groups(kernel: &Kernel, seed: u64, first: usize, len: usize, marks: usi
 /// there fixes the centre and the recording threshold ([`far::plan`]); then every chain
 /// runs on, its exceedances kept ([`crate::tail::far::ExceedanceStore`]). Pausing draws
 /// nothing: the chains end on the same bits either way.
-pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
+pub fn simulate(config: &Resolved, progress: &Progress) -> Result<Reduced> {
     check(config)?;
     let start = Instant::now();
     let kernel = Kernel::new(config);
@@ -347,8 +294,8 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
     let mut coords = vec![0.0; 2 * chains];
     let mut average = vec![0.0; 3 * chains];
     let mut diverged = vec![false; chains];
-    let burn_in = config.burn_in.unwrap_or(config.steps / 2);
-    let far_on = config.far_tail_on();
+    let burn_in = config.burn_in();
+    let far_on = config.far_tail().is_some();
     // Far tail: every chunk paused at the end of burn-in, then the plan from all of them.
     let (mut paused, plan) = if far_on {
         let paused: Vec<Vec<Paused>> = (0..chains.div_ceil(CHUNK))
@@ -437,7 +384,7 @@ pub fn simulate(config: &TrainConfig, progress: &Progress) -> Result<Reduced> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Algorithm, Engine, Labels, Model, Teacher};
+    use crate::config::{Algorithm, Engine, Labels, Model, Teacher, TrainConfig};
 
     /// Every model either reduces (the gate and the linear control) or is refused by name
     /// of the `model` field: none runs silently as another model's chain.
@@ -462,15 +409,19 @@ mod tests {
                 }
             }
         }
-        let gate = chain::step_of(Model::ReluGate, Algorithm::Sgd).unwrap();
+        let gate = crate::config::reduced_step(Model::ReluGate, Algorithm::Sgd).unwrap();
         assert!(gate.gradient_mask && !gate.linear);
-        let km = chain::step_of(Model::ReluGate, Algorithm::Km).unwrap();
+        let km = crate::config::reduced_step(Model::ReluGate, Algorithm::Km).unwrap();
         assert!(!km.gradient_mask && !km.linear);
-        assert!(chain::step_of(Model::Linear, Algorithm::Km).unwrap().linear);
+        assert!(
+            crate::config::reduced_step(Model::Linear, Algorithm::Km)
+                .unwrap()
+                .linear
+        );
     }
 
-    /// `simulate` is public and takes an unresolved config: d = 0 must be refused there,
-    /// not underflow in d − 1.
+    /// d = 0 is refused by the engine's check, so no resolved config reaches `simulate`
+    /// (the only way to one) to underflow in d − 1.
     #[test]
     fn check_refuses_zero_dimensions() {
         let config = TrainConfig {
@@ -480,7 +431,8 @@ mod tests {
         };
         let err = check(&config).unwrap_err().to_string();
         assert!(err.contains("dim"), "{err}");
-        assert!(simulate(&config, &Progress::hidden()).is_err());
+        let err = config.resolve().unwrap_err().to_string();
+        assert!(err.contains("dim"), "{err}");
     }
 
     /// The engine's path (chunks, lockstep groups and a remainder, compiled for AVX2 where

@@ -11,63 +11,10 @@ use crate::tail::Rows;
 use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-/// `final.npy` and `average.npy` are written when chains·d is at most this (400 MB each).
-pub const MATERIALISE_LIMIT: usize = 100_000_000;
-/// Above this d (or past [`MATERIALISE_LIMIT`]) the estimates use projected rows.
-pub const FULL_ROWS_MAX_DIM: usize = 128;
-/// Width of a projected row: `w*` and 15 directions of `w*⊥`.
-pub const PROJECTED_WIDTH: usize = 16;
+pub use crate::config::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH};
 
 // Chain indices are held as u32 while the estimation rows are built.
 const _: () = assert!(super::MAX_CHAINS <= u32::MAX as usize);
-
-/// Which rows the run's estimates are computed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EstimationRows {
-    /// The rows of final.npy / average.npy themselves (float32, as written).
-    Final,
-    /// `(w·w*, w·e₁, …, w·e_p)` for p = width − 1 fixed orthonormal `eⱼ ⊥ w*`.
-    Projected {
-        /// Values per row, p + 1 (the coordinate on w* and p directions ⊥ w*).
-        width: usize,
-    },
-}
-
-impl EstimationRows {
-    /// The rows a run of `chains` chains in dimension `dim` is estimated from.
-    pub fn for_run(chains: usize, dim: usize) -> Self {
-        if dim <= FULL_ROWS_MAX_DIM && chains.saturating_mul(dim) <= MATERIALISE_LIMIT {
-            EstimationRows::Final
-        } else {
-            EstimationRows::Projected {
-                width: PROJECTED_WIDTH.min(dim),
-            }
-        }
-    }
-
-    /// Row width.
-    pub fn width(&self, dim: usize) -> usize {
-        match *self {
-            EstimationRows::Final => dim,
-            EstimationRows::Projected { width } => width,
-        }
-    }
-
-    /// What run.json says these rows are.
-    pub fn describe(&self) -> String {
-        match *self {
-            EstimationRows::Final => {
-                "the final (and averaged) rows [chains, d], float32, as in final.npy / average.npy"
-                    .into()
-            }
-            EstimationRows::Projected { width } => format!(
-                "an exact projection of the rows on w* and {} fixed orthonormal directions of w*⊥ \
-                 ([chains, {width}], float64; any fixed projection keeps the tail index)",
-                width - 1
-            ),
-        }
-    }
-}
 
 /// Turns a reduced run's coordinates into rows.
 pub struct RowMaker<'a> {

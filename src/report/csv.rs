@@ -260,6 +260,18 @@ pub fn equilibrium_fraction(c: &CellResult) -> Option<f64> {
     Some((-alpha * mu * burn_in).exp())
 }
 
+/// summary.csv's columns, in order (the header `csv` writes for [`CsvRow`]).
+pub fn columns() -> Vec<String> {
+    let mut header = csv::Writer::from_writer(vec![]);
+    header
+        .serialize(CsvRow::default())
+        .expect("a default row serialises");
+    let bytes = header.into_inner().expect("a Vec takes every byte");
+    let text = String::from_utf8(bytes).expect("column names are UTF-8");
+    let line = text.lines().next().unwrap_or_default();
+    line.split(',').map(str::to_owned).collect()
+}
+
 /// `summary.csv`: one row per finished cell, empty fields where a value does not exist.
 pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
     write_atomically(path, |tmp| {
@@ -267,16 +279,7 @@ pub fn write_csv(path: &Path, cells: &[CellResult]) -> Result<()> {
         if cells.is_empty() {
             // The header comes with the first row; without one, pandas and numpy would get an
             // empty file instead of a table with no rows.
-            let mut header = csv::Writer::from_writer(vec![]);
-            header
-                .serialize(CsvRow::default())
-                .map_err(|e| csv_error(tmp, e))?;
-            let bytes = header
-                .into_inner()
-                .map_err(|e| Error::io(tmp, e.into_error()))?;
-            let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-            w.write_record(line.split(|&b| b == b','))
-                .map_err(|e| csv_error(tmp, e))?;
+            w.write_record(columns()).map_err(|e| csv_error(tmp, e))?;
         }
         for c in cells {
             let cfg = c.config();
@@ -340,5 +343,25 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
     Error::Input {
         path: path.to_path_buf(),
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every study axis that names a summary.csv column has it, so a study that varies the
+    /// axis can be read back from the table.
+    #[test]
+    fn every_study_axis_names_a_real_column() {
+        let columns = super::columns();
+        assert!(columns.len() > 50, "{columns:?}");
+        for axis in crate::study::AXES {
+            if let Some(column) = axis.column {
+                assert!(
+                    columns.iter().any(|c| c == column),
+                    "axis `{}` names summary.csv column `{column}`, which does not exist",
+                    axis.name
+                );
+            }
+        }
     }
 }

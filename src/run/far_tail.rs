@@ -1,7 +1,7 @@
 //! A run's far tail on disk and in run.json: `far_tail.npy` `[kept, 3]` float64 (value,
 //! chain, step) and `summary.far_tail`, the ladder read from it.
 
-use crate::config::TrainConfig;
+use crate::config::Resolved;
 use crate::error::Result;
 use crate::io::{StagedDir, write_npy_iter};
 use crate::tail::far::{
@@ -87,7 +87,7 @@ pub fn halves(
 /// Writes `far_tail.npy` and reads the ladder (seeded from the run's seed).
 pub fn write_far_tail(
     out: &StagedDir,
-    config: &TrainConfig,
+    config: &Resolved,
     recording: &Recording,
 ) -> Result<FarTailSummary> {
     let kept = &recording.kept;

@@ -7,7 +7,7 @@ use super::{
     resolve_center, write_far_tail,
 };
 use crate::backend::make_device;
-use crate::config::{Engine, Labels, Model, TrainConfig};
+use crate::config::{Engine, Labels, Model, Resolved, TrainConfig};
 use crate::error::Result;
 use crate::io::{NpyStream, Progress, StagedDir, write_json, write_npy};
 use crate::reduced::{self, EstimationRows, MATERIALISE_LIMIT, Reduced, RowMaker, Which};
@@ -37,7 +37,7 @@ impl Finished {
 
 /// Trains a resolved `config` into the new folder `target` (built aside, renamed at the
 /// end): the one path from a config to a run folder, for `train` and for sweep cells.
-pub fn train_into(config: &TrainConfig, target: &Path, progress: &Progress) -> Result<Finished> {
+pub fn train_into(config: &Resolved, target: &Path, progress: &Progress) -> Result<Finished> {
     if config.engine == Engine::Reduced {
         let out = StagedDir::create(target)?;
         let run = reduced::simulate(config, progress)?;
@@ -60,7 +60,7 @@ pub fn train_into(config: &TrainConfig, target: &Path, progress: &Progress) -> R
 
 fn write_outputs(
     out: &StagedDir,
-    config: &TrainConfig,
+    config: &Resolved,
     trained: &Trained,
     device: String,
 ) -> Result<RunRecord> {
@@ -92,7 +92,7 @@ fn write_outputs(
         None => None,
     };
     let record = RunRecord {
-        config: config.clone(),
+        config: config.config().clone(),
         teacher: trained.teacher.clone(),
         least_squares: trained.least_squares.clone(),
         versions: Versions::new(config.backend.name(), device),
@@ -137,11 +137,9 @@ fn write_outputs(
     Ok(record)
 }
 
-/// The theory's α where there is one: the linear model, and the gate on fresh isotropic
-/// Gaussian data with plain steps (the mixture's inputs are not isotropic; momentum and
-/// weight decay change M).
-/// The theory's tail index for a run's config, where one applies (the linear control;
-/// the gate on fresh data without mixture labels, momentum or weight decay).
+/// The theory's tail index for a run's config, where one applies: the linear model, and the
+/// gate on fresh isotropic Gaussian data with plain steps (the mixture's inputs are not
+/// isotropic; momentum and weight decay change M).
 pub fn theory(config: &TrainConfig) -> Result<Option<TailTheory>> {
     let (d, b, eta) = (config.dim, config.batch, config.eta);
     Ok(match config.model {
@@ -169,11 +167,7 @@ const ROW_SLAB: usize = 1 << 16;
 
 /// A reduced run's files: its coordinates, the rows when they are of reasonable size, and
 /// run.json with estimates from the rows [`EstimationRows`] chooses.
-fn write_reduced_outputs(
-    out: &StagedDir,
-    config: &TrainConfig,
-    run: &Reduced,
-) -> Result<RunRecord> {
+fn write_reduced_outputs(out: &StagedDir, config: &Resolved, run: &Reduced) -> Result<RunRecord> {
     let (chains, d) = (config.chains, config.dim);
     write_npy(&out.path("coords.npy"), &[chains, 2], &run.coords)?;
     write_npy(&out.path("average_coords.npy"), &[chains, 3], &run.average)?;
@@ -222,7 +216,7 @@ fn write_reduced_outputs(
         None => None,
     };
     let record = RunRecord {
-        config: config.clone(),
+        config: config.config().clone(),
         teacher: run.teacher.clone(),
         least_squares: None,
         versions: Versions::new(
@@ -260,7 +254,7 @@ fn write_reduced_outputs(
 /// The run's estimates at each checkpoint, with the run's own settings; a checkpoint at
 /// the last step is the run's summary (the same rows, so the same numbers).
 fn checkpoint_summaries(
-    config: &TrainConfig,
+    config: &Resolved,
     run: &Reduced,
     rows: EstimationRows,
     settings: &EstimateSettings,
@@ -289,7 +283,7 @@ fn checkpoint_summaries(
 }
 
 /// The estimation settings a config asks for (defaults where it names none).
-fn estimate_settings(config: &TrainConfig) -> EstimateSettings {
+fn estimate_settings(config: &Resolved) -> EstimateSettings {
     let d = EstimateSettings::default();
     EstimateSettings {
         subsamples: config.subsamples.unwrap_or(d.subsamples),

@@ -3,7 +3,7 @@
 //! centre c and the threshold come from the cross-section at the end of burn-in — the
 //! same protocol as the reduced engine, so the two can be compared in law.
 
-use crate::config::TrainConfig;
+use crate::config::Resolved;
 use crate::tail::far::{Exceedance, ExceedanceStore, Recording, cross_section_threshold};
 use crate::tail::{Center, Rows, center_vector};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -31,7 +31,7 @@ impl FarTailRecorder {
     /// least-squares solution where given) and the threshold that the top `far_tail_keep`
     /// of the chains exceed, from the iterates `rows` `[chains, d]` at the end of burn-in.
     pub fn start(
-        config: &TrainConfig,
+        config: &Resolved,
         rows: &[f32],
         diverged: &[bool],
         least_squares: Option<&[f64]>,
@@ -64,10 +64,12 @@ impl FarTailRecorder {
                     .sqrt()
             })
             .collect();
-        let keep = config.far_tail_keep();
+        let keep = config
+            .far_tail()
+            .map_or(crate::tail::far::DEFAULT_KEEP, |f| f.keep);
         let threshold = cross_section_threshold(&mut r, keep);
         let host: Vec<f32> = center.iter().map(|&c| c as f32).collect();
-        let burn_in = config.burn_in.unwrap_or(config.steps / 2);
+        let burn_in = config.burn_in();
         FarTailRecorder {
             center: Tensor::<1>::from_data(TensorData::new(host.clone(), [d]), device)
                 .reshape([1, d]),
@@ -81,7 +83,12 @@ impl FarTailRecorder {
             bound_sq: (config.divergence_norm * config.divergence_norm) as f32,
             keep,
             steps: config.steps - burn_in,
-            store: ExceedanceStore::new(threshold, config.far_tail_cap()),
+            store: ExceedanceStore::new(
+                threshold,
+                config
+                    .far_tail()
+                    .map_or(crate::tail::far::DEFAULT_CAP, |f| f.cap),
+            ),
             batch: Vec::new(),
         }
     }

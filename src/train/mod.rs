@@ -7,7 +7,7 @@ pub use far_tail::FarTailRecorder;
 use monitor::{DivergenceMonitor, RunningAverage};
 
 use crate::backend::BackendKind;
-use crate::config::{Algorithm, DataRng, Model, TrainConfig};
+use crate::config::{Algorithm, DataRng, Model, Resolved};
 use crate::data::{self, DataSource, DeviceSource};
 use crate::error::Result;
 use crate::io::NpyStream;
@@ -81,7 +81,7 @@ pub const CURVE_IMAGES: usize = 1000;
 /// Trains `config.chains` chains of `config.model` for `config.steps` steps on `device`;
 /// with `iterates`, streams snapshots `[snapshots, chains, P]` there.
 pub fn train(
-    config: &TrainConfig,
+    config: &Resolved,
     device: &Device,
     iterates: Option<&Path>,
     progress: &Progress,
@@ -122,8 +122,8 @@ pub fn train(
         )?),
         _ => None,
     };
-    let burn_in = config.burn_in.unwrap_or(config.steps / 2);
-    let far_on = config.far_tail_on();
+    let burn_in = config.burn_in();
+    let far_on = config.far_tail().is_some();
     // Armed from the iterates at the end of burn-in (before the first step when it is 0).
     let arm_far_tail = |flat: Tensor<2>, diverged: &[bool]| {
         FarTailRecorder::start(
@@ -297,7 +297,7 @@ fn frozen_mask<const D: usize>(
 }
 
 impl Learner {
-    fn new(config: &TrainConfig, device: &Device) -> Self {
+    fn new(config: &Resolved, device: &Device) -> Self {
         // Parameters live on an autodiff device: burn's optimizer requires it (burn-0.22.md §2.3).
         let autodiff = device.clone().autodiff();
         match config.model {

@@ -2,7 +2,7 @@
 //! the bound, frozen so they feed no NaNs) and the running average of the iterates.
 
 use super::to_host;
-use crate::config::TrainConfig;
+use crate::config::Resolved;
 use burn::tensor::{Device, Tensor};
 
 /// Finds chains whose norm left the bound or turned non-finite, reports them on stderr,
@@ -17,7 +17,7 @@ pub(super) struct DivergenceMonitor {
 }
 
 impl DivergenceMonitor {
-    pub(super) fn new(config: &TrainConfig, device: &Device) -> Self {
+    pub(super) fn new(config: &Resolved, device: &Device) -> Self {
         DivergenceMonitor {
             bound: config.divergence_norm as f32,
             device: device.clone(),

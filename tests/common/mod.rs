@@ -21,11 +21,14 @@ pub fn small(chains: usize, dim: usize, steps: usize) -> TrainConfig {
     }
     .resolve()
     .unwrap()
+    .into_config()
 }
 
+/// Trains `config` (resolved here) on its backend.
 pub fn run(config: &TrainConfig) -> Trained {
+    let config = config.clone().resolve().unwrap();
     let device = make_device(config.backend).unwrap();
-    train(config, &device, None, &Progress::hidden()).unwrap()
+    train(&config, &device, None, &Progress::hidden()).unwrap()
 }
 
 /// The tail summary of a run with default estimation settings.

@@ -2,13 +2,13 @@
 
 use crate::cli::TrainArgs;
 use std::path::PathBuf;
-use tailgate::config::{Engine, TrainConfig};
+use tailgate::config::{Engine, Resolved, TrainConfig};
 use tailgate::error::Result;
 use tailgate::io::{Progress, progress_bar};
 use tailgate::run::train_into;
 
 /// The config that `args` describe: the file (if any) with the flags on top, resolved.
-pub fn resolve_config(args: &TrainArgs) -> Result<TrainConfig> {
+pub fn resolve_config(args: &TrainArgs) -> Result<Resolved> {
     let base = match &args.config {
         Some(path) => TrainConfig::from_json_file(path)?,
         None => match args.model {

@@ -5,7 +5,7 @@ mod lockstep;
 
 use super::lanes::LaneRng;
 use super::real::Real;
-use crate::config::{Algorithm, Init, Labels, Model, TrainConfig};
+use crate::config::{Init, Labels, Resolved};
 use crate::data::gamma::ChiSquared;
 use crate::data::normal;
 use rand::RngExt;
@@ -147,47 +147,11 @@ pub struct Kernel {
     checkpoints: Vec<usize>,
 }
 
-/// The step the reduced chain takes for a model and algorithm, or why it has none. A match
-/// without a wildcard arm: a new model or algorithm does not compile until this engine
-/// decides whether its chain reduces.
-pub(crate) fn step_of(model: Model, algorithm: Algorithm) -> Result<StepKind, &'static str> {
-    match (model, algorithm) {
-        (Model::ReluGate, Algorithm::Sgd) => Ok(StepKind {
-            gradient_mask: true,
-            linear: false,
-        }),
-        (Model::ReluGate, Algorithm::Km) => Ok(StepKind {
-            gradient_mask: false,
-            linear: false,
-        }),
-        // No ReLU′ to drop: Karmakar–Mukherjee is SGD on the linear model.
-        (Model::Linear, Algorithm::Sgd | Algorithm::Km) => Ok(StepKind {
-            gradient_mask: false,
-            linear: true,
-        }),
-        (Model::Mlp, Algorithm::Sgd | Algorithm::Km) => {
-            Err("`mlp` has no exact reduced chain; use `engine: burn`")
-        }
-        (Model::Fcn | Model::Cnn, Algorithm::Sgd | Algorithm::Km) => {
-            Err("the nets train on burn only (the reduced chain is the gate's)")
-        }
-    }
-}
-
-/// What distinguishes the reduced chain's steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct StepKind {
-    /// SGD on the gate: the update only where w·x > 0.
-    pub gradient_mask: bool,
-    /// The label is the linear model's t, not its positive part.
-    pub linear: bool,
-}
-
 impl Kernel {
     /// The kernel of a config the reduced engine accepts (see [`super::check`]).
-    pub fn new(config: &TrainConfig) -> Self {
+    pub fn new(config: &Resolved) -> Self {
         let d = config.dim;
-        let step = step_of(config.model, config.algorithm)
+        let step = crate::config::reduced_step(config.model, config.algorithm)
             .expect("the reduced engine's check refused this model");
         Kernel {
             eta_b: config.eta / config.batch as f64,
@@ -204,14 +168,12 @@ impl Kernel {
             off_frame: ChiSquared::new(d.saturating_sub(3)),
             init_perp: ChiSquared::new(d - 1),
             init_std: match config.init {
-                Init::Normal | Init::Pareto => {
-                    Some(config.init_std.unwrap_or(1.0 / (d as f64).sqrt()))
-                }
+                Init::Normal | Init::Pareto => Some(config.init_std()),
                 Init::Zeros => None,
             },
             pareto_init: config.init == Init::Pareto,
             steps: config.steps,
-            burn_in: config.burn_in.unwrap_or(config.steps / 2),
+            burn_in: config.burn_in(),
             check_every: config.check_every,
             bound_sq: config.divergence_norm * config.divergence_norm,
             checkpoints: config.checkpoints.clone(),

@@ -65,8 +65,10 @@ fn profile(c: &CellResult) -> Result<Option<Profile>> {
     let edges: Vec<f64> = (0..=SHELLS)
         .map(|i| lo * (hi / lo).powf(i as f64 / SHELLS as f64))
         .collect();
+    // A recorded config was resolved when it ran; resolving again types its defaults.
+    let config = c.config().clone().resolve()?;
     let shells = local_exponents(
-        c.config(),
+        &config,
         &states,
         center,
         &edges,
@@ -91,7 +93,7 @@ fn profile(c: &CellResult) -> Result<Option<Profile>> {
     let circles = if c.config().model == crate::config::Model::ReluGate {
         RADII
             .iter()
-            .map(|&r| on_circle(c.config(), r, CIRCLE_STATES, DRAWS, c.config().seed))
+            .map(|&r| on_circle(&config, r, CIRCLE_STATES, DRAWS, c.config().seed))
             .collect()
     } else {
         Vec::new()
