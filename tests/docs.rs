@@ -70,6 +70,21 @@ fn the_manual_names_every_registered_estimator() {
     }
 }
 
+/// The manual's study-file section names every axis a grid can vary.
+#[test]
+fn the_manual_names_every_study_axis() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("docs/manual/commands.md")).unwrap();
+    let spans = spans(&text);
+    for axis in tailgate::study::AXES {
+        assert!(
+            spans.contains(&axis.name),
+            "docs/manual/commands.md does not name the study axis `{}`",
+            axis.name
+        );
+    }
+}
+
 /// The configuration sits below everything it configures: its files import only the
 /// error type, the estimators' crate and the plain constants and theory beside it — never
 /// the engines, the data, the nets or the CLI (the circle config ↔ nets/data is gone).

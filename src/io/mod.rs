@@ -7,9 +7,11 @@ mod outdir;
 mod progress;
 mod samples;
 
-pub use cleanup::{create_dir_registered, install_signal_cleanup, remove_registered};
+pub use cleanup::install_signal_cleanup;
+pub(crate) use cleanup::{create_dir_registered, remove_registered};
 pub use json::{parse_json, read_json, write_json};
-pub use npy::{NpyStream, write_npy, write_npy_iter};
+pub use npy::write_npy;
+pub(crate) use npy::{NpyStream, write_npy_iter};
 pub use outdir::{StagedDir, write_atomically};
 pub use progress::{Progress, progress_bar};
 pub use samples::{Array, read_npy_f64, read_npy_mask, read_samples};

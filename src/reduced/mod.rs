@@ -14,7 +14,7 @@ pub use chain::{Draws, Ended, Group, Kernel, NoWatch, State, Watch};
 #[cfg(target_arch = "x86_64")]
 pub use lanes::Avx2;
 pub use lanes::{LaneRng, Scalar, Simd};
-pub use local::{Shell, local_exponents, on_circle};
+pub(crate) use local::{Shell, local_exponents, on_circle};
 pub use rows::{EstimationRows, MATERIALISE_LIMIT, PROJECTED_WIDTH, RowMaker, Which};
 
 use crate::config::Resolved;

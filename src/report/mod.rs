@@ -25,12 +25,12 @@ mod plot;
 mod replicates;
 mod stationarity;
 
-pub use cells::{CellResult, centred_norms, kept_rows, load_cells};
-pub use compare::{Comparison, PairDiff, Trend, alpha_difference_ci, kendall};
+pub(crate) use cells::{CellResult, load_cells};
+pub use compare::alpha_difference_ci;
 pub use csv::{CsvRow, write_csv};
-pub use far_tail::{far_tail_chart, plot_far_tail};
-pub use plot::{Chart, Figure, Point, Series, draw, draw_figure};
-pub use replicates::{Combined, MIN_MARGIN, Verdict, combine, verdict};
+pub use far_tail::plot_far_tail;
+pub use plot::draw;
+pub use replicates::verdict;
 
 use crate::error::{Error, Result};
 use crate::io::{StagedDir, write_json};

@@ -3,7 +3,7 @@
 mod far_tail;
 mod monitor;
 
-pub use far_tail::FarTailRecorder;
+pub(crate) use far_tail::FarTailRecorder;
 use monitor::{DivergenceMonitor, RunningAverage};
 
 use crate::backend::BackendKind;
