@@ -76,6 +76,14 @@ impl EstimateSettings {
 /// The headline estimator's name in run.json (`summary.estimator`).
 pub const HEADLINE: &str = "powerlaw";
 
+/// The registered estimators' names, the headline first (the reports' column order).
+pub fn headline_first() -> Vec<&'static str> {
+    let rest = crate::tail::ESTIMATORS.iter().map(|e| e.name());
+    std::iter::once(HEADLINE)
+        .chain(rest.filter(|&n| n != HEADLINE))
+        .collect()
+}
+
 /// Spread below this fraction of max(1, ‖centre‖) means the chains collapsed onto one
 /// point: float32 rounding, not a stationary law (docs/theory.md §7.1, §7.5).
 const FLOOR_RELATIVE_SPREAD: f64 = 1e-5;
@@ -431,4 +439,19 @@ pub fn layer_summaries(
         offset += size;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// The reports' order is the registry's with the headline moved first: every
+    /// registered estimator once.
+    #[test]
+    fn headline_first_is_the_registry_reordered() {
+        let names = super::headline_first();
+        assert_eq!(names[0], super::HEADLINE);
+        assert_eq!(names.len(), crate::tail::ESTIMATORS.len());
+        for e in crate::tail::ESTIMATORS {
+            assert_eq!(names.iter().filter(|&&n| n == e.name()).count(), 1);
+        }
+    }
 }

@@ -85,11 +85,11 @@ def estimate(
     Args:
         x: float32/float64 array-like (numpy array, list, torch tensor through
             ``__array__``): 1-D scalars or 2-D ``[N, d]`` rows (estimated from row norms).
-        estimator: a name of :data:`ESTIMATORS` or ``"all"``: ``"mohammadi"`` (block
-            estimator, median over block sizes; ≤ 2 by construction), ``"hill"``, ``"moments"``, ``"pickands"``, ``"powerlaw"``
-            (Clauset–Shalizi–Newman fit: ``alpha`` is the tail index, the ``powerlaw``
-            package's ``alpha`` − 1, with ``xmin``, ``n_tail``, ``ks``, ``p_value``) or
-            ``"all"``.
+        estimator: a name of :data:`ESTIMATORS` (the same list as the CLI's
+            ``--estimator``; ``tailgate estimate --help`` says what each is) or ``"all"``.
+            For ``"powerlaw"`` (the Clauset–Shalizi–Newman fit) ``alpha`` is the tail
+            index, the ``powerlaw`` package's ``alpha`` − 1, with ``xmin``, ``n_tail``,
+            ``ks`` and ``p_value``.
         block_sizes: Mohammadi block sizes (each ≥ 2 and ≤ N); overrides ``grid``.
         k: upper order statistics for Hill, moments and Pickands (default: chosen by a
             double bootstrap; Pickands: the flattest stretch of its plot).

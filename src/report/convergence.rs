@@ -6,11 +6,9 @@
 use super::cells::CellResult;
 use super::plot::{Chart, Point, Series};
 use crate::config::TrainConfig;
+use crate::summary::headline_first;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-/// The estimators of `summary.estimates`, in report order.
-pub const ESTIMATORS: [&str; 5] = ["powerlaw", "mohammadi", "hill", "moments", "pickands"];
 
 /// Cells that share everything but `chains` and `seed`.
 fn group_key(cfg: &TrainConfig) -> String {
@@ -58,11 +56,11 @@ fn estimate(c: &CellResult, name: &str) -> Option<(f64, Option<[f64; 2]>)> {
 /// One chart per group: α̂ of each estimator against log₁₀(chains), and the theory line.
 pub fn chart(group: &[&CellResult]) -> Chart {
     let x = |c: &CellResult| (c.config().chains as f64).log10();
-    let mut series: Vec<Series> = ESTIMATORS
-        .iter()
+    let mut series: Vec<Series> = headline_first()
+        .into_iter()
         .enumerate()
         .map(|(i, name)| Series {
-            label: (*name).to_string(),
+            label: name.to_string(),
             points: group
                 .iter()
                 .filter_map(|c| {
@@ -108,12 +106,12 @@ pub fn table(group: &[&CellResult]) -> String {
         group[0]
             .theory_alpha()
             .map_or("none".into(), |t| format!("{t:.4}")),
-        ESTIMATORS.join(" | "),
-        " --- |".repeat(ESTIMATORS.len())
+        headline_first().join(" | "),
+        " --- |".repeat(headline_first().len())
     );
     for c in group {
         let t = c.theory_alpha();
-        let cells: Vec<String> = ESTIMATORS
+        let cells: Vec<String> = headline_first()
             .iter()
             .map(|name| match (estimate(c, name), t) {
                 (Some((a, ci)), t) => {
@@ -143,7 +141,7 @@ pub fn distances(groups: &[Vec<&CellResult>]) -> String {
     for g in groups {
         for c in g {
             let Some(t) = c.theory_alpha() else { continue };
-            for name in ESTIMATORS {
+            for name in headline_first() {
                 if let Some((a, _)) = estimate(c, name) {
                     by.entry((c.config().model.name(), c.config().chains))
                         .or_default()
@@ -159,11 +157,11 @@ pub fn distances(groups: &[Vec<&CellResult>]) -> String {
     }
     let mut md = format!(
         "Distance |α̂ − theory|, mean (largest) over the cells with a theory root:\n\n| model | chains | {} |\n| --- | --- |{}\n",
-        ESTIMATORS.join(" | "),
-        " --- |".repeat(ESTIMATORS.len())
+        headline_first().join(" | "),
+        " --- |".repeat(headline_first().len())
     );
     for ((model, chains), per) in &by {
-        let cells: Vec<String> = ESTIMATORS
+        let cells: Vec<String> = headline_first()
             .iter()
             .map(|name| match per.get(name) {
                 Some(v) if !v.is_empty() => {
