@@ -328,7 +328,7 @@ impl TrainConfig {
                 ));
             }
         }
-        if super::resolved::far_tail_on(self, self.burn_in.unwrap_or(self.steps / 2))
+        if super::resolved::far_tail_on(self, self.burn_in.unwrap_or_default())
             && (self.steps > u32::MAX as usize || self.chains > u32::MAX as usize)
         {
             return Err(Error::config(

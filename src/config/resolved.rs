@@ -58,7 +58,8 @@ impl Resolved {
     /// Completes and checks `config` (the body of [`TrainConfig::resolve`]).
     pub(super) fn new(config: TrainConfig) -> Result<Self> {
         let config = config.fill_and_check()?;
-        let burn_in = config.burn_in.unwrap_or(config.steps / 2);
+        // `fill_and_check` wrote the burn-in (default K/2).
+        let burn_in = config.burn_in.unwrap_or_default();
         let net = config.model.is_net().then(|| NetSettings {
             dataset: config.dataset.clone().unwrap_or_default(),
             width: config.width,
