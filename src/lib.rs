@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analyze;
 pub mod backend;
 pub mod config;
 pub mod coverage;

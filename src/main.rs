@@ -30,6 +30,7 @@ fn main() {
         }),
         Command::Report(args) => commands::report::run(args),
         Command::Theory(args) => commands::theory::run(args),
+        Command::Analyze(args) => commands::analyze::run(args),
         Command::Coverage(args) => commands::coverage::run(args),
         Command::FarTailCoverage(args) => commands::far_coverage::run(args),
         Command::Plot(cli::PlotCommand::FarTail { run, out }) => {

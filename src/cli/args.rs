@@ -194,6 +194,53 @@ pub enum Format {
     Json,
 }
 
+/// Flags of `tailgate analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The checkpoint: `.safetensors` (PyTorch's `save_file`, Hugging Face), `.npz`
+    /// (`np.savez`, stored or compressed) or one `.npy`. Float tensors of any shape
+    /// (F64, F32, F16, BF16); integer and bool tensors are listed as skipped.
+    pub checkpoint: PathBuf,
+    /// `table` (one line per tensor and its verdict), `json` (an array of objects) or
+    /// `csv` (one row per tensor, for pandas).
+    #[arg(long, value_enum, default_value_t = AnalyzeFormat::Table)]
+    pub format: AnalyzeFormat,
+    /// Write the output here (atomically) instead of to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The centre taken off every weight before |w − centre|: `median` (robust where the
+    /// mean does not exist), `mean` or `none`.
+    #[arg(long, value_enum, default_value_t = CenterChoice::Median)]
+    pub center: CenterChoice,
+    /// Tensors with fewer elements are listed, not estimated.
+    #[arg(long, default_value_t = tailgate::estimate::MIN_SAMPLES)]
+    pub min_elements: usize,
+    /// Half-sample subsamples of every interval (0: no intervals).
+    #[arg(long, default_value_t = 100)]
+    pub subsamples: usize,
+    /// Synthetic samples of the power-law goodness-of-fit test; with 0 the fit is reported
+    /// as unchecked, never as a tail index that survived a test.
+    #[arg(long, default_value_t = 50)]
+    pub gof_resamples: usize,
+    /// Level of every interval, in (0, 1).
+    #[arg(long, default_value_t = 0.95)]
+    pub ci: f64,
+    /// Seed of every resampling (the same seed gives the same bytes).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Output of `tailgate analyze`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    /// One line per tensor: name, shape, α or "no tail index", and the verdict.
+    Table,
+    /// A JSON array, one object per tensor.
+    Json,
+    /// CSV, one row per tensor (the Hill ladder as columns).
+    Csv,
+}
+
 /// Flags of `tailgate estimate`.
 #[derive(Debug, Args)]
 pub struct EstimateArgs {

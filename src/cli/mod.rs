@@ -47,6 +47,10 @@ pub enum Command {
     /// Measure the far-tail ladder's error and interval coverage where α is exact (Kesten
     /// recursions, reduced-engine runs of the linear control), per rung and headline rule.
     FarTailCoverage(FarTailCoverageArgs),
+    /// The tail of any model's weights, tensor by tensor: the power-law fit with its
+    /// goodness of fit, Hill on a ladder of top fractions, intervals, and a verdict that
+    /// never calls a rejected fit a tail index. Reads .safetensors, .npz and .npy.
+    Analyze(AnalyzeArgs),
     /// Draw a figure of a finished run (PNG + SVG).
     #[command(subcommand)]
     Plot(PlotCommand),

@@ -1,5 +1,6 @@
 //! Files in and out: atomic output folders, `.npy` arrays, CSV samples, `run.json`.
 
+mod checkpoint;
 mod cleanup;
 mod json;
 mod npy;
@@ -7,6 +8,7 @@ mod outdir;
 mod progress;
 mod samples;
 
+pub use checkpoint::read_checkpoint;
 pub use cleanup::install_signal_cleanup;
 pub(crate) use cleanup::{create_dir_registered, remove_registered};
 pub use json::{parse_json, read_json, write_json};

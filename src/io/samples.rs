@@ -55,6 +55,11 @@ type Npy = npyz::NpyFile<Cursor<Vec<u8>>>;
 /// A `.npy` file's header parsed, with its shape; the data not yet read.
 fn open_npy(path: &Path) -> Result<(Npy, Vec<usize>)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    npy_of(path, bytes)
+}
+
+/// An `.npy` held in memory (`path` names it in errors).
+fn npy_of(path: &Path, bytes: Vec<u8>) -> Result<(Npy, Vec<usize>)> {
     let npy = npyz::NpyFile::new(Cursor::new(bytes))
         .map_err(|e| input_err(path, format!("not a readable .npy file: {e}")))?;
     let shape = npy.shape().iter().map(|&s| s as usize).collect();
@@ -70,7 +75,13 @@ fn npy_values<T: npyz::Deserialize>(path: &Path, npy: Npy) -> Result<Vec<T>> {
 /// A float32/float64 `.npy` of any shape, widened to f64. Rejects other dtypes,
 /// Fortran order and truncated data.
 pub fn read_npy_f64(path: &Path) -> Result<Array> {
-    let (npy, shape) = open_npy(path)?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    npy_from_bytes(path, bytes)
+}
+
+/// [`read_npy_f64`] on an `.npy` held in memory (an `.npz` entry); `path` names it in errors.
+pub(crate) fn npy_from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Array> {
+    let (npy, shape) = npy_of(path, bytes)?;
     if npy.order() != npyz::Order::C {
         return Err(input_err(
             path,

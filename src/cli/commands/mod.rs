@@ -1,5 +1,6 @@
 //! What each subcommand does: reads its flags, calls the library, returns the line to print.
 
+pub mod analyze;
 pub mod coverage;
 pub mod estimate;
 pub mod far_coverage;
