@@ -3,7 +3,7 @@
 //! and a verdict that never calls a rejected fit a tail index.
 
 use crate::estimate::{CenterChoice, EstimateOptions, EstimateReport, EstimatorChoice, estimate};
-use crate::tail::{Rows, TailError};
+use crate::tail::{Rows, TailError, center_in_place};
 use serde::Serialize;
 
 /// One weight tensor as read from a checkpoint.
@@ -178,8 +178,17 @@ pub fn analyze_tensor(t: &Tensor, options: &AnalyzeOptions) -> TensorReport {
         report.verdict = format!("not estimated: a non-finite weight ({bad})");
         return report;
     }
-    let fit = run(t, options, "powerlaw", None);
-    let fit = match fit {
+    // Centred once: every estimator below then reads the same |w − centre|.
+    let centered = match Rows::new(t.values.clone(), 1)
+        .and_then(|rows| center_in_place(rows, &options.center.center()))
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            report.verdict = format!("not estimated: {e}");
+            return report;
+        }
+    };
+    let fit = match run(&centered, options, "powerlaw", None) {
         Ok(r) => r,
         Err(e) => {
             report.verdict = format!("not estimated: {e}");
@@ -195,7 +204,7 @@ pub fn analyze_tensor(t: &Tensor, options: &AnalyzeOptions) -> TensorReport {
         .filter_map(|&fraction| {
             let k = (fraction * n as f64).floor() as usize;
             (k >= MIN_TOP && k < n).then(|| {
-                let r = run(t, options, "hill", Some(k)).ok();
+                let r = run(&centered, options, "hill", Some(k)).ok();
                 let alpha = r.as_ref().and_then(|r| r.alpha);
                 let ci = r.as_ref().and_then(|r| r.ci.as_ref());
                 Rung {
@@ -271,18 +280,17 @@ fn pct(fraction: f64) -> String {
     }
 }
 
-/// One estimator on the tensor's values as scalars.
+/// One estimator on the tensor's already centred values, as scalars.
 fn run(
-    t: &Tensor,
+    centered: &Rows,
     options: &AnalyzeOptions,
     name: &str,
     k: Option<usize>,
 ) -> Result<EstimateReport, TailError> {
-    let rows = Rows::new(t.values.clone(), 1)?;
     let estimate_options = EstimateOptions {
         estimator: EstimatorChoice::named(name).expect("registered"),
         k,
-        center: options.center,
+        center: CenterChoice::None,
         ci: options.ci,
         subsamples: options.subsamples,
         seed: options.seed,
@@ -290,7 +298,7 @@ fn run(
         gof_resamples: options.gof_resamples,
         ..EstimateOptions::default()
     };
-    estimate(rows, &estimate_options, &|| {}).map(|mut v| v.remove(0))
+    estimate(centered.clone(), &estimate_options, &|| {}).map(|mut v| v.remove(0))
 }
 
 #[cfg(test)]

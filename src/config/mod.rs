@@ -139,6 +139,9 @@ pub struct TrainConfig {
     pub far_tail_cap: Option<usize>,
 }
 
+/// Units per hidden layer of the `fcn` where `width` is not given.
+pub const FCN_WIDTH: usize = 128;
+
 /// Post-burn-in steps from which the far tail is recorded by default.
 pub const FAR_TAIL_MIN_STEPS: usize = 1000;
 
@@ -230,7 +233,7 @@ impl TrainConfig {
             self.dim = PIXELS;
             self.dataset.get_or_insert(DatasetSpec::FashionMnist);
             if self.model == Model::Fcn {
-                self.width.get_or_insert(128);
+                self.width.get_or_insert(FCN_WIDTH);
             }
             let window = *self.late_window.get_or_insert(1000.min(self.steps / 2));
             if window == 0 || window >= self.steps {
@@ -263,7 +266,7 @@ impl TrainConfig {
 
     /// Units of the fcn's hidden layers.
     pub fn net_width(&self) -> usize {
-        self.width.unwrap_or(128)
+        self.width.unwrap_or(FCN_WIDTH)
     }
 
     /// Weight shapes `[out, in]` of the trained model, layer by layer.
@@ -287,21 +290,5 @@ impl TrainConfig {
     /// Parameters per chain: the width of the rows in final.npy and iterates.npy.
     pub fn params_per_chain(&self) -> usize {
         self.layer_shapes().iter().map(|[o, i]| o * i).sum()
-    }
-
-    /// Steps at which a snapshot is written: multiples of `record_every` in `(record_from, steps]`.
-    pub fn snapshot_steps(&self) -> usize {
-        if self.record_every == 0 {
-            return 0;
-        }
-        let from = self.record_from.unwrap_or(0);
-        self.steps / self.record_every - from / self.record_every
-    }
-
-    /// Whether the iterates are recorded after `step` (`record_every`, `record_from`).
-    pub fn is_snapshot_step(&self, step: usize) -> bool {
-        self.record_every > 0
-            && step > self.record_from.unwrap_or(0)
-            && step.is_multiple_of(self.record_every)
     }
 }

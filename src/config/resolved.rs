@@ -1,7 +1,7 @@
 //! The config after resolution: every default decided once, every value checked, and the
 //! per-model and per-engine settings typed — what the engines run and run.json records.
 
-use super::{DatasetSpec, Engine, FAR_TAIL_MIN_STEPS, Model, TrainConfig};
+use super::{DatasetSpec, FAR_TAIL_MIN_STEPS, Model, TrainConfig};
 use crate::error::Result;
 use serde::{Serialize, Serializer};
 use std::ops::Deref;
@@ -60,11 +60,12 @@ impl Resolved {
         let config = config.fill_and_check()?;
         // `fill_and_check` wrote the burn-in (default K/2).
         let burn_in = config.burn_in.unwrap_or_default();
+        const FILLED: &str = "the resolution fills it";
         let net = config.model.is_net().then(|| NetSettings {
-            dataset: config.dataset.clone().unwrap_or_default(),
+            dataset: config.dataset.clone().expect(FILLED),
             width: config.width,
             late_window: config.steps - burn_in,
-            log_every: config.log_every.unwrap_or(1),
+            log_every: config.log_every.expect(FILLED),
         });
         let far_tail = far_tail_on(&config, burn_in).then(|| FarTailSettings {
             keep: config
@@ -79,10 +80,8 @@ impl Resolved {
                 .unwrap_or(crate::estimate::GOF_RESAMPLES),
         };
         Ok(Resolved {
-            record_from: config.record_from.unwrap_or(burn_in),
-            init_std: config
-                .init_std
-                .unwrap_or(1.0 / (config.dim.max(1) as f64).sqrt()),
+            record_from: config.record_from.expect(FILLED),
+            init_std: config.init_std.expect(FILLED),
             burn_in,
             net,
             far_tail,
@@ -136,9 +135,18 @@ impl Resolved {
         self.estimation
     }
 
-    /// Which engine runs it.
-    pub fn engine(&self) -> Engine {
-        self.config.engine
+    /// Steps at which a snapshot is written: multiples of `record_every` in
+    /// `(record_from, steps]`.
+    pub fn snapshot_steps(&self) -> usize {
+        if self.record_every == 0 {
+            return 0;
+        }
+        self.steps / self.record_every - self.record_from / self.record_every
+    }
+
+    /// Whether the iterates are recorded after `step` (`record_every`, `record_from`).
+    pub fn is_snapshot_step(&self, step: usize) -> bool {
+        self.record_every > 0 && step > self.record_from && step.is_multiple_of(self.record_every)
     }
 }
 

@@ -100,18 +100,19 @@ pub fn chart(group: &[&CellResult]) -> Chart {
 /// The group's table: one row per cell, α̂ [CI] of each estimator and its distance from
 /// the theory.
 pub fn table(group: &[&CellResult]) -> String {
+    let names = headline_first();
     let mut md = format!(
         "**{}**: theory α = {}\n\n| chains | seed | {} |\n| --- | --- |{}\n",
         describe(group[0].config()),
         group[0]
             .theory_alpha()
             .map_or("none".into(), |t| format!("{t:.4}")),
-        headline_first().join(" | "),
-        " --- |".repeat(headline_first().len())
+        names.join(" | "),
+        " --- |".repeat(names.len())
     );
     for c in group {
         let t = c.theory_alpha();
-        let cells: Vec<String> = headline_first()
+        let cells: Vec<String> = names
             .iter()
             .map(|name| match (estimate(c, name), t) {
                 (Some((a, ci)), t) => {
@@ -137,11 +138,12 @@ pub fn table(group: &[&CellResult]) -> String {
 /// Mean and largest |α̂ − theory| per estimator, model and number of chains over every group
 /// with a theory root, as a markdown table (rows: model and chains; columns: estimators).
 pub fn distances(groups: &[Vec<&CellResult>]) -> String {
+    let names = headline_first();
     let mut by: BTreeMap<(&str, usize), BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
     for g in groups {
         for c in g {
             let Some(t) = c.theory_alpha() else { continue };
-            for name in headline_first() {
+            for &name in &names {
                 if let Some((a, _)) = estimate(c, name) {
                     by.entry((c.config().model.name(), c.config().chains))
                         .or_default()
@@ -157,11 +159,11 @@ pub fn distances(groups: &[Vec<&CellResult>]) -> String {
     }
     let mut md = format!(
         "Distance |α̂ − theory|, mean (largest) over the cells with a theory root:\n\n| model | chains | {} |\n| --- | --- |{}\n",
-        headline_first().join(" | "),
-        " --- |".repeat(headline_first().len())
+        names.join(" | "),
+        " --- |".repeat(names.len())
     );
     for ((model, chains), per) in &by {
-        let cells: Vec<String> = headline_first()
+        let cells: Vec<String> = names
             .iter()
             .map(|name| match per.get(name) {
                 Some(v) if !v.is_empty() => {

@@ -284,10 +284,10 @@ fn checkpoint_summaries(
 
 /// The estimation settings a config asks for (defaults where it names none).
 fn estimate_settings(config: &Resolved) -> EstimateSettings {
-    let d = EstimateSettings::default();
+    let e = config.estimation();
     EstimateSettings {
-        subsamples: config.subsamples.unwrap_or(d.subsamples),
-        gof_resamples: config.gof_resamples.unwrap_or(d.gof_resamples),
-        ..d
+        subsamples: e.subsamples,
+        gof_resamples: e.gof_resamples,
+        ..EstimateSettings::default()
     }
 }

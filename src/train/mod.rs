@@ -214,8 +214,8 @@ pub fn train(
                 }
             }
             if config
-                .log_every
-                .is_some_and(|n| step % n == 0 || step == config.steps)
+                .net()
+                .is_some_and(|n| step % n.log_every == 0 || step == config.steps)
             {
                 log_curve(&learner, step);
             }
